@@ -1,0 +1,18 @@
+"""Fractal: list and search catalog items across targets, filtered by kind, tool, provider and tags."""
+
+from typing import Any, Literal
+
+from f.fractal.catalog import list_items
+
+
+def main(
+    kind: Literal["", "entity", "pipeline", "meta-pipeline"] = "",
+    query: str = "",
+    tool: str = "",
+    provider: str = "",
+    tags: list[str] | None = None,
+    targets: list[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    return list_items(targets, kind or None, query or None, tool or None, provider or None, tags, limit, offset)

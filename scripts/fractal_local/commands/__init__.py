@@ -1,0 +1,1 @@
+"""CLI subcommands, one module per area (catalog, generate, run, compose, serve)."""
