@@ -103,9 +103,11 @@ def _save_on(
                     hint="get the item again, merge your change into it and save with its version as expected_version",
                     data={"expected_version": expected, "current_version": current, "current": stored},
                 )
-            if stored and _content(stored) == _content(item):
+            requested = item["metadata"]["version"]
+            raises_version = bool(requested) and version_key(requested) > version_key(current or "0.0.0")
+            if stored and _content(stored) == _content(item) and not raises_version:
                 return {"status": "unchanged", "version": current, "commit": clone.head()}
-            version = _plan_version(item["metadata"]["version"], current, None if current else _last_version(clone, kind, name), part)
+            version = _plan_version(requested, current, None if current else _last_version(clone, kind, name), part)
             to_write = {**item, "metadata": {**item["metadata"], "version": version}}
             rel = layout.item_dir(target.folder, kind, name)
             layout.write_item(clone.dir, rel, to_write)
@@ -394,7 +396,7 @@ def _delete_on(target: Target, ref: Ref, *, force: bool, author: str) -> dict[st
                     data={"used_by": users},
                 )
             rel = layout.item_dir(target.folder, ref.kind, ref.name)
-            clone.git("rm", "-rq", "--", rel)
+            layout.remove_item(clone.dir, rel)
             rows.pop(f"{ref.kind}/{ref.name}", None)
             paths = [rel, *clone.write_indexes(rows)]
             commit = clone.commit(f"{COMMIT_PREFIX} delete {ref.slug}:{ref.name}@{current}\n\nby {author}", paths, author)

@@ -274,11 +274,14 @@ class Clone:
     def _changed_items(self, old: str, new: str) -> set[str] | None:
         if not old or not new:
             return None
-        proc = git(self.dir, "diff", "--name-only", "-z", old, new, "--", self.target.folder or ".", check=False)
+        try:  # an unknown old commit (history rewritten) means a full rebuild
+            names = self.git("diff", "--no-renames", "--name-only", "-z", old, new, "--", self.target.folder or ".")
+        except GitError:
+            return None
         folders = {v: k for k, v in KIND_FOLDERS.items()}
         skip = len(self.target.folder.split("/")) if self.target.folder else 0
         changed = set()
-        for path in filter(None, proc.split("\0")):
+        for path in filter(None, names.split("\0")):
             parts = path.split("/")[skip:]
             if len(parts) >= 3 and parts[0] in folders:
                 changed.add(f"{folders[parts[0]]}/{parts[1]}")

@@ -61,6 +61,11 @@ def read_item(directory: Path) -> dict[str, Any]:
     return item
 
 
+def remove_item(root: Path, rel_dir: str) -> None:
+    """Delete an item's folder from the working tree (the commit stages the removal)."""
+    _remove_tree(root / rel_dir)
+
+
 def _remove_tree(path: Path) -> None:
     for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
         child.rmdir() if child.is_dir() and not child.is_symlink() else child.unlink()
