@@ -45,6 +45,8 @@ def resolve_targets(paths: list[str] | str | None) -> list[Target]:
     """Targets by resource path; all are checked before any work starts."""
     if isinstance(paths, str):
         paths = [p.strip() for p in paths.split(",") if p.strip()]
+    if paths is not None and (not isinstance(paths, list) or not all(isinstance(p, str) for p in paths)):
+        raise InvalidInput(f"targets must be a list of resource paths, got {paths!r:.100}", hint='e.g. ["f/fractal/catalog"]')
     paths = list(paths or workspace.default_targets())
     if not paths or len(paths) > MAX_TARGETS or len(set(paths)) != len(paths):
         raise InvalidInput(f"targets must be 1 to {MAX_TARGETS} distinct git_repository resource paths, got {paths!r:.200}")

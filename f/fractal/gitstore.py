@@ -32,7 +32,7 @@ _FOLDER_RE = re.compile(r"^(?:[A-Za-z0-9_][A-Za-z0-9_.-]*)(?:/[A-Za-z0-9_][A-Za-
 _BRANCH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}$")
 _CREDS_RE = re.compile(r"(://)[^/@\s]+@")
 _SUBJECT_RE = re.compile(r"^fractal: (save|delete) (entity|pipeline|meta-pipeline):([a-z0-9-]+)@(\S+)")
-_REJECTED = ("rejected", "failed to update ref", "non-fast-forward", "fetch first", "stale info", "cannot lock ref")
+_RACE = ("failed to update ref", "non-fast-forward", "fetch first", "stale info", "cannot lock ref", "incorrect old value")
 _INDEX_FORMAT = 2
 
 
@@ -61,7 +61,7 @@ def git(cwd: Path | None, *args: str, check: bool = True) -> str:
         ["git", *args], cwd=cwd, env=_GIT_ENV, capture_output=True, text=True, stdin=subprocess.DEVNULL
     )
     if check and proc.returncode != 0:
-        raise GitError(list(args), proc.stderr or proc.stdout)
+        raise GitError(list(args), f"{proc.stderr}\n{proc.stdout}".strip())
     return proc.stdout
 
 
@@ -316,10 +316,11 @@ class Clone:
             self.git("update-ref", f"refs/remotes/origin/{self.branch}", "HEAD")
             return True
         except GitError as e:
-            if "already exists" in e.stderr:
+            lines = e.stderr.splitlines()
+            if any(word in line for line in lines for word in _RACE):
+                return False  # someone else pushed first: retry from the new tip
+            if tag and any(f"refs/tags/{tag}" in line and "(already exists)" in line for line in lines):
                 raise InvalidInput(f"{self.target.path}: tag {tag} already exists on the remote", hint="save with a higher version") from e
-            if any(word in e.stderr for word in _REJECTED):
-                return False
             raise Unreachable(f"{self.target.path}: push failed: {e}", hint="the save is kept; run sync_catalog later") from e
 
     def write_indexes(self, rows: dict[str, dict[str, Any]]) -> list[str]:
