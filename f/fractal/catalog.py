@@ -15,8 +15,9 @@ import os
 import random
 import re
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable
+from typing import Any
 
 from f.fractal import layout, workspace
 from f.fractal.errors import Conflict, FractalError, InvalidInput, NotFound, Unreachable
@@ -134,6 +135,10 @@ def save(
 ) -> dict[str, Any]:
     """Validate, refuse secrets, then save to every target. See the module doc for the rules."""
     item = normalize_item(raw)
+    if item["kind"] != "Entity":  # composites: refs resolve, no cycle, inputs bound, a provider fits; flow attached
+        from f.fractal import composite
+
+        item = composite.prepare(item, targets)
     ensure_no_secrets(item)
     if item["metadata"]["version"]:
         version_key(item["metadata"]["version"])
@@ -221,21 +226,35 @@ def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
     """Replay each target's outbox in order, then refresh its index. Stops at the first failure."""
 
     def one(target: Target) -> dict[str, Any]:
-        replayed, kept = [], []
+        replayed: list[str] = []
+        kept: list[dict[str, Any]] = []
         for path in sorted(_outbox(target).glob("*.json")):
             entry = json.loads(path.read_text())
             item = entry["item"]
             label = f"{entry['op']} {KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
             try:
                 if entry["op"] == "save":
-                    _save_on(target, item, expected=entry.get("expected"), conflict="fail", part=entry.get("part", "patch"), author=entry["author"])
+                    _save_on(
+                        target,
+                        item,
+                        expected=entry.get("expected"),
+                        conflict="fail",
+                        part=entry.get("part", "patch"),
+                        author=entry["author"],
+                    )
                 else:
                     _delete_on(target, Ref(item["kind"], item["metadata"]["name"]), force=True, author=entry["author"])
             except (Conflict, NotFound) as e:
                 kept.append({"change": label, "file": path.name, **e.to_dict()})
                 continue
             except Unreachable as e:
-                return {"status": "unreachable", "replayed": replayed, "kept": kept, "waiting": len(list(_outbox(target).glob("*.json"))), **e.to_dict()}
+                return {
+                    "status": "unreachable",
+                    "replayed": replayed,
+                    "kept": kept,
+                    "waiting": len(list(_outbox(target).glob("*.json"))),
+                    **e.to_dict(),
+                }
             path.unlink()
             replayed.append(label)
         clone = Clone(target)
@@ -243,7 +262,13 @@ def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
             clone.refresh()
             rows = clone.index()
             head = clone.head()
-        return {"status": "synced" if not kept else "conflict", "replayed": replayed, "kept": kept, "items": len(rows), "commit": head}
+        return {
+            "status": "synced" if not kept else "conflict",
+            "replayed": replayed,
+            "kept": kept,
+            "items": len(rows),
+            "commit": head,
+        }
 
     results = _each(resolve_targets(targets), one)
     return {"ok": all(r["status"] == "synced" for r in results), "targets": results}
@@ -307,8 +332,9 @@ def _matches(row: dict[str, Any], kind: str | None, tool: str | None, provider: 
     if tool and row.get("tool") != tool:
         return False
     if provider and not (
-        provider in (row.get("providers") or []) or (row["kind"] == "Entity" and not row.get("providers"))
-        or row.get("provider") in (provider, None) and row["kind"] != "Entity"
+        provider in (row.get("providers") or [])
+        or (row["kind"] == "Entity" and not row.get("providers"))
+        or (row.get("provider") in (provider, None) and row["kind"] != "Entity")
     ):
         return False
     return all(t in row.get("tags", []) for t in tags)
@@ -316,7 +342,15 @@ def _matches(row: dict[str, Any], kind: str | None, tool: str | None, provider: 
 
 def _score(row: dict[str, Any], words: list[str]) -> int:
     name = row["name"]
-    text = " ".join([name, row.get("description", ""), " ".join(row.get("tags", [])), row.get("tool", ""), " ".join(row.get("providers") or [])]).lower()
+    text = " ".join(
+        [
+            name,
+            row.get("description", ""),
+            " ".join(row.get("tags", [])),
+            row.get("tool", ""),
+            " ".join(row.get("providers") or []),
+        ]
+    ).lower()
     return sum((3 if w in name else 1) for w in words if w in text)
 
 
@@ -347,7 +381,7 @@ def list_items(
         for key, row in rows.items():
             seen = merged.get(key)
             if seen is None or version_key(row["version"] or "0.0.0") > version_key(seen["version"] or "0.0.0"):
-                merged[key] = {**row, "targets": (seen or {}).get("targets", []) + [target.path]}
+                merged[key] = {**row, "targets": [*(seen or {}).get("targets", []), target.path]}
             else:
                 seen["targets"].append(target.path)
     words = _tokens(query or "")
@@ -372,7 +406,10 @@ def _kind_arg(kind: str | None) -> str | None:
 
 def history(ref: str, targets: list[str] | str | None = None, limit: int = 100) -> dict[str, Any]:
     parsed = parse_ref(ref)
-    results = _each(resolve_targets(targets), lambda t: {"status": "ok", "entries": _read(t, lambda c: c.history(parsed.kind, parsed.name, limit))[0]})
+    results = _each(
+        resolve_targets(targets),
+        lambda t: {"status": "ok", "entries": _read(t, lambda c: c.history(parsed.kind, parsed.name, limit))[0]},
+    )
     return {"ref": f"{parsed.slug}:{parsed.name}", "targets": results}
 
 
@@ -389,7 +426,9 @@ def _delete_on(target: Target, ref: Ref, *, force: bool, author: str) -> dict[st
                 raise NotFound(f"{ref.slug}:{ref.name} is not in {target.path}")
             rows = clone.index()
             users = sorted(
-                r["ref"] for r in rows.values() if any(parse_ref(s["ref"]).name == ref.name and parse_ref(s["ref"]).kind == ref.kind for s in r.get("steps", []))
+                r["ref"]
+                for r in rows.values()
+                if any(parse_ref(s["ref"]).name == ref.name and parse_ref(s["ref"]).kind == ref.kind for s in r.get("steps", []))
             )
             if users and not force:
                 raise Conflict(
@@ -427,4 +466,8 @@ def delete(ref: str, targets: list[str] | str | None = None, force: bool = False
     blocked = [r for r in results if r["status"] == "conflict"]
     if blocked and len(blocked) == len(results):
         raise Conflict(blocked[0]["message"], hint=blocked[0].get("hint", ""), data=blocked[0].get("data"))
-    return {"ok": all(r["status"] in ("deleted", "not_found") for r in results), "ref": f"{parsed.slug}:{parsed.name}", "targets": results}
+    return {
+        "ok": all(r["status"] in ("deleted", "not_found") for r in results),
+        "ref": f"{parsed.slug}:{parsed.name}",
+        "targets": results,
+    }
