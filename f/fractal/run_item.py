@@ -2,6 +2,7 @@
 # ansible-core==2.19.14
 # ansible-runner==2.4.3
 # fastjsonschema==2.22.3
+# quickjs==1.19.4
 """Fractal: run a catalog item now on the provider chosen at launch; returns a structured result.
 
 Inside Windmill this is a script (and a webhook): its job log shows the tool's output live.
@@ -24,10 +25,8 @@ def main(
     if inputs is not None and not isinstance(inputs, dict):
         raise InvalidInput("inputs must be an object of input names to values")
     resolved = catalog.get(ref, targets)
-    kind = resolved["item"]["kind"]
-    if kind != "Entity":
-        raise InvalidInput(
-            f"{resolved['ref']} is a {kind}: running pipelines and meta-pipelines is not available yet",
-            hint="run its entities one by one with run_item, in step order", data={"kind": kind},
-        )
+    if resolved["item"]["kind"] != "Entity":  # Pipeline / MetaPipeline: through its compiled flow
+        from f.fractal import flowrun
+
+        return flowrun.run_composite(resolved, provider, inputs, mode, targets)
     return execute.run_entity(resolved, provider, inputs, mode)
