@@ -81,9 +81,20 @@ class GitDaemon:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["git", "daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", "--informative-errors",
-             f"--base-path={self.base}", "--listen=127.0.0.1", f"--port={self.port}", str(self.base)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "git",
+                "daemon",
+                "--reuseaddr",
+                "--export-all",
+                "--enable=receive-pack",
+                "--informative-errors",
+                f"--base-path={self.base}",
+                "--listen=127.0.0.1",
+                f"--port={self.port}",
+                str(self.base),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -109,12 +120,19 @@ def git_daemon(tmp_path: Path) -> Iterator[GitDaemon]:
     daemon.stop()
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, input: str | None = None, timeout: float = 300
+) -> subprocess.CompletedProcess[str]:
     """Run `scripts/fractal` through the venv's Python (the set-up already ran)."""
     full_env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}", **(env or {})}
     return subprocess.run(
-        [sys.executable, "-m", "fractal_local", *args], cwd=ROOT, env=full_env, input=input,
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "fractal_local", *args],
+        cwd=ROOT,
+        env=full_env,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -124,7 +142,15 @@ def git_out(repo: Path | str, *args: str) -> str:
 
 def entity(name: str, **spec: Any) -> dict[str, Any]:
     """A minimal valid Entity (ansible on local unless overridden)."""
-    body: dict[str, Any] = {"tool": "ansible", "providers": ["local"],
-                            "files": {"site.yml": "- hosts: localhost\n  connection: local\n  tasks: []\n"}}
+    body: dict[str, Any] = {
+        "tool": "ansible",
+        "providers": ["local"],
+        "files": {"site.yml": "- hosts: localhost\n  connection: local\n  tasks: []\n"},
+    }
     body.update(spec)
-    return {"apiVersion": "fractal/v1", "kind": "Entity", "metadata": {"name": name, "description": f"{name} entity"}, "spec": body}
+    return {
+        "apiVersion": "fractal/v1",
+        "kind": "Entity",
+        "metadata": {"name": name, "description": f"{name} entity"},
+        "spec": body,
+    }

@@ -72,19 +72,27 @@ class ScriptedLLM:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 reply = llm._next(body)
                 if isinstance(reply, dict) and "status" in reply:
-                    self._send(int(reply["status"]), {"error": {"message": "scripted error", "type": "scripted", "code": reply["status"]}})
+                    self._send(
+                        int(reply["status"]),
+                        {"error": {"message": "scripted error", "type": "scripted", "code": reply["status"]}},
+                    )
                     return
                 if isinstance(reply, dict):
                     time.sleep(float(reply.get("delay", 0)))
                     content = str(reply.get("content", ""))
                 else:
                     content = reply(body) if callable(reply) else reply
-                self._send(200, {
-                    "id": f"chatcmpl-{len(llm.requests)}", "object": "chat.completion", "created": int(time.time()),
-                    "model": body.get("model", "scripted"),
-                    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                })
+                self._send(
+                    200,
+                    {
+                        "id": f"chatcmpl-{len(llm.requests)}",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body.get("model", "scripted"),
+                        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": content}}],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    },
+                )
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()

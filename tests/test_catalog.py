@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import entity, git_out
+
 from f.fractal import catalog
 from f.fractal.errors import Conflict, NotFound
 
@@ -16,9 +16,9 @@ def remote(tmp_path: Path, name: str) -> Path:
     return tmp_path / "remotes" / f"{name}.git"
 
 
-def pipeline(name: str, *refs: str) -> dict[str, Any]:
+def pipeline(name: str, *refs: str, provider: str | None = "local") -> dict[str, Any]:
     steps = [{"id": f"s{i}", "ref": r} for i, r in enumerate(refs)]
-    return {"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": name}, "spec": {"provider": "local", "steps": steps}}
+    return {"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": name}, "spec": {"provider": provider, "steps": steps}}
 
 
 def test_save_to_two_targets_writes_a_browsable_catalog_in_each(make_target, tmp_path: Path) -> None:
@@ -27,7 +27,13 @@ def test_save_to_two_targets_writes_a_browsable_catalog_in_each(make_target, tmp
     assert result["ok"] and result["ref"] == "entity:web@1.0.0"
     assert [t["status"] for t in result["targets"]] == ["saved", "saved"]
     tree_a = git_out(remote(tmp_path, "a"), "ls-tree", "-r", "--name-only", "main").split()
-    assert {"README.md", "entities/README.md", "entities/web/fractal.yaml", "entities/web/README.md", "entities/web/site.yml"} <= set(tree_a)
+    assert {
+        "README.md",
+        "entities/README.md",
+        "entities/web/fractal.yaml",
+        "entities/web/README.md",
+        "entities/web/site.yml",
+    } <= set(tree_a)
     tree_b = git_out(remote(tmp_path, "b"), "ls-tree", "-r", "--name-only", "main").split()
     assert "catalogs/infra/entities/web/site.yml" in tree_b
     assert git_out(remote(tmp_path, "a"), "log", "-1", "--format=%s", "main").strip() == "fractal: save entity:web@1.0.0"
@@ -48,7 +54,12 @@ def test_each_save_bumps_tags_and_keeps_history(make_target, tmp_path: Path) -> 
     assert again["version"] == "1.1.0" and again["targets"][0]["status"] == "unchanged"
     item["metadata"]["version"] = "3.0.0"
     assert catalog.save(item, [t])["version"] == "3.0.0"
-    assert git_out(remote(tmp_path, "a"), "tag").split() == ["entity/web/v1.0.0", "entity/web/v1.0.1", "entity/web/v1.1.0", "entity/web/v3.0.0"]
+    assert git_out(remote(tmp_path, "a"), "tag").split() == [
+        "entity/web/v1.0.0",
+        "entity/web/v1.0.1",
+        "entity/web/v1.1.0",
+        "entity/web/v3.0.0",
+    ]
     entries = catalog.history("entity:web", [t])["targets"][0]["entries"]
     assert [e["version"] for e in entries] == ["3.0.0", "1.1.0", "1.0.1", "1.0.0"]
     assert entries[0]["author"] == "Test Runner <tests@localhost>"
@@ -98,7 +109,7 @@ def test_list_filters_search_and_merges_targets(make_target) -> None:
     catalog.save(entity("k3s-cluster", tool="terraform", providers=["k3s"], files={"main.tf": "# k3s\n"}), [a, b])
     catalog.save(entity("gpu-pod", tool="terraform", providers=["runpod"], files={"main.tf": "# pod\n"}), [a])
     catalog.save(entity("motd"), [b])
-    catalog.save(pipeline("stack", "entity:k3s-cluster@1.0.0"), [a])
+    catalog.save(pipeline("stack", "entity:k3s-cluster@1.0.0", provider="k3s"), [a])
     everything = catalog.list_items([a, b])
     assert everything["total"] == 4
     merged = {r["name"]: r for r in everything["items"]}

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import ROOT, GitDaemon, entity, git_out
+
 from f.fractal import catalog, workspace
 
 SAVER = """
@@ -33,7 +34,9 @@ def _worker_home(base: Path, index: int, url: str) -> Path:
 def _spawn(home: Path, name: str, description: str) -> subprocess.Popen[str]:
     code = SAVER.format(root=str(ROOT), tests=str(ROOT / "tests"))
     env = {**os.environ, "FRACTAL_HOME": str(home), "FRACTAL_ACTOR": f"{name} <{name}@localhost>"}
-    return subprocess.Popen([sys.executable, "-c", code, name, description], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, name, description], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_24_processes_saving_at_once_all_land(git_daemon: GitDaemon, tmp_path: Path, fractal_home: Path) -> None:
@@ -55,7 +58,9 @@ def test_24_processes_saving_at_once_all_land(git_daemon: GitDaemon, tmp_path: P
     assert len(git_out(bare, "log", "--format=%H", "main").split()) == 24
 
 
-def test_concurrent_saves_of_one_item_become_successive_versions(git_daemon: GitDaemon, tmp_path: Path, fractal_home: Path) -> None:
+def test_concurrent_saves_of_one_item_become_successive_versions(
+    git_daemon: GitDaemon, tmp_path: Path, fractal_home: Path
+) -> None:
     bare = git_daemon.repo("shared")
     homes = [_worker_home(tmp_path, i, git_daemon.url("shared")) for i in range(6)]
     procs = [_spawn(home, "web", f"edit {i}") for i, home in enumerate(homes)]
@@ -98,7 +103,9 @@ def test_a_down_remote_fails_alone_and_sync_catches_up(git_daemon: GitDaemon, ma
     assert catalog.sync([served])["targets"][0]["replayed"] == []
 
 
-def test_a_replayed_change_whose_base_moved_is_kept_as_a_conflict(git_daemon: GitDaemon, make_target, tmp_path: Path, fractal_home: Path) -> None:
+def test_a_replayed_change_whose_base_moved_is_kept_as_a_conflict(
+    git_daemon: GitDaemon, make_target, tmp_path: Path, fractal_home: Path
+) -> None:
     served = make_target("served", url=git_daemon.url("served"))
     bare = git_daemon.repo("served")
     catalog.save(entity("web"), [served])

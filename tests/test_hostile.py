@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from conftest import entity, git_out
+
 from f.fractal import catalog, yamlio
 from f.fractal.errors import FractalError
 
@@ -40,14 +40,53 @@ def _replace(value: Any) -> Mutation:
     return lambda item: Replacement(value)
 
 
-BAD_NAMES = ["../../etc", "a/b", "UPPER", "with space", "-lead", "trail-", "", "a" * 64, "dot.name", "under_score",
-             "tab\tname", "nul\x00byte", "émoji-☃", "$(touch x)", "`id`", ".git", "name\nnewline", 42, None, ["list"]]
-BAD_PATHS = ["../escape.tf", "/etc/passwd", ".git/config", "a/../../b", "a\\b.tf", "", " lead.tf", "a//b.tf",
-             "x/" * 9 + "deep.tf", "fractal.yaml", "README.md", "-rf", ".gitmodules", "dir/", "a/./b.tf", "~/.ssh/id"]
+BAD_NAMES = [
+    "../../etc",
+    "a/b",
+    "UPPER",
+    "with space",
+    "-lead",
+    "trail-",
+    "",
+    "a" * 64,
+    "dot.name",
+    "under_score",
+    "tab\tname",
+    "nul\x00byte",
+    "émoji-☃",
+    "$(touch x)",
+    "`id`",
+    ".git",
+    "name\nnewline",
+    42,
+    None,
+    ["list"],
+]
+BAD_PATHS = [
+    "../escape.tf",
+    "/etc/passwd",
+    ".git/config",
+    "a/../../b",
+    "a\\b.tf",
+    "",
+    " lead.tf",
+    "a//b.tf",
+    "x/" * 9 + "deep.tf",
+    "fractal.yaml",
+    "README.md",
+    "-rf",
+    ".gitmodules",
+    "dir/",
+    "a/./b.tf",
+    "~/.ssh/id",
+]
 SECRETS = [
     ("aws key", _file("main.tf", 'provider "aws" {\n  access_key = "AKIAIOSFODNN7EXAMPLE"\n}\n')),
     ("private key", _file("id_rsa", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY-----\n")),
-    ("openssh key", _file("key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n")),
+    (
+        "openssh key",
+        _file("key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"),
+    ),
     ("github token", _file("ci.yml", "token: ghp_16C7e42F292c6912E7710c838347Ae178B4a00\n")),
     ("openai key", _set("metadata.description", "use sk-proj-abcdefghijklmnopqrstuvwx1234 for the model")),
     ("slack token", _file("notify.yml", "webhook: xoxb-123456789012-abcdefghijkl\n")),
@@ -133,7 +172,12 @@ def _cases() -> list[Any]:
     cases += [pytest.param(m, id=label) for label, m in OTHERS]
     for label, spec in COMPOSITES:
         kind = spec.pop("_kind", "Pipeline")
-        cases.append(pytest.param(_replace({"apiVersion": "fractal/v1", "kind": kind, "metadata": {"name": "p"}, "spec": spec}), id=f"composite:{label}"))
+        cases.append(
+            pytest.param(
+                _replace({"apiVersion": "fractal/v1", "kind": kind, "metadata": {"name": "p"}, "spec": spec}),
+                id=f"composite:{label}",
+            )
+        )
     return cases
 
 
@@ -196,10 +240,18 @@ def test_secret_errors_name_the_place_not_the_value(target: str) -> None:
     assert "item.spec.files.main.tf" in text and "AKIAIOSFODNN7EXAMPLE" not in text
 
 
-@pytest.mark.parametrize("text", [
-    'api_key = var.api_key', 'token: "{{ lookup(\'env\', \'TOKEN\') }}"', "password: $var:f/fractal/db_password",
-    'secret = "${var.secret}"', "api_key: <API_KEY>", "token: changeme", "https://$var:f/x/token@git.example.com",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "api_key = var.api_key",
+        "token: \"{{ lookup('env', 'TOKEN') }}\"",
+        "password: $var:f/fractal/db_password",
+        'secret = "${var.secret}"',
+        "api_key: <API_KEY>",
+        "token: changeme",
+        "https://$var:f/x/token@git.example.com",
+    ],
+)
 def test_references_to_secrets_are_accepted(text: str, target: str) -> None:
     item = entity("web")
     item["spec"]["files"]["vars.yml"] = text + "\n"

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, entity
+
 from f.fractal.errors import InvalidInput
 from f.fractal.model import Ref, bump, normalize_item, parse_ref, schema_for, summary
 
@@ -25,8 +25,23 @@ def test_parse_ref(text: str, expected: Ref) -> None:
     assert str(parse_ref(text)) == str(expected)
 
 
-@pytest.mark.parametrize("text", ["", "entity", "entity:", "thing:x@1.0.0", "entity:Bad_Name", "entity:x@1.2", "entity:x@v1.0.0",
-                                  "entity:-x", "entity:x@1.0.0@2", 42, None, "entity:" + "a" * 300])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "entity",
+        "entity:",
+        "thing:x@1.0.0",
+        "entity:Bad_Name",
+        "entity:x@1.2",
+        "entity:x@v1.0.0",
+        "entity:-x",
+        "entity:x@1.0.0@2",
+        42,
+        None,
+        "entity:" + "a" * 300,
+    ],
+)
 def test_bad_refs_are_refused(text: object) -> None:
     with pytest.raises(InvalidInput):
         parse_ref(text)
@@ -69,8 +84,12 @@ def test_invalid_items_are_refused_with_the_field_named(mutate, message: str) ->
 
 
 def test_composite_steps_are_checked() -> None:
-    pipeline = {"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": "p"},
-                "spec": {"steps": [{"id": "a", "ref": "entity:x@1.0.0"}, {"id": "a", "ref": "entity:y@1.0.0"}]}}
+    pipeline = {
+        "apiVersion": "fractal/v1",
+        "kind": "Pipeline",
+        "metadata": {"name": "p"},
+        "spec": {"steps": [{"id": "a", "ref": "entity:x@1.0.0"}, {"id": "a", "ref": "entity:y@1.0.0"}]},
+    }
     with pytest.raises(InvalidInput, match="duplicate step ids"):
         normalize_item(pipeline)
     pipeline["spec"]["steps"] = [{"id": "a", "ref": "entity:x@1.0.0", "needs": ["zz"]}]
@@ -82,8 +101,16 @@ def test_composite_steps_are_checked() -> None:
 
 
 def test_summary_of_a_composite_keeps_its_graph() -> None:
-    meta = normalize_item({"apiVersion": "fractal/v1", "kind": "MetaPipeline", "metadata": {"name": "m", "version": "1.0.0"},
-                           "spec": {"steps": [{"id": "a", "ref": "pipeline:p@1.0.0"}, {"id": "b", "ref": "meta-pipeline:q@2.0.0", "needs": ["a"]}]}})
+    meta = normalize_item(
+        {
+            "apiVersion": "fractal/v1",
+            "kind": "MetaPipeline",
+            "metadata": {"name": "m", "version": "1.0.0"},
+            "spec": {
+                "steps": [{"id": "a", "ref": "pipeline:p@1.0.0"}, {"id": "b", "ref": "meta-pipeline:q@2.0.0", "needs": ["a"]}]
+            },
+        }
+    )
     row = summary(meta)
     assert row["ref"] == "meta-pipeline:m@1.0.0"
     assert row["steps"][1] == {"id": "b", "ref": "meta-pipeline:q@2.0.0", "needs": ["a"]}
@@ -93,6 +120,7 @@ def test_summary_of_a_composite_keeps_its_graph() -> None:
 def test_published_schemas_match_the_model(slug: str) -> None:
     """resources/schemas/ is what outside tools read: it must equal what the code validates with."""
     from fractal_local.schemas import render
+
     from f.fractal.model import SLUG_KINDS
 
     published = Path(ROOT / "resources" / "schemas" / f"{slug}.schema.json").read_text()

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT, run_cli
 
-PY_FILES = sorted(p for p in (ROOT / "f").rglob("*.py") if "__pycache__" not in p.parts and "__flow" not in str(p) and "__raw_app" not in str(p))
+PY_FILES = sorted(
+    p for p in (ROOT / "f").rglob("*.py") if "__pycache__" not in p.parts and "__flow" not in str(p) and "__raw_app" not in str(p)
+)
 
 
 def _main(path: Path) -> ast.FunctionDef | None:
@@ -32,8 +33,10 @@ def test_every_script_has_complete_metadata(path: Path) -> None:
         return
     schema = meta["schema"]
     params = [a.arg for a in main.args.args]
-    with_default = params[len(params) - len(main.args.defaults):] if main.args.defaults else []
-    assert list(schema["properties"]) == params or sorted(schema["properties"]) == sorted(params), "schema properties = main's parameters"
+    with_default = params[len(params) - len(main.args.defaults) :] if main.args.defaults else []
+    assert list(schema["properties"]) == params or sorted(schema["properties"]) == sorted(params), (
+        "schema properties = main's parameters"
+    )
     assert sorted(schema.get("required", [])) == sorted(p for p in params if p not in with_default)
     for name, prop in schema["properties"].items():
         assert prop.get("description"), f"parameter {name} has no description"
@@ -44,7 +47,9 @@ def test_library_imports_stay_light() -> None:
     import subprocess
     import sys
 
-    code = "import sys; import f.fractal.save_item, f.fractal.list_items, f.fractal.get_item; print(sorted(m for m in ('litellm','jsonschema','ansible_runner','git') if m in sys.modules))"
+    heavy = "('litellm', 'jsonschema', 'ansible_runner', 'git')"
+    scripts = "f.fractal.save_item, f.fractal.list_items, f.fractal.get_item"
+    code = f"import sys, {scripts}; print(sorted(m for m in {heavy} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert json.loads(out.replace("'", '"')) == []
 

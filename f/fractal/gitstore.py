@@ -57,9 +57,7 @@ _GIT_ENV = {
 
 
 def git(cwd: Path | None, *args: str, check: bool = True) -> str:
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=_GIT_ENV, capture_output=True, text=True, stdin=subprocess.DEVNULL
-    )
+    proc = subprocess.run(["git", *args], cwd=cwd, env=_GIT_ENV, capture_output=True, text=True, stdin=subprocess.DEVNULL)
     if check and proc.returncode != 0:
         raise GitError(list(args), f"{proc.stderr}\n{proc.stdout}".strip())
     return proc.stdout
@@ -143,7 +141,9 @@ class Clone:
                 self.git("fetch", "-q", "--no-tags", "origin", f"+refs/heads/{self.branch}:refs/remotes/origin/{self.branch}")
         except GitError as e:
             if "couldn't find remote ref" not in e.stderr:
-                raise Unreachable(f"{self.target.path}: cannot reach the remote: {e}", hint="the save is kept; run sync_catalog later") from e
+                raise Unreachable(
+                    f"{self.target.path}: cannot reach the remote: {e}", hint="the save is kept; run sync_catalog later"
+                ) from e
         self.reset()
 
     def _clone(self) -> None:
@@ -239,7 +239,7 @@ class Clone:
         data: dict[str, Any] = {}
         if cache.is_file():
             try:
-                data = marshal.loads(cache.read_bytes())
+                data = marshal.loads(cache.read_bytes())  # noqa: S302 - our own cache file in .git
             except (EOFError, ValueError, TypeError):
                 data = {}
         if data.get("format") == _INDEX_FORMAT and data.get("folder") == self.target.folder:
@@ -303,8 +303,17 @@ class Clone:
         email = email.rstrip(">") or author
         self.git("add", "-A", "--", *paths)
         self.git(
-            "-c", f"user.name={name.strip() or email.split('@')[0]}", "-c", f"user.email={email.strip()}",
-            "-c", "commit.gpgsign=false", "commit", "-q", "--no-verify", "-m", message,
+            "-c",
+            f"user.name={name.strip() or email.split('@')[0]}",
+            "-c",
+            f"user.email={email.strip()}",
+            "-c",
+            "commit.gpgsign=false",
+            "commit",
+            "-q",
+            "--no-verify",
+            "-m",
+            message,
         )
         return self.head()
 
@@ -320,7 +329,9 @@ class Clone:
             if any(word in line for line in lines for word in _RACE):
                 return False  # someone else pushed first: retry from the new tip
             if tag and any(f"refs/tags/{tag}" in line and "(already exists)" in line for line in lines):
-                raise InvalidInput(f"{self.target.path}: tag {tag} already exists on the remote", hint="save with a higher version") from e
+                raise InvalidInput(
+                    f"{self.target.path}: tag {tag} already exists on the remote", hint="save with a higher version"
+                ) from e
             raise Unreachable(f"{self.target.path}: push failed: {e}", hint="the save is kept; run sync_catalog later") from e
 
     def write_indexes(self, rows: dict[str, dict[str, Any]]) -> list[str]:

@@ -128,7 +128,7 @@ _METADATA = {
         "owner": {"type": "string", "maxLength": 200},
     },
 }
-_STEP = {
+_STEP: dict[str, Any] = {
     "type": "object",
     "required": ["id", "ref"],
     "additionalProperties": False,
@@ -146,9 +146,8 @@ _STEP = {
 
 
 def _composite_spec(member_kinds: list[str]) -> dict[str, Any]:
-    step = dict(_STEP)
-    step["properties"] = dict(_STEP["properties"])  # type: ignore[call-overload]
-    step["properties"]["ref"] = {"type": "string", "pattern": rf"^({'|'.join(member_kinds)}):[a-z0-9][a-z0-9-]{{0,62}}@"}
+    ref = {"type": "string", "pattern": rf"^({'|'.join(member_kinds)}):[a-z0-9][a-z0-9-]{{0,62}}@"}
+    step = {**_STEP, "properties": {**_STEP["properties"], "ref": ref}}
     return {
         "type": "object",
         "required": ["steps"],
@@ -182,8 +181,8 @@ _ENTITY_SPEC = {
 
 def schema_for(kind: str) -> dict[str, Any]:
     """The published JSON Schema of one kind."""
-    spec = _ENTITY_SPEC if kind == "Entity" else _composite_spec(
-        ["entity"] if kind == "Pipeline" else ["pipeline", "meta-pipeline"]
+    spec = (
+        _ENTITY_SPEC if kind == "Entity" else _composite_spec(["entity"] if kind == "Pipeline" else ["pipeline", "meta-pipeline"])
     )
     return {
         "$schema": "http://json-schema.org/draft-07/schema#",

@@ -40,9 +40,13 @@ class Provider:
             "name": self.name,
             "title": self.title,
             "tools": list(self.tools),
-            "credential": None if cred is None else {
-                "resource_type": cred.resource_type, "default_path": cred.default_path,
-                "env": dict(cred.env), "description": cred.description,
+            "credential": None
+            if cred is None
+            else {
+                "resource_type": cred.resource_type,
+                "default_path": cred.default_path,
+                "env": dict(cred.env),
+                "description": cred.description,
             },
             "terraform_source": self.terraform_source,
             "regions": list(self.regions),

@@ -29,9 +29,7 @@ _ASSIGNMENT = re.compile(
     r"\b[\"']?\s*[:=]\s*[\"']?([^\s\"',;}]{8,})"
 )
 # Values that only point at a secret held elsewhere.
-_REFERENCE = re.compile(
-    r"^(?:\$(?:var|res|env):|\$\{|\{\{|var\.|local\.|data\.|module\.|<[A-Z_-]+>|lookup\(|env\(|os\.environ)"
-)
+_REFERENCE = re.compile(r"^(?:\$(?:var|res|env):|\$\{|\{\{|var\.|local\.|data\.|module\.|<[A-Z_-]+>|lookup\(|env\(|os\.environ)")
 _PLACEHOLDER = re.compile(r"(?i)^(?:x+|\*+|changeme|redacted|example|placeholder|none|null|true|false|\.\.\.)$")
 
 

@@ -17,7 +17,7 @@ _FastDumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 class _GuardedLoader(yaml.SafeLoader):
     """SafeLoader that refuses anchors/aliases: catalog items never need them, bombs always do."""
 
-    def compose_node(self, parent: Any, index: Any) -> Any:  # type: ignore[override]
+    def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
             mark = self.peek_event().start_mark
             raise InvalidInput(
@@ -59,7 +59,5 @@ _StableDumper.add_representer(str, _str_representer)
 
 def dump(data: Any) -> str:
     """YAML with the caller's key order, block scalars for multi-line text and a final newline."""
-    out: str = yaml.dump(
-        data, Dumper=_StableDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100
-    )
+    out: str = yaml.dump(data, Dumper=_StableDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
     return out

@@ -51,7 +51,9 @@ def run_demo(home: Path | None = None) -> int:
     _say(f"\nshow {shown['ref']}: files {', '.join(shown['item']['spec'].get('files', {}))}, commit {shown['commit'][:10]}")
     item = shown["item"]
     item["metadata"]["description"] = "Write a message of the day file (now with a custom message)"
-    new = call("f/fractal/save_item", {"item": item, "targets": targets, "expected_version": shown["item"]["metadata"]["version"]})
+    new = call(
+        "f/fractal/save_item", {"item": item, "targets": targets, "expected_version": shown["item"]["metadata"]["version"]}
+    )
     _say(f"changed it: now {new['ref']}")
     old = call("f/fractal/get_item", {"ref": "entity:local-motd@1.0.0", "targets": targets})
     _say(f"still readable: {old['ref']} — {old['item']['metadata']['description']}")

@@ -20,8 +20,13 @@ def _targets(args: argparse.Namespace) -> list[str] | None:
 
 
 def add_targets(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--target", "-t", action="append", metavar="PATH",
-                        help="git_repository resource path (repeat, or comma-separate); default: the workspace catalog")
+    parser.add_argument(
+        "--target",
+        "-t",
+        action="append",
+        metavar="PATH",
+        help="git_repository resource path (repeat, or comma-separate); default: the workspace catalog",
+    )
 
 
 def cmd_call(args: argparse.Namespace) -> int:
@@ -34,17 +39,29 @@ def cmd_call(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    result = call("f/fractal/list_items", {
-        "kind": args.kind or "", "query": " ".join(args.query), "tool": args.tool or "", "provider": args.provider or "",
-        "tags": args.tag, "targets": _targets(args), "limit": args.limit, "offset": args.offset,
-    })
+    result = call(
+        "f/fractal/list_items",
+        {
+            "kind": args.kind or "",
+            "query": " ".join(args.query),
+            "tool": args.tool or "",
+            "provider": args.provider or "",
+            "tags": args.tag,
+            "targets": _targets(args),
+            "limit": args.limit,
+            "offset": args.offset,
+        },
+    )
     if args.json:
         emit(result)
         return 0
     for row in result["items"]:
         what = row.get("tool") or f"{len(row.get('steps', []))} steps"
         print(f"{row['ref']:<48} {what:<12} {row['description'][:70]}")
-    print(f"-- {len(result['items'])} of {result['total']}" + (f"; stale: {', '.join(result['stale_targets'])}" if result["stale_targets"] else ""))
+    print(
+        f"-- {len(result['items'])} of {result['total']}"
+        + (f"; stale: {', '.join(result['stale_targets'])}" if result["stale_targets"] else "")
+    )
     return 0
 
 
@@ -69,8 +86,18 @@ def cmd_save(args: argparse.Namespace) -> int:
 
     text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
     item = yamlio.load_untrusted(text, what=args.file)
-    emit(call("f/fractal/save_item", {"item": item, "targets": _targets(args), "expected_version": args.expected_version,
-                                      "bump": args.bump, "conflict": args.conflict}))
+    emit(
+        call(
+            "f/fractal/save_item",
+            {
+                "item": item,
+                "targets": _targets(args),
+                "expected_version": args.expected_version,
+                "bump": args.bump,
+                "conflict": args.conflict,
+            },
+        )
+    )
     return 0
 
 
@@ -120,7 +147,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("call", help="run a pack script's main as Windmill would: call f/fractal/list_items '{\"query\":\"k3s\"}'")
+    p = sub.add_parser("call", help='run a pack script\'s main as Windmill would: call f/fractal/list_items \'{"query":"k3s"}\'')
     p.add_argument("path", help="Windmill path of the script, e.g. f/fractal/save_item")
     p.add_argument("args", nargs="?", default="{}", help="JSON object of arguments, or - for stdin")
     p.set_defaults(func=cmd_call)

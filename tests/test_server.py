@@ -1,0 +1,95 @@
+"""The local HTTP API: Windmill's webhook URLs and the pack's routes, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+import pytest
+from conftest import entity
+from fractal_local.server import load_routes, serve
+
+
+def _post(url: str, body: Any, token: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:
+    data = raw if raw is not None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, method="POST", headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            text = response.read().decode()
+            return response.status, json.loads(text) if response.headers["Content-Type"] == "application/json" else text
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode())
+
+
+def _get(url: str, token: str | None = None) -> tuple[int, Any]:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read().decode())
+    except urllib.error.HTTPError as e:
+        return e.code, json.loads(e.read().decode())
+
+
+@pytest.fixture
+def api(fractal_home):  # type: ignore[no-untyped-def]
+    server = serve("127.0.0.1", 0, token="s3cret-token-for-tests")
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+TOKEN = "s3cret-token-for-tests"
+
+
+def test_webhook_urls_run_scripts_like_windmill(api: str, make_target) -> None:
+    target = make_target("a")
+    status, saved = _post(
+        f"{api}/api/w/local/jobs/run_wait_result/p/f/fractal/save_item", {"item": entity("web"), "targets": [target]}, TOKEN
+    )
+    assert status == 200 and saved["ref"] == "entity:web@1.0.0"
+    status, got = _post(
+        f"{api}/api/w/local/jobs/run_wait_result/p/f/fractal/get_item", {"ref": "entity:web", "targets": [target]}, TOKEN
+    )
+    assert status == 200 and got["item"]["spec"]["files"]["site.yml"].startswith("- hosts")
+
+
+def test_routes_and_error_statuses(api: str, make_target) -> None:
+    target = make_target("a")
+    assert "fractal/items/list" in load_routes()
+    assert _post(f"{api}/api/r/fractal/items/save", {"item": entity("web"), "targets": [target]}, TOKEN)[0] == 200
+    status, listed = _post(f"{api}/api/r/fractal/items/list", {"query": "web", "targets": [target]}, TOKEN)
+    assert status == 200 and listed["total"] == 1
+    assert _post(f"{api}/api/r/fractal/items/get", {"ref": "entity:nope", "targets": [target]}, TOKEN)[0] == 404
+    status, err = _post(f"{api}/api/r/fractal/items/save", {"item": {"kind": "Nope"}, "targets": [target]}, TOKEN)
+    assert status == 400 and err["error"] == "invalid_input"
+    stale = entity("web")
+    stale["metadata"]["description"] = "changed"
+    assert (
+        _post(f"{api}/api/r/fractal/items/save", {"item": stale, "targets": [target], "expected_version": "0.9.0"}, TOKEN)[0]
+        == 409
+    )
+    assert _post(f"{api}/api/r/fractal/items/list", None, TOKEN, raw=b"{not json")[0] == 400
+    assert _post(f"{api}/api/r/fractal/items/list", [1, 2], TOKEN)[0] == 400
+    assert _post(f"{api}/api/r/fractal/nowhere", {}, TOKEN)[0] == 404
+
+
+def test_the_token_is_required(api: str) -> None:
+    assert _post(f"{api}/api/r/fractal/items/list", {}, None)[0] == 401
+    assert _post(f"{api}/api/r/fractal/items/list", {}, "wrong")[0] == 401
+
+
+def test_async_jobs(api: str, make_target) -> None:
+    target = make_target("a")
+    status, job = _post(f"{api}/api/w/local/jobs/run/p/f/fractal/save_item", {"item": entity("web"), "targets": [target]}, TOKEN)
+    assert status == 201 and len(job) == 36
+    for _ in range(200):
+        status, maybe = _get(f"{api}/api/w/local/jobs_u/completed/get_result_maybe/{job}", TOKEN)
+        if maybe["completed"]:
+            break
+        time.sleep(0.05)
+    assert maybe["result"]["ref"] == "entity:web@1.0.0"
+    assert _get(f"{api}/api/w/local/jobs_u/completed/get_result/{job}", TOKEN)[1]["version"] == "1.0.0"
