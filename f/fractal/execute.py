@@ -28,7 +28,7 @@ from typing import Any
 from f.fractal import credentials, providers, workspace
 from f.fractal.errors import ConfigError, InvalidInput
 from f.fractal.providers import Provider
-from f.fractal.runners.base import Outcome, Progress, Run, RunLog
+from f.fractal.runners.base import Outcome, Progress, Run, RunLog, strings
 
 MODES = ("plan", "check", "apply", "destroy")
 RUNNERS = {"ansible": "ansible", "terraform": "terraform", "kubernetes": "kubernetes", "secret": "secret"}
@@ -105,18 +105,8 @@ def secret_inputs(item: dict[str, Any], inputs: dict[str, Any]) -> list[str]:
         prop: dict[str, Any] = props.get(name) or {} if isinstance(props.get(name), dict) else {}
         flagged = bool(prop.get("password") or prop.get("writeOnly") or prop.get("x-secret") or prop.get("format") == "password")
         if flagged or _SECRET_NAME.search(name) or (name == "values" and item["spec"].get("tool") == "secret"):
-            found.extend(_strings(value))
+            found.extend(strings(value))
     return found
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list):
-        return [s for v in value for s in _strings(v)]
-    return []
 
 
 def entity_credentials(item: dict[str, Any]) -> credentials.Found:
@@ -130,7 +120,7 @@ def entity_credentials(item: dict[str, Any]) -> credentials.Found:
             continue
         path = workspace.check_path(name, "credential (a provider name or a resource path)")
         try:
-            found.secrets.extend(_strings(workspace.get_resource(path)))
+            found.secrets.extend(strings(workspace.get_resource(path)))
         except Exception as e:
             raise ConfigError(f"credential resource {path} is missing", hint=f"create the resource {path}") from e
     return found

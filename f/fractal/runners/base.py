@@ -160,7 +160,7 @@ def command(run: Run, argv: list[str], *, cwd: Path, env: dict[str, str], captur
         return done.returncode, done.stdout
     proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     assert proc.stdout is not None
-    lines: deque[str] = deque(maxlen=20)
+    lines: deque[str] = deque(maxlen=200)
     for line in proc.stdout:
         lines.append(line)
         run.say(line)
@@ -169,3 +169,14 @@ def command(run: Run, argv: list[str], *, cwd: Path, env: dict[str, str], captur
 
 def last_lines(text: str, n: int = 8) -> str:
     return "\n".join([ln for ln in text.strip().splitlines() if ln.strip()][-n:])[:1500]
+
+
+def strings(value: Any) -> list[str]:
+    """Every string (and scalar, as text) inside a nested value: what to redact."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return [] if value is None or isinstance(value, bool) else [str(value)]
