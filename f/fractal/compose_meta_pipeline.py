@@ -1,0 +1,18 @@
+"""Fractal: compose a meta-pipeline of catalog pipelines (and meta-pipelines) from a need, with its gaps."""
+
+from typing import Any
+
+from f.fractal.compose import run
+
+
+def main(
+    need: str,
+    pipeline_refs: list[str] | None = None,
+    provider: str | None = None,
+    name: str = "",
+    conversation: list[dict[str, Any]] | None = None,
+    llm: str = "",
+    targets: list[str] | None = None,
+    save: bool = False,
+) -> dict[str, Any]:
+    return run("MetaPipeline", need, pipeline_refs, provider, name, conversation, llm, targets, save)
