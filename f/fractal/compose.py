@@ -364,6 +364,7 @@ def assemble(
         normalized = normalize_item(item)
     except FractalError as e:
         return item, [e.message]
+    normalized["metadata"] = {k: v for k, v in normalized["metadata"].items() if v not in ("", [])}  # a draft has no version
     analysis = composite.analyze(normalized, resolver)
     if analysis.errors:
         return normalized, analysis.errors

@@ -488,8 +488,10 @@ def run_composite(
 
     Refused before anything runs: a member that does not resolve, a provider that does not fit,
     a missing required input, an input the composite does not declare."""
-    from f.fractal import composite, execute, flowgen
+    from f.fractal import composite, execute, flowgen, workspace
 
+    if workspace.in_windmill():
+        return run_in_windmill(resolved, provider, inputs, execute.check_mode(mode), targets)
     t0 = time.perf_counter()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     resolver = composite.Resolver(targets)
@@ -532,3 +534,43 @@ def run_composite(
                     "runner_overhead_s": round(out["duration_s"] - own, 4)},
     }
     return result
+
+
+def run_in_windmill(
+    resolved: dict[str, Any], provider: str | None, inputs: dict[str, Any] | None, mode: str, targets: list[str] | None,
+) -> dict[str, Any]:
+    """Inside Windmill: deploy the composite's flows, start its flow job, wait for it (FRACTAL_FLOW_WAIT_S,
+    default 3600; 0 = return at once with the job id). The steps are Windmill's own flow status."""
+    import os
+
+    from f.fractal import composite, deploy_flow, flowgen
+
+    resolver = composite.Resolver(targets)
+    resolver.seed(resolved)
+    fits = resolved["item"]["spec"].get("providers") or composite.fits_of(resolved["item"], resolver)
+    chosen = _choose_provider(resolved, fits, provider)
+    pinned, flows = deploy_flow.flows_of(resolved["ref"], targets)
+    for path, flow in flows.items():
+        deploy_flow.push_flow(path, flow, f"fractal: run {pinned}")
+    path = flowgen.flow_path(pinned)
+    args = {**(inputs or {}), "mode": mode, "targets": list(targets or [])}
+    if not resolved["item"]["spec"].get("provider"):
+        args["provider"] = chosen
+    base, token, ws = deploy_flow.windmill_api()
+    job = str(deploy_flow._call("POST", f"{base}/api/w/{ws}/jobs/run/f/{path}", token, args)).strip().strip('"')
+    out: dict[str, Any] = {"status": "started", "ref": pinned, "kind": resolved["item"]["kind"], "provider": chosen,
+                           "mode": mode, "flow_path": path, "job_id": job, "outputs": {}, "steps": []}
+    deadline = time.monotonic() + float(os.environ.get("FRACTAL_FLOW_WAIT_S", "3600"))
+    while time.monotonic() < deadline:
+        polled = deploy_flow._call("GET", f"{base}/api/w/{ws}/jobs_u/completed/get_result_maybe/{job}", token)
+        if isinstance(polled, dict) and polled.get("completed"):
+            result: dict[str, Any] = polled["result"] if isinstance(polled.get("result"), dict) else {}
+            status = deploy_flow._call("GET", f"{base}/api/w/{ws}/jobs_u/get/{job}", token)
+            flow_status = status.get("flow_status") if isinstance(status, dict) else None
+            modules = (flow_status or {}).get("modules") or []
+            out.update(status="success" if polled.get("success") and result.get("status") == "success" else "failed",
+                       outputs=result.get("outputs", {}), error="" if polled.get("success") else str(polled.get("result"))[:2000],
+                       steps=[{"id": m.get("id"), "status": m.get("type"), "job": m.get("job")} for m in modules])
+            return out
+        time.sleep(1)
+    return out
