@@ -235,3 +235,21 @@ def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], fits:
         "value": {"modules": modules},
         "schema": _schema(item, fits),
     }
+
+
+def write_flows(flows: dict[str, dict[str, Any]], root: Any) -> list[str]:
+    """Write flows in windmill-cli's sync layout (`<path>__flow/flow.yaml`, nonDottedPaths) under `root`."""
+    from pathlib import Path
+
+    written = []
+    for path, flow in flows.items():
+        target = Path(root) / f"{path}__flow" / "flow.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump(flow))
+        written.append(str(target))
+    folder = Path(root) / FLOW_FOLDER / "folder.meta.yaml"
+    if flows and not folder.exists():
+        meta = {"summary": "Flows compiled by Fractal from catalog pipelines", "display_name": "fractal_flows",
+                "owners": [], "extra_perms": {}}
+        folder.write_text(yamlio.dump(meta))
+    return written
