@@ -37,14 +37,13 @@ _STATUS = {"successful": "success", "failed": "failed", "timeout": "timeout", "c
 INSTALL_HINT = "install ansible-core on the worker (pip install ansible-core==2.19.14, pinned in requirements.txt)"
 
 
-def playbook(run: Run) -> str:
-    """The playbook file this run starts from (refused when there is none)."""
-    files = run.files
-    if run.mode == "destroy":
+def playbook_name(files: dict[str, str], mode: str, ref: str = "the entity") -> str:
+    """The playbook a run in `mode` starts from (refused when there is none)."""
+    if mode == "destroy":
         found = next((n for n in DESTROY_NAMES if n in files), None)
         if not found:
             raise InvalidInput(
-                f"{run.ref} has no destroy playbook",
+                f"{ref} has no destroy playbook",
                 hint="add destroy.yml to the entity (it undoes what its playbook does); Ansible has no generic undo",
             )
         return found
@@ -52,7 +51,11 @@ def playbook(run: Run) -> str:
     top = [n for n in files if "/" not in n and n.endswith((".yml", ".yaml")) and n not in DESTROY_NAMES]
     if found or len(top) == 1:
         return found or top[0]
-    raise InvalidInput(f"{run.ref} has no playbook", hint=f"name the entry playbook one of {', '.join(PLAYBOOK_NAMES)}")
+    raise InvalidInput(f"{ref} has no playbook", hint=f"name the entry playbook one of {', '.join(PLAYBOOK_NAMES)}")
+
+
+def playbook(run: Run) -> str:
+    return playbook_name(run.files, run.mode, run.ref)
 
 
 def hosts(run: Run) -> list[str]:

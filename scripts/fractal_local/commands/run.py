@@ -1,0 +1,187 @@
+"""Execution commands: run, providers, playbook.
+
+`scripts/fractal run <ref> [--provider P] [--input k=v …] [--mode M] [--target T]` runs an item through
+f/fractal/run_item exactly as Windmill would, streaming the tool's output (with elapsed time) to
+stderr and printing the JSON result on stdout. Without --provider, an item that does not fix one
+asks for it when stdin is a terminal, and is refused (with the choices) otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+from typing import Any, TextIO
+
+from f.fractal.errors import InvalidInput
+from fractal_local.commands.catalog import _targets, add_targets, emit
+from fractal_local.runner import call
+
+HEARTBEAT_S = 15.0
+
+
+def parse_inputs(pairs: list[str] | None, raw: str | None) -> dict[str, Any]:
+    """--inputs JSON, then each --input k=v (v parsed as JSON when it is valid JSON, else text)."""
+    inputs: dict[str, Any] = {}
+    if raw:
+        loaded = json.loads(raw)
+        if not isinstance(loaded, dict):
+            raise InvalidInput("--inputs must be a JSON object")
+        inputs.update(loaded)
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"bad --input {pair!r:.60}", hint="write --input name=value")
+        try:
+            inputs[key.strip()] = json.loads(value)
+        except ValueError:
+            inputs[key.strip()] = value
+    return inputs
+
+
+class Progress:
+    """Wraps stderr: prefixes each line with the elapsed time; a heartbeat line while the tool is quiet."""
+
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.start = self.last = time.monotonic()
+        self._stop = threading.Event()
+        self._at_line_start = True
+
+    def write(self, text: str) -> int:
+        with_time = []
+        for piece in text.splitlines(keepends=True):
+            if self._at_line_start:
+                with_time.append(f"[{time.monotonic() - self.start:7.1f}s] ")
+            with_time.append(piece)
+            self._at_line_start = piece.endswith("\n")
+        self.out.write("".join(with_time))
+        self.out.flush()
+        self.last = time.monotonic()
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
+
+    def heartbeat(self) -> None:
+        while not self._stop.wait(1.0):
+            if time.monotonic() - self.last >= HEARTBEAT_S:
+                self.write(("" if self._at_line_start else "\n") + "… still running\n")
+
+    def __enter__(self) -> Progress:
+        threading.Thread(target=self.heartbeat, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+
+
+def choose_provider(ref: str, targets: list[str] | None) -> str | None:
+    """The provider to pass: None when the item fixes one; asked on a terminal; refused otherwise."""
+    listing = call("f/fractal/list_providers", {"ref": ref, "targets": targets})
+    if listing["fixed"]:
+        return None
+    choices = [row for row in listing["providers"] if row["fits"]]
+    if not choices:
+        raise InvalidInput(f"no provider fits {listing['ref']}")
+    if not sys.stdin.isatty():
+        raise InvalidInput(
+            f"{listing['ref']} does not fix a provider: choose one with --provider",
+            hint=f"one of: {', '.join(r['name'] for r in choices)}", data={"choices": [r["name"] for r in choices]},
+        )
+    print(f"{listing['ref']} runs on a provider chosen now:", file=sys.stderr)
+    for i, row in enumerate(choices, 1):
+        state = row["credentials"]
+        creds = "credentials present" if state["present"] else f"credentials missing: {state.get('hint', '')}"
+        print(f"  {i}. {row['name']:<10} {row['title']:<20} {creds}", file=sys.stderr)
+    while True:
+        print(f"provider [1-{len(choices)} or name]: ", end="", file=sys.stderr, flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            raise InvalidInput("no provider chosen", hint="pass --provider")
+        answer = line.strip()
+        if answer.isdigit() and 1 <= int(answer) <= len(choices):
+            return str(choices[int(answer) - 1]["name"])
+        if answer in [r["name"] for r in choices]:
+            return answer
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    targets = _targets(args)
+    inputs = parse_inputs(args.input, args.inputs)
+    provider = args.provider or choose_provider(args.ref, targets)
+    real_stderr = sys.stderr
+    with Progress(real_stderr) as progress:
+        sys.stderr = progress  # the pack streams the tool's output to stderr
+        try:
+            result = call("f/fractal/run_item", {"ref": args.ref, "provider": provider, "inputs": inputs,
+                                                 "mode": args.mode, "targets": targets})
+        finally:
+            sys.stderr = real_stderr
+    emit(result)
+    summary = f"{result['status']} in {result['duration_s']}s; full log: {result['log_file']}"
+    if result.get("error"):
+        summary += f"\nerror: {result['error']}"
+    print(summary, file=sys.stderr)
+    return 0 if result["status"] == "success" else 2
+
+
+def cmd_providers(args: argparse.Namespace) -> int:
+    result = call("f/fractal/list_providers", {"ref": args.ref, "targets": _targets(args)})
+    if args.json:
+        emit(result)
+        return 0
+    if result["ref"]:
+        how = f"fixed to {result['fixed']}" if result["fixed"] else "provider chosen at launch"
+        print(f"{result['ref']} ({result['tool'] or 'composite'}): {how}")
+    for row in result["providers"]:
+        creds = row["credentials"]
+        state = "no credentials needed" if not creds["required"] else (
+            f"credentials present ({creds['source']})" if creds["present"] else f"credentials missing: {creds.get('hint', '')}")
+        print(f"{'✓' if row['fits'] else '·'} {row['name']:<10} {row['title']:<20} {state}")
+    return 0
+
+
+def cmd_playbook(args: argparse.Namespace) -> int:
+    result = call("f/fractal/compile_playbook", {"ref": args.ref, "targets": _targets(args), "script_path": args.path or "",
+                                                 "deploy": args.deploy})
+    if args.out:
+        from pathlib import Path
+
+        out = Path(args.out)
+        for rel, text in result["files"].items():
+            dest = out / rel
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_text(text)
+            print(dest, file=sys.stderr)
+    emit(result if args.json or not args.out else {k: v for k, v in result.items() if k != "files"})
+    return 0
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("run", help="run a catalog item: run entity:local-motd --input motd_dir=/tmp/x")
+    p.add_argument("ref", help="kind:name[@version]")
+    p.add_argument("--provider", "-p", help="provider to run on (asked for, or refused, when the item fixes none)")
+    p.add_argument("--input", "-i", action="append", metavar="NAME=VALUE",
+                   help="an input (VALUE parsed as JSON when valid); repeat")
+    p.add_argument("--inputs", metavar="JSON", help="all inputs as one JSON object")
+    p.add_argument("--mode", "-m", choices=["plan", "check", "apply", "destroy"], default="apply")
+    add_targets(p)
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("providers", help="the providers, whether each fits an item and has its credentials")
+    p.add_argument("ref", nargs="?", help="optional item to check against")
+    p.add_argument("--json", action="store_true")
+    add_targets(p)
+    p.set_defaults(func=cmd_providers)
+
+    p = sub.add_parser("playbook", help="compile an Ansible entity into a Windmill .playbook.yml script")
+    p.add_argument("ref")
+    p.add_argument("--path", help="Windmill script path (default f/fractal_playbooks/<name>)")
+    p.add_argument("--out", help="write the script files under this folder (e.g. the repo root to sync them)")
+    p.add_argument("--deploy", action="store_true", help="inside Windmill: create the script; locally: write it to $FRACTAL_HOME")
+    p.add_argument("--json", action="store_true")
+    add_targets(p)
+    p.set_defaults(func=cmd_playbook)
