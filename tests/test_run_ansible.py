@@ -148,15 +148,6 @@ def test_missing_credentials_name_the_variable(make_target: Any, tmp_path: Path,
         run_item(ref, inputs={})
 
 
-def test_composites_are_refused_for_now(make_target: Any) -> None:
-    make_target("catalog")
-    ref = save(entity("step"))
-    pipeline = {"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": "pipe"},
-                "spec": {"provider": "local", "steps": [{"id": "one", "ref": ref}]}}
-    with pytest.raises(InvalidInput, match="Pipeline"):
-        run_item(save(pipeline))
-
-
 SECRET_PLAY = """\
 - hosts: localhost
   gather_facts: false
