@@ -46,9 +46,11 @@ MEMBER_KINDS = {"Pipeline": ("Entity",), "MetaPipeline": ("Pipeline", "MetaPipel
 
 _SPLIT = re.compile(
     r"\s*(?:;|\n|\.\s+|,\s*(?:and then|then|puis|ensuite|et puis|and|et)?\s*|\band then\b|\bthen\b|\bet puis\b|\bpuis\b"
-    r"|\bensuite\b|\bfollowed by\b|\bsuivie? d[e']\s*|\bafter that\b|\band\b|\bet\b|\+)\s*",
+    r"|\bensuite\b|\bfollowed by\b|\bsuivie? d[e']\s*|\bafter that\b|\+)\s*",
     re.IGNORECASE,
 )
+# Soft separators: a part after one is its own item when something covers it, else a detail of the part before.
+_SOFT = re.compile(r"\s+(?:and|et|with|avec|plus)\s+", re.IGNORECASE)
 _PROVIDER_WORDS = {
     "exoscale": "exoscale", "vast": "vastai", "vastai": "vastai", "runpod": "runpod", "localhost": "local",
     "local": "local", "locally": "local", "locale": "local", "k3s": "k3s",
@@ -75,16 +77,25 @@ class Draft:
 # ------------------------------------------------------------------ reading the need
 
 
+def split_parts(need: str) -> list[tuple[str, bool]]:
+    """(part, soft) pairs: strong separators (then, puis, ;, ,) cut parts; soft ones (and, with, et,
+    avec) cut tentative parts; a part without a meaningful word is a detail of the one before."""
+    out: list[tuple[str, bool]] = []
+    for strong in _SPLIT.split(need):
+        for i, part in enumerate(_SOFT.split(strong or "")):
+            part = part.strip(" .,;:-")
+            if not part:
+                continue
+            if out and not _content(part):
+                out[-1] = (f"{out[-1][0]} {part}", out[-1][1])
+            else:
+                out.append((part, i > 0))
+    return out or [(need.strip(), False)]
+
+
 def split_need(need: str) -> list[str]:
     """The parts of a need: « un cluster K3s puis installer nginx, et un namespace » → 3 parts."""
-    parts = [p.strip(" .,;:-") for p in _SPLIT.split(need) if p and p.strip(" .,;:-")]
-    merged: list[str] = []
-    for part in parts:
-        if merged and not _content(part):
-            merged[-1] = f"{merged[-1]} {part}"  # "2 CPUs" or "quickly": a detail of the part before
-        else:
-            merged.append(part)
-    return merged or [need.strip()]
+    return [part for part, _soft in split_parts(need)]
 
 
 def _content(text: str) -> list[str]:
@@ -160,7 +171,13 @@ def offline_choice(index: retrieval.Index, need: str, kind: str, provider: str |
     (best coverage first, so « write the config, then checksum it » takes two different items);
     a part nothing covers is a gap."""
     draft = Draft(kind)
-    parts = split_need(need)
+    parts: list[str] = []
+    for part, soft in split_parts(need):  # an uncovered soft part ("with 50 GB") is a detail of the part before
+        found = index.search(part, 3, kinds=MEMBER_KINDS[kind], provider=provider)
+        if soft and parts and not any(h.coverage >= retrieval.MIN_COVERAGE for h in found):
+            parts[-1] = f"{parts[-1]} {part}"
+        else:
+            parts.append(part)
     hits = {i: index.search(part, 5, kinds=MEMBER_KINDS[kind], provider=provider) for i, part in enumerate(parts)}
     pairs = sorted(((h.coverage, h.score, i, h) for i, hs in hits.items() for h in hs if h.coverage >= retrieval.MIN_COVERAGE),
                    key=lambda p: (-p[0], -p[1], p[2]))

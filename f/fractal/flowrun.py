@@ -247,7 +247,9 @@ class FlowRunner:
         if stop and module["value"].get("type") != "whileloopflow" and scope.eval(stop["expr"], result=result):
             message = stop.get("error_message")
             if message is not None:
-                record.status, record.error = "failed", message or f"step {path} stopped the flow"
+                detail = result.get("error") or result.get("failed_task") if isinstance(result, dict) else None
+                message = (message or f"step {path} stopped the flow") + (f": {str(detail)[:300]}" if detail else "")
+                record.status, record.error = "failed", message
                 self._say(f"✗ {path}: {record.error}")
                 raise StepFailed(path, record.error)
             record.status = "stopped"

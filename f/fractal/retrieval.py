@@ -64,6 +64,8 @@ SYNONYMS: dict[str, str] = {
     "carte": "gpu", "volumes": "volume", "go": "gb", "gio": "gb", "inventaire": "inventory", "hote": "host",
     "hotes": "host", "hosts": "host", "adresse": "address", "adresses": "address", "ip": "address", "ips": "address",
     "k8s": "kubernetes", "kube": "kubernetes", "vast": "vastai", "sks": "kubernetes", "motd": "motd",
+    "calculer": "compute", "calcule": "compute", "calcul": "compute", "somme": "checksum", "controle": "checksum",
+    "ecrire": "write", "ecrit": "write", "creer": "create", "rapport": "report", "environnement": "environment",
     "api": "api", "apikey": "key", "secrets": "secret", "mot": "password", "passe": "password",
 }
 FIELD_WEIGHTS = (("name", 3), ("tags", 2), ("tool", 2), ("providers", 1), ("description", 1), ("inputs", 1), ("outputs", 1))
@@ -84,7 +86,7 @@ def terms(text: str) -> list[str]:
         if not word or word in STOP or (len(word) == 1 and not word.isdigit()):
             continue
         word = SYNONYMS.get(word, word)
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         out.append(word[:STEM_LEN])
     return out

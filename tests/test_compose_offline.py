@@ -1,0 +1,186 @@
+"""Composition without an LLM, over a real catalog of 36 entities in a real bare Git repo.
+
+No stand-in here: retrieval, the offline composer, the checks and the compiled flows are real, and
+every compiled flow goes through the pinned `wmill lint`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from compose_catalog import TABLE, all_entities, lint_flows, save_all
+from conftest import git_out, init_bare, run_cli
+from f.fractal import catalog, compose, retrieval
+from f.fractal.compose import Request
+from f.fractal.errors import InvalidInput
+
+
+@pytest.fixture(scope="module")
+def big_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """36 entities saved once for the module (each test composes from it, none changes it)."""
+    base = tmp_path_factory.mktemp("compose")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("FRACTAL_HOME", str(base / "home"))
+        mp.setenv("FRACTAL_ACTOR", "Test Runner <tests@localhost>")
+        for var in ("WM_TOKEN", "WM_BASE_URL", "BASE_INTERNAL_URL", "FRACTAL_DEFAULT_TARGETS", "FRACTAL_LLM_MODEL"):
+            mp.delenv(var, raising=False)
+        from f.fractal import workspace
+
+        remote = init_bare(base / "remotes" / "catalog.git")
+        workspace.write_resource("f/fractal/catalog", "git_repository", {"url": str(remote), "branch": "main"})
+        refs = save_all(["f/fractal/catalog"])
+        yield {"targets": ["f/fractal/catalog"], "refs": refs, "remote": remote, "base": base}
+
+
+def _compose(need: str, kind: str = "Pipeline", **kw: Any) -> dict[str, Any]:
+    return compose.compose(Request(need=need, kind=kind, targets=["f/fractal/catalog"], **kw))
+
+
+def _steps(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    return [(s["ref"].split("@")[0], s.get("inputs") or {}) for s in result["draft"]["spec"]["steps"]]
+
+
+def test_the_catalog_is_big_enough(big_catalog: dict[str, Any]) -> None:
+    assert len(big_catalog["refs"]) == len(all_entities()) >= 30
+    assert len({t[1] for t in TABLE}) == 4 and {p for t in TABLE for p in t[2]} >= {"exoscale", "vastai", "runpod", "k3s", "local"}
+
+
+def test_an_instance_then_nginx_wires_the_ips_into_the_hosts(big_catalog: dict[str, Any], tmp_path: Path) -> None:
+    result = _compose("a compute instance on Exoscale, then nginx on it")
+    assert result["checks"] == {"ok": True, "errors": []} and result["gaps"] == []
+    steps = _steps(result)
+    assert [s[0] for s in steps] == ["entity:exoscale-compute-instance", "entity:nginx-webserver"]
+    assert steps[1][1]["hosts"] == {"from": "steps.exoscale_compute_instance.outputs.ips"}
+    spec = result["draft"]["spec"]
+    assert spec["provider"] == "exoscale" and spec["providers"] == ["exoscale"]
+    assert all(s["ref"].endswith("@1.0.0") for s in spec["steps"]), "members are pinned"
+    assert "hosts" not in spec["inputs"]["properties"] and "zone" in spec["inputs"]["properties"]
+    assert set(spec["outputs"]) == {"ips", "url"}
+    flow_text = spec["files"]["flow.yaml"]
+    assert "results.exoscale_compute_instance.outputs.ips" in flow_text and "f/fractal/run_item" in flow_text
+    import yaml
+
+    report = lint_flows({"f/fractal_flows/pipeline_draft": yaml.safe_load(flow_text)}, tmp_path / "lint")
+    assert report["success"] and report["returncode"] == 0, report
+
+
+@pytest.mark.parametrize(("need", "expected"), [
+    ("une instance GPU sur RunPod puis un environnement d'entraînement PyTorch",
+     ["entity:runpod-gpu-pod", "entity:pytorch-training-env"]),
+    ("a GPU instance on Vast.ai with a Jupyter notebook", ["entity:vastai-gpu-instance", "entity:jupyter-lab"]),
+    ("créer le dossier de l'application, puis écrire son fichier de configuration, ensuite calculer sa somme de contrôle",
+     ["entity:app-workdir", "entity:app-config", "entity:file-checksum"]),
+    ("a managed Kubernetes SKS cluster on Exoscale", ["entity:exoscale-sks-cluster"]),
+    ("harden ssh and ban brute force attackers with fail2ban", ["entity:ssh-hardening", "entity:fail2ban"]),
+])
+def test_needs_in_english_and_french_pick_the_right_entities(big_catalog: dict[str, Any], need: str, expected: list[str]) -> None:
+    result = _compose(need)
+    assert [s[0] for s in _steps(result)] == expected, result["explanation"]
+    assert result["checks"]["ok"], result["checks"]
+
+
+def test_outputs_feed_later_inputs_and_a_consumer_moves_after_its_producer(big_catalog: dict[str, Any]) -> None:
+    result = _compose("compute the checksum of the configuration file; write the configuration file; create the application folder")
+    steps = _steps(result)
+    assert [s[0] for s in steps] == ["entity:app-workdir", "entity:app-config", "entity:file-checksum"]
+    assert steps[1][1]["workdir"] == {"from": "steps.app_workdir.outputs.workdir"}
+    assert steps[2][1]["config_path"] == {"from": "steps.app_config.outputs.config_path"}
+    assert result["draft"]["spec"]["inputs"]["required"] == ["base_dir"]
+
+
+def test_a_need_the_catalog_cannot_cover_is_a_gap_with_a_ready_generate_entity_request(big_catalog: dict[str, Any]) -> None:
+    result = _compose("a compute instance on Exoscale, then a blockchain validator with a hardware wallet")
+    assert [s[0] for s in _steps(result)] == ["entity:exoscale-compute-instance"]
+    assert len(result["gaps"]) == 1
+    gap = result["gaps"][0]
+    assert "blockchain" in gap["need"] and "no catalog entity covers" in gap["reason"]
+    assert gap["generate_entity"] == {"need": gap["need"], "tool": "terraform", "provider": "exoscale",
+                                      "name": "blockchain-validator-hardware-wallet"}
+    nothing = _compose("a quantum annealer")
+    assert nothing["checks"]["ok"] is False and nothing["gaps"][0]["generate_entity"]["tool"] == "ansible"
+
+
+def test_a_draft_with_gaps_is_not_saved(big_catalog: dict[str, Any]) -> None:
+    head = git_out(big_catalog["remote"], "rev-parse", "main")
+    with pytest.raises(InvalidInput, match="gap"):
+        compose.run("Pipeline", "a blockchain validator", None, None, "", None, "offline", big_catalog["targets"], True)
+    assert git_out(big_catalog["remote"], "rev-parse", "main") == head
+
+
+def test_offline_refinement_by_dialogue(big_catalog: dict[str, Any]) -> None:
+    first = _compose("a compute instance on Exoscale then nginx on it")
+    added = _compose("add node exporter monitoring", conversation=first["conversation"])
+    assert [s[0] for s in _steps(added)] == ["entity:exoscale-compute-instance", "entity:nginx-webserver", "entity:node-exporter"]
+    assert _steps(added)[2][1]["hosts"] == {"from": "steps.exoscale_compute_instance.outputs.ips"}
+    assert added["draft"]["metadata"]["name"] == first["draft"]["metadata"]["name"]
+    removed = _compose("retire nginx", conversation=added["conversation"])
+    assert [s[0] for s in _steps(removed)] == ["entity:exoscale-compute-instance", "entity:node-exporter"]
+    assert len(removed["conversation"]) == 6
+
+
+def test_entity_refs_start_the_pipeline_and_a_fixed_provider_filters_candidates(big_catalog: dict[str, Any]) -> None:
+    result = _compose("then nginx", refs=["entity:exoscale-compute-instance@1.0.0"])
+    assert [s[0] for s in _steps(result)] == ["entity:exoscale-compute-instance", "entity:nginx-webserver"]
+    vast = _compose("a network load balancer", provider="vastai")
+    assert vast["gaps"] and not vast["draft"]["spec"]["steps"], "the load balancer is Exoscale's: it does not fit vastai"
+
+
+def test_compose_meta_pipeline_from_saved_pipelines_and_save_it(big_catalog: dict[str, Any]) -> None:
+    targets = big_catalog["targets"]
+    for need, name in [("create the application folder, then write its configuration file, then compute its checksum", "app-setup"),
+                       ("write a checksum report, then a message of the day", "app-report")]:
+        saved = compose.run("Pipeline", need, None, None, name, None, "offline", targets, True)["saved"]
+        assert saved["ok"]
+    meta = compose.run("MetaPipeline", "set up the application then report its checksum", None, None, "app-platform",
+                       None, "offline", targets, True)
+    steps = _steps(meta)
+    assert [s[0] for s in steps] == ["pipeline:app-setup", "pipeline:app-report"]
+    assert steps[1][1]["checksum"] == {"from": "steps.app_setup.outputs.checksum"}
+    assert meta["saved"]["ref"] == "meta-pipeline:app-platform@1.0.0"
+    assert "type: flow" in meta["draft"]["spec"]["files"]["flow.yaml"]
+    gap = compose.compose(Request(need="a data lake", kind="MetaPipeline", targets=targets))["gaps"][0]
+    assert gap["compose_pipeline"] == {"need": "a data lake", "provider": None, "name": "data-lake"}
+
+
+def test_bad_requests_are_refused_clearly(big_catalog: dict[str, Any]) -> None:
+    for kwargs, message in [({"need": " "}, "non-empty"), ({"need": "x" * 5000}, "over"), ({"need": "a", "provider": "mars"}, "provider"),
+                            ({"need": "a", "name": "Bad Name"}, "bad name"), ({"need": "a", "refs": ["pipeline:p@1.0.0"]}, "cannot be a member"),
+                            ({"need": "a", "conversation": [{"role": "x", "content": 1}]}, "conversation")]:
+        with pytest.raises(InvalidInput, match=message):
+            compose.compose(Request(targets=big_catalog["targets"], **kwargs))
+
+
+def test_retrieval_is_bilingual_and_ranks_names_first() -> None:
+    assert sorted(retrieval.terms("Une grappe Kubernetes de 3 nœuds")) == sorted(retrieval.terms("a Kubernetes cluster of 3 nodes"))
+    assert sorted(retrieval.terms("la clé API")) == sorted(retrieval.terms("the API keys"))
+    rows = [{"ref": f"entity:e{i}@1.0.0", "kind": "Entity", "name": n, "description": d, "tags": [], "providers": p}
+            for i, (n, d, p) in enumerate([("k3s-cluster", "A K3s cluster", ["k3s"]), ("motd", "Message of the day mentioning a cluster", []),
+                                           ("gpu-pod", "GPU pod", ["runpod"])])]
+    index = retrieval.Index.build(rows)
+    hits = index.search("cluster k3s", 3)
+    assert [h.row["name"] for h in hits][:2] == ["k3s-cluster", "motd"] and hits[0].coverage == 1.0
+    assert [h.row["name"] for h in index.search("grappe", 3, provider="runpod")] == ["motd"], "provider filter: any-provider rows stay"
+    assert index.search("the a of", 3) == []
+
+
+def test_cli_compose_prints_the_draft_and_its_gaps(big_catalog: dict[str, Any], tmp_path: Path) -> None:
+    env = {"FRACTAL_HOME": str(big_catalog["base"] / "home")}
+    ok = run_cli("compose", "a compute instance on Exoscale then nginx on it", "--export", str(tmp_path / "out"), env=env)
+    assert ok.returncode == 0, ok.stderr
+    assert "hosts←steps.exoscale_compute_instance.outputs.ips" in ok.stdout and "checks: ok" in ok.stdout
+    assert (tmp_path / "out" / "f/fractal_flows/pipeline_compute_instance_exoscale_nginx__flow/flow.yaml").is_file()
+    gap = run_cli("compose", "a blockchain validator", "--json", env=env)
+    assert gap.returncode == 2 and json.loads(gap.stdout)["gaps"][0]["generate_entity"]["name"] == "blockchain-validator"
+    bad = run_cli("compose", "", env=env)
+    assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "invalid_input"
+
+
+def test_list_items_still_sees_what_composition_saved(big_catalog: dict[str, Any]) -> None:
+    rows = retrieval.catalog_rows(big_catalog["targets"], "entity")
+    assert len(rows) == len(all_entities())
+    assert catalog.list_items(big_catalog["targets"], kind="entity", query="nginx")["items"][0]["name"] == "nginx-webserver"
