@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from compose_catalog import TABLE, all_entities, lint_flows, save_all
 from conftest import git_out, init_bare, run_cli
+
 from f.fractal import catalog, compose, retrieval
 from f.fractal.compose import Request
 from f.fractal.errors import InvalidInput
@@ -47,7 +47,13 @@ def _steps(result: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
 def test_the_catalog_is_big_enough(big_catalog: dict[str, Any]) -> None:
     assert len(big_catalog["refs"]) == len(all_entities()) >= 30
-    assert len({t[1] for t in TABLE}) == 4 and {p for t in TABLE for p in t[2]} >= {"exoscale", "vastai", "runpod", "k3s", "local"}
+    assert len({t[1] for t in TABLE}) == 4 and {p for t in TABLE for p in t[2]} >= {
+        "exoscale",
+        "vastai",
+        "runpod",
+        "k3s",
+        "local",
+    }
 
 
 def test_an_instance_then_nginx_wires_the_ips_into_the_hosts(big_catalog: dict[str, Any], tmp_path: Path) -> None:
@@ -69,15 +75,22 @@ def test_an_instance_then_nginx_wires_the_ips_into_the_hosts(big_catalog: dict[s
     assert report["success"] and report["returncode"] == 0, report
 
 
-@pytest.mark.parametrize(("need", "expected"), [
-    ("une instance GPU sur RunPod puis un environnement d'entraînement PyTorch",
-     ["entity:runpod-gpu-pod", "entity:pytorch-training-env"]),
-    ("a GPU instance on Vast.ai with a Jupyter notebook", ["entity:vastai-gpu-instance", "entity:jupyter-lab"]),
-    ("créer le dossier de l'application, puis écrire son fichier de configuration, ensuite calculer sa somme de contrôle",
-     ["entity:app-workdir", "entity:app-config", "entity:file-checksum"]),
-    ("a managed Kubernetes SKS cluster on Exoscale", ["entity:exoscale-sks-cluster"]),
-    ("harden ssh and ban brute force attackers with fail2ban", ["entity:ssh-hardening", "entity:fail2ban"]),
-])
+@pytest.mark.parametrize(
+    ("need", "expected"),
+    [
+        (
+            "une instance GPU sur RunPod puis un environnement d'entraînement PyTorch",
+            ["entity:runpod-gpu-pod", "entity:pytorch-training-env"],
+        ),
+        ("a GPU instance on Vast.ai with a Jupyter notebook", ["entity:vastai-gpu-instance", "entity:jupyter-lab"]),
+        (
+            "créer le dossier de l'application, puis écrire son fichier de configuration, ensuite calculer sa somme de contrôle",
+            ["entity:app-workdir", "entity:app-config", "entity:file-checksum"],
+        ),
+        ("a managed Kubernetes SKS cluster on Exoscale", ["entity:exoscale-sks-cluster"]),
+        ("harden ssh and ban brute force attackers with fail2ban", ["entity:ssh-hardening", "entity:fail2ban"]),
+    ],
+)
 def test_needs_in_english_and_french_pick_the_right_entities(big_catalog: dict[str, Any], need: str, expected: list[str]) -> None:
     result = _compose(need)
     assert [s[0] for s in _steps(result)] == expected, result["explanation"]
@@ -85,7 +98,9 @@ def test_needs_in_english_and_french_pick_the_right_entities(big_catalog: dict[s
 
 
 def test_outputs_feed_later_inputs_and_a_consumer_moves_after_its_producer(big_catalog: dict[str, Any]) -> None:
-    result = _compose("compute the checksum of the configuration file; write the configuration file; create the application folder")
+    result = _compose(
+        "compute the checksum of the configuration file; write the configuration file; create the application folder"
+    )
     steps = _steps(result)
     assert [s[0] for s in steps] == ["entity:app-workdir", "entity:app-config", "entity:file-checksum"]
     assert steps[1][1]["workdir"] == {"from": "steps.app_workdir.outputs.workdir"}
@@ -99,8 +114,12 @@ def test_a_need_the_catalog_cannot_cover_is_a_gap_with_a_ready_generate_entity_r
     assert len(result["gaps"]) == 1
     gap = result["gaps"][0]
     assert "blockchain" in gap["need"] and "no catalog entity covers" in gap["reason"]
-    assert gap["generate_entity"] == {"need": gap["need"], "tool": "terraform", "provider": "exoscale",
-                                      "name": "blockchain-validator-hardware-wallet"}
+    assert gap["generate_entity"] == {
+        "need": gap["need"],
+        "tool": "terraform",
+        "provider": "exoscale",
+        "name": "blockchain-validator-hardware-wallet",
+    }
     nothing = _compose("a quantum annealer")
     assert nothing["checks"]["ok"] is False and nothing["gaps"][0]["generate_entity"]["tool"] == "ansible"
 
@@ -132,12 +151,23 @@ def test_entity_refs_start_the_pipeline_and_a_fixed_provider_filters_candidates(
 
 def test_compose_meta_pipeline_from_saved_pipelines_and_save_it(big_catalog: dict[str, Any]) -> None:
     targets = big_catalog["targets"]
-    for need, name in [("create the application folder, then write its configuration file, then compute its checksum", "app-setup"),
-                       ("write a checksum report, then a message of the day", "app-report")]:
+    for need, name in [
+        ("create the application folder, then write its configuration file, then compute its checksum", "app-setup"),
+        ("write a checksum report, then a message of the day", "app-report"),
+    ]:
         saved = compose.run("Pipeline", need, None, None, name, None, "offline", targets, True)["saved"]
         assert saved["ok"]
-    meta = compose.run("MetaPipeline", "set up the application then report its checksum", None, None, "app-platform",
-                       None, "offline", targets, True)
+    meta = compose.run(
+        "MetaPipeline",
+        "set up the application then report its checksum",
+        None,
+        None,
+        "app-platform",
+        None,
+        "offline",
+        targets,
+        True,
+    )
     steps = _steps(meta)
     assert [s[0] for s in steps] == ["pipeline:app-setup", "pipeline:app-report"]
     assert steps[1][1]["checksum"] == {"from": "steps.app_setup.outputs.checksum"}
@@ -148,23 +178,39 @@ def test_compose_meta_pipeline_from_saved_pipelines_and_save_it(big_catalog: dic
 
 
 def test_bad_requests_are_refused_clearly(big_catalog: dict[str, Any]) -> None:
-    for kwargs, message in [({"need": " "}, "non-empty"), ({"need": "x" * 5000}, "over"), ({"need": "a", "provider": "mars"}, "provider"),
-                            ({"need": "a", "name": "Bad Name"}, "bad name"), ({"need": "a", "refs": ["pipeline:p@1.0.0"]}, "cannot be a member"),
-                            ({"need": "a", "conversation": [{"role": "x", "content": 1}]}, "conversation")]:
+    for kwargs, message in [
+        ({"need": " "}, "non-empty"),
+        ({"need": "x" * 5000}, "over"),
+        ({"need": "a", "provider": "mars"}, "provider"),
+        ({"need": "a", "name": "Bad Name"}, "bad name"),
+        ({"need": "a", "refs": ["pipeline:p@1.0.0"]}, "cannot be a member"),
+        ({"need": "a", "conversation": [{"role": "x", "content": 1}]}, "conversation"),
+    ]:
         with pytest.raises(InvalidInput, match=message):
             compose.compose(Request(targets=big_catalog["targets"], **kwargs))
 
 
 def test_retrieval_is_bilingual_and_ranks_names_first() -> None:
-    assert sorted(retrieval.terms("Une grappe Kubernetes de 3 nœuds")) == sorted(retrieval.terms("a Kubernetes cluster of 3 nodes"))
+    assert sorted(retrieval.terms("Une grappe Kubernetes de 3 nœuds")) == sorted(
+        retrieval.terms("a Kubernetes cluster of 3 nodes")
+    )
     assert sorted(retrieval.terms("la clé API")) == sorted(retrieval.terms("the API keys"))
-    rows = [{"ref": f"entity:e{i}@1.0.0", "kind": "Entity", "name": n, "description": d, "tags": [], "providers": p}
-            for i, (n, d, p) in enumerate([("k3s-cluster", "A K3s cluster", ["k3s"]), ("motd", "Message of the day mentioning a cluster", []),
-                                           ("gpu-pod", "GPU pod", ["runpod"])])]
+    rows = [
+        {"ref": f"entity:e{i}@1.0.0", "kind": "Entity", "name": n, "description": d, "tags": [], "providers": p}
+        for i, (n, d, p) in enumerate(
+            [
+                ("k3s-cluster", "A K3s cluster", ["k3s"]),
+                ("motd", "Message of the day mentioning a cluster", []),
+                ("gpu-pod", "GPU pod", ["runpod"]),
+            ]
+        )
+    ]
     index = retrieval.Index.build(rows)
     hits = index.search("cluster k3s", 3)
     assert [h.row["name"] for h in hits][:2] == ["k3s-cluster", "motd"] and hits[0].coverage == 1.0
-    assert [h.row["name"] for h in index.search("grappe", 3, provider="runpod")] == ["motd"], "provider filter: any-provider rows stay"
+    assert [h.row["name"] for h in index.search("grappe", 3, provider="runpod")] == ["motd"], (
+        "provider filter: any-provider rows stay"
+    )
     assert index.search("the a of", 3) == []
 
 

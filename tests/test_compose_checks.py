@@ -1,0 +1,186 @@
+"""Composite checks at save time, against real bare repos: each bad composite is refused with a
+precise message and nothing is written (the remote's branch does not move)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from compose_catalog import lint_flows
+from conftest import entity, git_out
+
+from f.fractal import catalog, flowgen
+from f.fractal.errors import InvalidInput
+
+STR = {"type": "string"}
+
+
+def pipe(name: str, steps: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": name}, "spec": {"steps": steps, **spec}}
+
+
+def meta(name: str, steps: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "fractal/v1", "kind": "MetaPipeline", "metadata": {"name": name}, "spec": {"steps": steps, **spec}}
+
+
+@pytest.fixture
+def cat(make_target: Any, tmp_path: Path) -> dict[str, Any]:
+    target = make_target("a")
+    io = {"type": "object", "properties": {"hosts": {"type": "array"}, "label": STR}, "required": ["hosts"]}
+    catalog.save(
+        entity(
+            "vm",
+            tool="terraform",
+            providers=["exoscale"],
+            files={"main.tf": "# vm\n"},
+            outputs={"ips": {"type": "array"}, "name": {"type": "string"}},
+        ),
+        [target],
+    )
+    catalog.save(entity("web", tool="ansible", providers=[], inputs=io, outputs={"url": {"type": "string"}}), [target])
+    catalog.save(entity("gpu", tool="terraform", providers=["runpod"], files={"main.tf": "# gpu\n"}), [target])
+    catalog.save(entity("motd", inputs={"type": "object", "properties": {"motd_dir": STR}, "required": ["motd_dir"]}), [target])
+    return {"t": [target], "remote": tmp_path / "remotes" / "a.git"}
+
+
+def _refused(cat: dict[str, Any], item: dict[str, Any], *fragments: str) -> InvalidInput:
+    head = git_out(cat["remote"], "rev-parse", "main")
+    with pytest.raises(InvalidInput) as info:
+        catalog.save(item, cat["t"])
+    for fragment in fragments:
+        assert fragment in info.value.message, info.value.message
+    assert git_out(cat["remote"], "rev-parse", "main") == head, "nothing may be written"
+    return info.value
+
+
+def test_a_good_pipeline_is_pinned_gets_its_providers_and_flow(cat: dict[str, Any], tmp_path: Path) -> None:
+    item = pipe(
+        "site",
+        [
+            {"id": "vm", "ref": "entity:vm@latest"},
+            {"id": "web", "ref": "entity:web@1.0.0", "inputs": {"hosts": {"from": "steps.vm.outputs.ips"}, "label": "x"}},
+        ],
+    )
+    saved = catalog.save(item, cat["t"])
+    stored = catalog.get(saved["ref"], cat["t"])["item"]
+    assert stored["spec"]["steps"][0]["ref"] == "entity:vm@1.0.0", "@latest is pinned at save"
+    assert stored["spec"]["providers"] == ["exoscale"]
+    flow = yaml.safe_load(stored["spec"]["files"]["flow.yaml"])
+    assert flow["schema"]["properties"]["provider"]["enum"] == ["exoscale"]
+    assert "flow.yaml" in git_out(cat["remote"], "ls-tree", "-r", "--name-only", "main", "pipelines/site/")
+    readme = git_out(cat["remote"], "show", "main:pipelines/site/README.md")
+    assert "entity:vm@1.0.0" in readme and "exoscale" in readme and "```mermaid" in readme
+    assert catalog.save(stored, cat["t"])["targets"][0]["status"] == "unchanged", "compilation is deterministic"
+    assert lint_flows({flowgen.flow_path(saved["ref"]): flow}, tmp_path / "lint")["success"]
+
+
+def test_a_cycle_at_any_depth_is_refused(cat: dict[str, Any]) -> None:
+    catalog.save(pipe("base", [{"id": "m", "ref": "entity:motd@1.0.0", "inputs": {"motd_dir": "/tmp"}}]), cat["t"])
+    catalog.save(meta("inner", [{"id": "b", "ref": "pipeline:base@1.0.0"}]), cat["t"])
+    catalog.save(meta("outer", [{"id": "i", "ref": "meta-pipeline:inner@1.0.0"}]), cat["t"])
+    error = _refused(
+        cat,
+        meta("inner", [{"id": "b", "ref": "pipeline:base@1.0.0"}, {"id": "o", "ref": "meta-pipeline:outer@1.0.0"}]),
+        "cycle",
+        "meta-pipeline:inner → meta-pipeline:outer → meta-pipeline:inner",
+    )
+    assert error.data["errors"]
+    _refused(
+        cat,
+        meta("self", [{"id": "b", "ref": "pipeline:base@1.0.0"}, {"id": "me", "ref": "meta-pipeline:inner@1.0.0"}])
+        | {"metadata": {"name": "inner"}},
+        "cannot contain itself",
+    )
+
+
+def test_a_cycle_between_steps_is_refused(cat: dict[str, Any]) -> None:
+    steps = [
+        {"id": "a", "ref": "entity:motd@1.0.0", "needs": ["b"], "inputs": {"motd_dir": "/x"}},
+        {"id": "b", "ref": "entity:motd@1.0.0", "needs": ["a"], "inputs": {"motd_dir": "/y"}},
+    ]
+    _refused(cat, pipe("loop", steps), "steps form a cycle: a → b → a")
+
+
+def test_a_provider_mismatch_is_refused(cat: dict[str, Any]) -> None:
+    _refused(
+        cat,
+        pipe("mixed", [{"id": "vm", "ref": "entity:vm@1.0.0"}, {"id": "gpu", "ref": "entity:gpu@1.0.0"}]),
+        "no provider fits every member",
+        "vm fits exoscale",
+        "gpu fits runpod",
+    )
+    _refused(
+        cat,
+        pipe("fixed", [{"id": "vm", "ref": "entity:vm@1.0.0"}], provider="local"),
+        "provider local does not fit every member: vm fits exoscale",
+    )
+    catalog.save(pipe("gpus", [{"id": "gpu", "ref": "entity:gpu@1.0.0"}]), cat["t"])
+    catalog.save(pipe("vms", [{"id": "vm", "ref": "entity:vm@1.0.0"}]), cat["t"])
+    _refused(
+        cat,
+        meta("both", [{"id": "g", "ref": "pipeline:gpus@1.0.0"}, {"id": "v", "ref": "pipeline:vms@1.0.0"}]),
+        "no provider fits every member",
+        "g fits runpod",
+        "v fits exoscale",
+    )
+
+
+def test_an_unbound_required_input_is_refused(cat: dict[str, Any]) -> None:
+    _refused(
+        cat,
+        pipe("nohosts", [{"id": "web", "ref": "entity:web@1.0.0"}]),
+        "step web (entity:web@1.0.0): required input 'hosts' is not bound",
+    )
+    _refused(
+        cat,
+        pipe("undeclared", [{"id": "m", "ref": "entity:motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.dir"}}}]),
+        "wired from inputs.dir, which is not declared in spec.inputs",
+    )
+
+
+@pytest.mark.parametrize(
+    ("steps", "fragment"),
+    [
+        (
+            [
+                {"id": "vm", "ref": "entity:vm@1.0.0"},
+                {"id": "web", "ref": "entity:web@1.0.0", "inputs": {"hosts": {"from": "steps.vm.outputs.name"}}},
+            ],
+            "type mismatch: steps.vm.outputs.name is string, expected array",
+        ),
+        (
+            [
+                {"id": "vm", "ref": "entity:vm@1.0.0"},
+                {"id": "web", "ref": "entity:web@1.0.0", "inputs": {"hosts": {"from": "steps.vm.outputs.ip"}}},
+            ],
+            "declares no output 'ip' (its outputs: ips, name)",
+        ),
+        (
+            [
+                {"id": "web", "ref": "entity:web@1.0.0", "inputs": {"hosts": {"from": "steps.vm.outputs.ips"}}},
+                {"id": "vm", "ref": "entity:vm@1.0.0", "needs": ["web"]},
+            ],
+            "steps form a cycle",
+        ),
+        (
+            [
+                {"id": "vm", "ref": "entity:vm@1.0.0", "needs": []},
+                {"id": "web", "ref": "entity:web@1.0.0", "needs": [], "inputs": {"hosts": ["a"], "colour": 1}},
+            ],
+            "unknown input 'colour'",
+        ),
+        ([{"id": "web", "ref": "entity:web@1.0.0", "inputs": {"hosts": "not-a-list"}}], "literal 'not-a-list' is not array"),
+        ([{"id": "x", "ref": "entity:nope@1.0.0"}], "entity:nope@1.0.0 is in none of the catalog targets"),
+        ([{"id": "vm", "ref": "entity:vm@9.9.9"}], "entity:vm@9.9.9 is in none of the catalog targets"),
+    ],
+)
+def test_bad_wiring_and_refs_are_refused(cat: dict[str, Any], steps: list[dict[str, Any]], fragment: str) -> None:
+    _refused(cat, pipe("bad", steps), fragment)
+
+
+def test_outputs_must_come_from_steps(cat: dict[str, Any]) -> None:
+    steps = [{"id": "vm", "ref": "entity:vm@1.0.0"}]
+    _refused(cat, pipe("out", steps, outputs={"x": {"from": "steps.vm.outputs.nope"}}), "output 'x'", "declares no output 'nope'")
+    _refused(cat, pipe("out", steps, outputs={"x": {"from": "inputs.a"}}), "output 'x': bad source")
