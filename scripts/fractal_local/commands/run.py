@@ -121,11 +121,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         finally:
             sys.stderr = real_stderr
     emit(result)
-    summary = f"{result['status']} in {result['duration_s']}s; full log: {result['log_file']}"
+    summary = f"{result.get('status')} in {result.get('duration_s', '?')}s"
+    if result.get("log_file"):
+        summary += f"; full log: {result['log_file']}"
     if result.get("error"):
         summary += f"\nerror: {result['error']}"
     print(summary, file=sys.stderr)
-    return 0 if result["status"] == "success" else 2
+    return 0 if result.get("status") == "success" else 2
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
