@@ -52,6 +52,7 @@ IMAGES = {"nginx": "nginx:1.27", "redis": "redis:7.4", "postgres": "postgres:16.
           "apache": "httpd:2.4", "caddy": "caddy:2.8", "busybox": "busybox:1.36", "grafana": "grafana/grafana:11.2.0"}
 PACKAGES = ("nginx", "git", "curl", "htop", "vim", "jq", "tmux", "unzip", "make", "ufw", "fail2ban", "python3", "docker.io",
             "postgresql", "redis-server", "wget", "rsync", "numpy", "pandas", "torch", "jupyterlab", "transformers")
+_CALLED = r"(?:named|called|nommee?|appelee?)\s"
 _SIZES = "micro|tiny|small|medium|large|extra-large|huge|mega|titan|jumbo"
 _COUNTED = r"(?:-|\s)?(?:x\s)?"
 _NODE_NOUNS = r"(?:nodes?|noeuds?|instances?|servers?|serveurs?|vms?|machines?|workers?|agents?)"
@@ -140,7 +141,7 @@ def extract(need: str, provider: str | None = None) -> dict[str, Any]:
     """Every parameter the sentence gives, by name (the template keeps those it declares)."""
     text = normalize(need)
     found: dict[str, Any] = {}
-    count = _int(rf"\b(\d+){_COUNTED}{_NODE_NOUNS}\b", text)
+    count = _int(rf"\b(\d+){_COUNTED}(?:[a-z0-9.-]+\s)?{_NODE_NOUNS}\b", text)
     if count:
         found["node_count"] = found["instance_count"] = count
     replicas = _int(r"\b(\d+)\s?(?:replicas?|repliques?|copies|pods)\b", text)
@@ -156,11 +157,13 @@ def extract(need: str, provider: str | None = None) -> dict[str, Any]:
         "zone": _zone(text, provider), "name": _name(text), "schedule": _schedule(text), "image": _image(text),
         "port": _int(r"\bport\s(\d{2,5})\b", text),
         "namespace": _match(r"\b(?:namespace|espace de noms)\s([a-z0-9][a-z0-9-]{0,40})", text),
-        "user": _match(r"\b(?:user|utilisateur|account|compte)\s([a-z_][a-z0-9_-]{0,31})\b", text),
+        "user": _word(rf"\b(?:user|utilisateur|account|compte)\s(?:{_CALLED})?([a-z_][a-z0-9_-]{{0,31}})\b", text),
+        "record": _word(r"\b(?:record|enregistrement)\s(?:(?:for|pour|named|nomme)\s)?([a-z0-9][a-z0-9-]{0,40})\b", text),
         "host": _match(r"\b((?:[a-z0-9-]+\.)+(?:com|org|net|io|dev|ch|fr|de|eu|app|cloud|local))\b", text),
         "instance_type": _match(rf"\b((?:standard|cpu|memory|storage|gpu\d?)\.(?:{_SIZES}))\b", text),
-        "service": _match(r"\b(?:service|daemon)\s([a-z][a-z0-9@_.-]{1,40})\b", text),
-        "pod_id": _match(r"\bpod\s(?:id\s)?([a-z0-9]{8,20})\b", text),
+        "service": _word(r"\b(?:service|daemon)\s([a-z][a-z0-9@_.-]{1,40})\b", text)
+        or _word(r"\b([a-z][a-z0-9@_.-]{1,40})\s(?:service|daemon)\b", text),
+        "pod_id": _match(r"\bpods?\s(?:[a-z]+\s){0,2}([a-z0-9]*\d[a-z0-9]*)\b", text),
     }
     found.update({k: v for k, v in simple.items() if v})
     ports = [int(p) for p in re.findall(r"\b(\d{2,5})\b", text.split("port", 1)[1])] if "port" in text else []
@@ -173,13 +176,24 @@ def extract(need: str, provider: str | None = None) -> dict[str, Any]:
     if packages:
         found["packages"] = packages
     if re.search(r"\b(start|demarrer|allumer|resume|relancer)\b", text):
-        found["action"] = "start"
+        found["pod_action"] = "start"
     return found
 
 
 def _match(pattern: str, text: str) -> str | None:
     m = re.search(pattern, text)
     return m.group(1) if m else None
+
+
+_NOT_NAMES = frozenset((
+    "a", "an", "the", "le", "la", "les", "un", "une", "de", "du", "des", "on", "sur", "for", "pour", "with", "avec", "in", "dans",
+    "to", "account", "compte", "named", "called", "nomme", "nommee", "appele", "appelee", "running", "web", "system", "systeme",
+))
+
+
+def _word(pattern: str, text: str) -> str | None:
+    """The first match that is a real name, not a filler word."""
+    return next((m.group(1) for m in re.finditer(pattern, text) if m.group(1) not in _NOT_NAMES), None)
 
 
 def fill(template: Template, found: dict[str, Any]) -> dict[str, Any]:
@@ -195,6 +209,8 @@ def fill(template: Template, found: dict[str, Any]) -> dict[str, Any]:
             params[key] = value
         elif key == "zone" and template.provider in PROVIDERS and PROVIDERS[template.provider].default_region not in ("", "any"):
             params[key] = params[key] or PROVIDERS[template.provider].default_region
+    if "domain" in params and "host" in found:
+        params["domain"] = found["host"]
     if "name" in params and "name" not in found and "namespace" in found and template.tool == "kubernetes":
         params["name"] = found["namespace"]
     return params
@@ -204,7 +220,7 @@ def fill(template: Template, found: dict[str, Any]) -> dict[str, Any]:
 
 
 def _score(template: Template, text: str) -> int:
-    return sum(3 if " " in w else 1 for w in template.words if has(w, text))
+    return sum(3 if " " in w else 1 for w in template.words if has(w, text)) + sum(4 for w in template.strong if has(w, text))
 
 
 def rank(need: str, tool: str | None = None, provider: str | None = None) -> list[tuple[int, Template]]:

@@ -32,6 +32,7 @@ class Template:
     params: dict[str, Any]
     build: Callable[[dict[str, Any]], Files]
     credentials: tuple[str, ...] = field(default=())
+    strong: tuple[str, ...] = field(default=())  # decisive keywords, weighted higher
 
 
 PARAM_DOCS: dict[str, str] = {
@@ -65,8 +66,10 @@ PARAM_DOCS: dict[str, str] = {
     "service": "Service name",
     "target_hosts": "Inventory group or hosts to configure",
     "repo": "Git repository to clone (empty = none)",
+    "repo_version": "Branch, tag or commit of the repository to check out",
     "pod_id": "RunPod pod id",
-    "action": "What to do with the pod: start or stop",
+    "pod_action": "What to do with the pod: start or stop",
+    "job_name": "Name of the cron entry",
     "max_price": "Highest price per hour in USD",
     "replicas": "Number of replicas",
     "port": "Port the application listens on",
@@ -460,7 +463,7 @@ def cron_job(p: dict[str, Any]) -> Files:
     minute, hour, day, month, weekday = str(p["schedule"]).split()
     return playbook("Schedule a job", "localhost", p, [
         {"name": "Install the cron entry", "ansible.builtin.cron": {
-            "name": "{{ name }}", "job": "{{ command }}", "minute": minute, "hour": hour,
+            "name": "{{ job_name }}", "job": "{{ command }}", "minute": minute, "hour": hour,
             "day": day, "month": month, "weekday": weekday}},
     ])
 
@@ -488,14 +491,14 @@ def training_setup(p: dict[str, Any]) -> Files:
     return playbook("Prepare a training environment", "{{ target_hosts }}", p, [
         {"name": "Install Python packages", "ansible.builtin.pip": {"name": "{{ packages }}", "state": "present"}},
         {"name": "Clone the code", "when": "repo | length > 0",
-         "ansible.builtin.git": {"repo": "{{ repo }}", "dest": "/workspace/code", "version": "HEAD"}},
+         "ansible.builtin.git": {"repo": "{{ repo }}", "dest": "/workspace/code", "version": "{{ repo_version }}"}},
     ])
 
 
 def runpod_control(p: dict[str, Any]) -> Files:
     return playbook("Start or stop a RunPod pod", "localhost", p, [
         {"name": "Call the RunPod API", "no_log": True, "ansible.builtin.uri": {
-            "url": "https://rest.runpod.io/v1/pods/{{ pod_id }}/{{ action }}", "method": "POST",
+            "url": "https://rest.runpod.io/v1/pods/{{ pod_id }}/{{ pod_action }}", "method": "POST",
             "headers": {"Authorization": "Bearer {{ lookup('ansible.builtin.env', 'RUNPOD_API_KEY') }}"},
             "status_code": [200, 204]}},
     ])
@@ -637,6 +640,7 @@ def _secret_templates() -> list[Template]:
 # ------------------------------------------------------------------ the library
 
 UBUNTU = "Linux Ubuntu 24.04 LTS 64-bit"
+GPU_WORDS = ("rtx", "a100", "h100", "a6000", "l40s", "a40", "t4", "4090", "3090")
 EXO = {"zone": "ch-gva-2"}
 VM_WORDS = ("instance", "instances", "vm", "vms", "virtual machine", "machine virtuelle", "machines virtuelles", "server",
             "servers", "serveur", "serveurs", "compute")
@@ -667,11 +671,11 @@ TEMPLATES: list[Template] = [
              ("dns", "domain", "domaine", "record", "enregistrement", "zone dns"),
              {"domain": "example.com", "record": "www", "ip_address": "203.0.113.10"}, exo_dns),
     Template("vastai-gpu-instance", "terraform", "vastai", "A GPU instance rented on Vast.ai",
-             ("gpu", "instance", "rent", "louer", "machine", "training", "entrainement", "server", "serveur"),
+             ("gpu", "gpus", "instance", "rent", "louer", "machine", "training", "entrainement", "server", "serveur", *GPU_WORDS),
              {"name": "gpu", "gpu_type": "RTX 4090", "gpu_count": 1, "disk_size_gb": 50,
               "image": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", "max_price": 1.0, "zone": "any"}, vast_instance),
     Template("runpod-gpu-pod", "terraform", "runpod", "A GPU pod on RunPod with a volume",
-             ("gpu", "pod", "instance", "machine", "volume", "training", "entrainement"),
+             ("gpu", "gpus", "pod", "instance", "machine", "volume", "training", "entrainement", *GPU_WORDS),
              {"name": "gpu-pod", "gpu_type": "NVIDIA GeForce RTX 4090", "gpu_count": 1, "size_gb": 50, "container_disk_gb": 20,
               "image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"}, runpod_pod),
     Template("runpod-network-volume", "terraform", "runpod", "A network volume on RunPod",
@@ -697,7 +701,7 @@ TEMPLATES: list[Template] = [
     Template("local-cron", "ansible", "local", "A scheduled job (cron) on this machine",
              ("cron", "schedule", "scheduled", "planifie", "planifiee", "tache planifiee", "every", "toutes les", "chaque",
               "job"),
-             {"name": "fractal-job", "command": "/usr/bin/true", "schedule": "0 3 * * *"}, cron_job),
+             {"job_name": "fractal-job", "command": "/usr/bin/true", "schedule": "0 3 * * *"}, cron_job),
     Template("local-service", "ansible", "local", "Keep a system service started and enabled on this machine",
              ("service", "systemd", "start", "demarrer", "running", "enable", "activer", "daemon"), {"service": "nginx"},
              service_started),
@@ -708,13 +712,13 @@ TEMPLATES: list[Template] = [
     Template("vastai-training-setup", "ansible", "vastai", "Prepare a Python training environment on a Vast.ai instance",
              ("setup", "prepare", "preparer", "environment", "environnement", "training", "entrainement", "python", "pip",
               "jupyter"),
-             {"target_hosts": "vastai", "packages": ["numpy", "jupyterlab"], "repo": ""}, training_setup),
+             {"target_hosts": "vastai", "packages": ["numpy", "jupyterlab"], "repo": "", "repo_version": "main"}, training_setup),
     Template("vastai-gpu-offers", "ansible", "vastai", "Find the cheapest matching GPU offers on Vast.ai",
              ("offers", "offres", "search", "find", "cherche", "chercher", "trouver", "cheapest", "moins cher", "price", "prix"),
              {"gpu_type": "RTX 4090", "gpu_count": 1, "max_price": 1.0}, vast_offers),
     Template("runpod-pod-control", "ansible", "runpod", "Start or stop a RunPod pod through the API",
              ("stop", "arreter", "start", "demarrer", "resume", "pause", "eteindre", "allumer"),
-             {"pod_id": "abc123", "action": "stop"}, runpod_control),
+             {"pod_id": "abc123", "pod_action": "stop"}, runpod_control, strong=("stop", "arreter", "start", "demarrer")),
     Template("k3s-namespace", "kubernetes", "k3s", "A namespace with a resource quota",
              ("namespace", "espace de noms", "quota", "team", "equipe"),
              {"namespace": "team-a", "pods": 20, "cpu": "4", "memory": "8Gi"}, k8s_namespace),
@@ -724,15 +728,16 @@ TEMPLATES: list[Template] = [
              {"name": "web", "namespace": "default", "image": "nginx:1.27", "replicas": 2, "port": 80}, k8s_web),
     Template("k3s-ingress", "kubernetes", "k3s", "An Ingress (Traefik) exposing a service on a host name",
              ("ingress", "expose", "exposer", "host", "hostname", "url", "traefik", "https", "domain", "domaine"),
-             {"name": "web", "namespace": "default", "host": "app.example.com", "port": 80}, k8s_ingress),
+             {"name": "web", "namespace": "default", "host": "app.example.com", "port": 80}, k8s_ingress, strong=("ingress",)),
     Template("k3s-volume-claim", "kubernetes", "k3s", "A persistent volume claim (local-path storage)",
              ("volume", "pvc", "persistent", "persistant", "storage", "stockage", "disk", "disque", "claim"),
-             {"name": "data", "namespace": "default", "size_gb": 10, "storage_class": "local-path"}, k8s_pvc),
+             {"name": "data", "namespace": "default", "size_gb": 10, "storage_class": "local-path"}, k8s_pvc,
+             strong=("pvc", "volume claim")),
     Template("k3s-cronjob", "kubernetes", "k3s", "A CronJob running a command on a schedule",
              ("cronjob", "cron", "schedule", "scheduled", "planifie", "planifiee", "every", "toutes les", "chaque", "backup",
               "sauvegarde"),
              {"name": "nightly", "namespace": "default", "schedule": "0 3 * * *", "image": "busybox:1.36",
-              "command": "date"}, k8s_cronjob),
+              "command": "date"}, k8s_cronjob, strong=("cronjob",)),
     Template("k3s-postgres", "kubernetes", "k3s", "A PostgreSQL database (StatefulSet, volume, headless Service)",
              ("postgres", "postgresql", "database", "base de donnees", "db", "sql"),
              {"name": "postgres", "namespace": "default", "image": "postgres:16.4", "size_gb": 10}, k8s_postgres),

@@ -1,0 +1,187 @@
+"""The offline generator end to end: needs in English and French → valid entities, saved, refined, from the CLI.
+
+No LLM anywhere here (none is configured): the template library answers, and every draft goes
+through the real validators (python-hcl2, terraform fmt when present, ansible-playbook
+--syntax-check, ansible-lint, the manifest and binding checks). Saves go to real bare Git repos.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import git_out, run_cli
+
+from f.fractal import generate_entity, refine_entity
+from f.fractal.errors import ConfigError, InvalidInput
+from f.fractal.generate import generate
+from f.fractal.templates import TEMPLATES
+
+# (need, tool, provider, template, parameters the sentence must have set)
+NEEDS: list[tuple[str, str, str, str, dict[str, Any]]] = [
+    ("a 3-node K3s cluster on Exoscale in ch-gva-2", "terraform", "exoscale", "exoscale-k3s-cluster",
+     {"node_count": 3, "zone": "ch-gva-2"}),
+    ("un cluster K3s de 5 nœuds sur Exoscale à de-fra-1", "terraform", "exoscale", "exoscale-k3s-cluster",
+     {"node_count": 5, "zone": "de-fra-1"}),
+    ("a managed Kubernetes SKS cluster with 4 nodes on Exoscale", "terraform", "exoscale", "exoscale-sks-cluster",
+     {"node_count": 4}),
+    ("un cluster Kubernetes managé SKS sur Exoscale", "terraform", "exoscale", "exoscale-sks-cluster", {"zone": "ch-gva-2"}),
+    ("two standard.large instances on Exoscale with 100 GB disks", "terraform", "exoscale", "exoscale-instances",
+     {"instance_count": 2, "instance_type": "standard.large", "disk_size_gb": 100}),
+    ("deux machines virtuelles sur Exoscale nommées web", "terraform", "exoscale", "exoscale-instances",
+     {"instance_count": 2, "name": "web"}),
+    ("a firewall on Exoscale opening ports 22, 80 and 443", "terraform", "exoscale", "exoscale-firewall",
+     {"ports": [22, 80, 443]}),
+    ("un pare-feu Exoscale qui ouvre le port 8443", "terraform", "exoscale", "exoscale-firewall", {"ports": [8443]}),
+    ("a private network on Exoscale in at-vie-1", "terraform", "exoscale", "exoscale-private-network", {"zone": "at-vie-1"}),
+    ("un volume de stockage bloc de 500 Go sur Exoscale", "terraform", "exoscale", "exoscale-block-volume", {"size_gb": 500}),
+    ("a DNS record for www on exoscale for example.org", "terraform", "exoscale", "exoscale-dns-record",
+     {"domain": "example.org", "record": "www"}),
+    ("rent a GPU instance on Vast.ai with 2 RTX 4090 and 100 GB disk", "terraform", "vastai", "vastai-gpu-instance",
+     {"gpu_count": 2, "gpu_type": "RTX 4090", "disk_size_gb": 100}),
+    ("louer une machine GPU A100 sur Vast.ai", "terraform", "vastai", "vastai-gpu-instance", {"gpu_type": "A100 SXM4"}),
+    ("une instance GPU sur RunPod avec un volume de 50 Go", "terraform", "runpod", "runpod-gpu-pod", {"size_gb": 50}),
+    ("a RunPod pod with 2 H100 GPUs", "terraform", "runpod", "runpod-gpu-pod",
+     {"gpu_count": 2, "gpu_type": "NVIDIA H100 80GB HBM3"}),
+    ("un volume réseau de 1 To sur RunPod", "terraform", "runpod", "runpod-network-volume", {"size_gb": 1000}),
+    ("write a file on this machine with terraform", "terraform", "local", "local-file", {}),
+    ("a namespace with a quota on k3s, by terraform", "terraform", "k3s", "k3s-namespace-terraform", {}),
+    ("install git, curl and htop on this machine", "ansible", "local", "local-packages", {"packages": ["git", "curl", "htop"]}),
+    ("installer nginx et jq sur cette machine", "ansible", "local", "local-packages", {"packages": ["nginx", "jq"]}),
+    ("créer un utilisateur ops sur cette machine", "ansible", "local", "local-user", {"user": "ops"}),
+    ("écrire le message du jour sur cette machine", "ansible", "local", "local-motd", {}),
+    ("installer k3s sur cette machine", "ansible", "local", "local-k3s-install", {}),
+    ("une tâche planifiée chaque jour à 2h sur cette machine", "ansible", "local", "local-cron", {"schedule": "0 2 * * *"}),
+    ("keep the nginx service running on this machine", "ansible", "local", "local-service", {"service": "nginx"}),
+    ("configure and harden the Exoscale servers", "ansible", "exoscale", "exoscale-server-bootstrap", {}),
+    ("préparer un environnement d'entraînement Python sur Vast.ai avec torch", "ansible", "vastai", "vastai-training-setup",
+     {"packages": ["torch"]}),
+    ("trouver les offres GPU les moins chères sur Vast.ai", "ansible", "vastai", "vastai-gpu-offers", {}),
+    ("démarrer le pod RunPod xyz98765abc", "ansible", "runpod", "runpod-pod-control",
+     {"pod_id": "xyz98765abc", "pod_action": "start"}),
+    ("un espace de noms equipe-data sur le cluster k3s", "kubernetes", "k3s", "k3s-namespace", {"namespace": "equipe-data"}),
+    ("deploy nginx with 3 replicas on k3s", "kubernetes", "k3s", "k3s-web-app", {"replicas": 3, "image": "nginx:1.27"}),
+    ("expose the web service on app.example.com with an ingress on k3s", "kubernetes", "k3s", "k3s-ingress",
+     {"host": "app.example.com"}),
+    ("un volume persistant (pvc) de 20 Go sur k3s", "kubernetes", "k3s", "k3s-volume-claim", {"size_gb": 20}),
+    ("un cronjob de sauvegarde toutes les nuits sur k3s", "kubernetes", "k3s", "k3s-cronjob", {"schedule": "0 3 * * *"}),
+    ("a postgres database on k3s with 20 GB", "kubernetes", "k3s", "k3s-postgres", {"size_gb": 20}),
+    ("the API key for Vast.ai", "secret", "vastai", "vastai-credentials", {}),
+    ("la clé API Exoscale", "secret", "exoscale", "exoscale-credentials", {}),
+    ("le token RunPod", "secret", "runpod", "runpod-credentials", {}),
+    ("the kubeconfig of the k3s cluster", "secret", "k3s", "k3s-credentials", {}),
+    ("la clé API du LLM", "secret", "", "llm-api-key", {}),
+]
+
+
+@pytest.fixture(autouse=True)
+def no_llm(fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("FRACTAL_LLM_MODEL", "FRACTAL_LLM_API_BASE", "FRACTAL_LLM_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+
+
+def test_the_table_is_large_and_half_french() -> None:
+    french = [n for n, *_ in NEEDS if any(w in n for w in ("une ", "un ", "le ", "la ", "les ", "sur ", "cette"))]
+    assert len(NEEDS) >= 30 and len(french) * 2 >= len(NEEDS)
+    assert len(TEMPLATES) >= 25
+    assert {t.tool for t in TEMPLATES} == {"terraform", "ansible", "kubernetes", "secret"}
+    assert {t.provider for t in TEMPLATES} >= {"local", "k3s", "exoscale", "vastai", "runpod"}
+
+
+@pytest.mark.parametrize(("need", "tool", "provider", "template", "params"), NEEDS, ids=[n[3] + ":" + n[0][:30] for n in NEEDS])
+def test_offline_need_gives_a_valid_entity(need: str, tool: str, provider: str, template: str, params: dict[str, Any]) -> None:
+    """No LLM: the template library answers; the draft passes the real validators."""
+    result = generate_entity.main(need)
+    draft, report = result["draft"], result["report"]
+    assert report["ok"], report["errors"]
+    assert result["generator"] == "offline"
+    assert draft["kind"] == "Entity" and draft["spec"]["tool"] == tool
+    assert draft["spec"]["providers"] == ([provider] if provider else [])
+    assert draft["provenance"]["template"] == template
+    assert draft["provenance"]["params"].items() >= params.items()
+    assert not [w for w in report["warnings"] if "terraform fmt" in w["message"]]  # templates are canonical HCL
+    if tool == "terraform":
+        assert set(draft["spec"]["inputs"]["properties"]) == set(draft["provenance"]["params"])
+        assert {"hcl2 parse", "terraform structure"} <= set(report["checks_run"])
+    if tool == "ansible":
+        assert {"ansible-playbook --syntax-check", "ansible-lint --offline"} <= set(report["checks_run"])
+    if provider and provider != "local" and tool != "kubernetes":
+        assert draft["spec"]["credentials"], "cloud entities name the credential they need"
+
+
+def test_every_template_builds_a_valid_entity_from_defaults() -> None:
+    """Templates never matched by the table above are still checked (terraform/kubernetes/secret: fast)."""
+    from f.fractal.validate import validate_files
+
+    for t in TEMPLATES:
+        if t.tool != "ansible":
+            report = validate_files(t.tool, t.build(dict(t.params)))
+            assert report["ok"], (t.id, report["errors"])
+
+
+@pytest.mark.parametrize("need", ["make me a sandwich", "fais-moi un café", "   "])
+def test_unknown_or_empty_need_is_a_clear_error(need: str) -> None:
+    with pytest.raises(InvalidInput) as e:
+        generate(need)
+    assert e.value.hint
+
+
+def test_tool_and_provider_narrow_the_choice() -> None:
+    draft = generate("a namespace for team a", tool="kubernetes", provider="k3s")["draft"]
+    assert draft["spec"]["tool"] == "kubernetes"
+    with pytest.raises(InvalidInput, match="provider"):
+        generate("a namespace", provider="aws")
+    with pytest.raises(InvalidInput, match="tool"):
+        generate("a namespace", tool="pulumi")
+
+
+def test_saved_to_the_chosen_targets(make_target: Callable[..., str], tmp_path: Path) -> None:
+    """generate_entity(save=True) writes the validated draft to every chosen catalog repo."""
+    targets = [make_target("alpha"), make_target("beta")]
+    result = generate_entity.main("a 3-node K3s cluster on Exoscale in ch-gva-2", name="edge-cluster", save=True, targets=targets)
+    saved = result["saved"]
+    assert saved["ok"] and saved["ref"] == "entity:edge-cluster@1.0.0"
+    for name in ("alpha", "beta"):
+        tree = git_out(tmp_path / "remotes" / f"{name}.git", "ls-tree", "-r", "--name-only", "main")
+        assert "entities/edge-cluster/main.tf" in tree and "entities/edge-cluster/fractal.yaml" in tree
+        item = git_out(tmp_path / "remotes" / f"{name}.git", "show", "main:entities/edge-cluster/fractal.yaml")
+        assert "generator: offline" in item and "exoscale-k3s-cluster" in item
+
+
+def test_refine_offline_changes_parameters_and_shows_a_diff() -> None:
+    first = generate_entity.main("a 3-node K3s cluster on Exoscale")
+    second = refine_entity.main(first["draft"], "use 5 nodes in de-fra-1", conversation=first["conversation"])
+    params = second["draft"]["provenance"]["params"]
+    assert params["node_count"] == 5 and params["zone"] == "de-fra-1"
+    assert second["report"]["ok"]
+    assert '-  default     = 3\n+  default     = 5' in second["diff"] and "+  default     = \"de-fra-1\"" in second["diff"]
+    assert len(second["conversation"]) == 4
+    with pytest.raises(InvalidInput, match="no change"):
+        refine_entity.main(second["draft"], "make it nicer")
+
+
+def test_refine_without_llm_of_a_handmade_draft_says_what_to_configure() -> None:
+    from conftest import entity
+
+    with pytest.raises(ConfigError) as e:
+        refine_entity.main(entity("hand-made"), "add a task")
+    assert "FRACTAL_LLM_MODEL" in e.value.hint
+
+
+def test_cli_generate_save_and_refine(make_target: Callable[..., str], fractal_home: Path, tmp_path: Path) -> None:
+    """`scripts/fractal generate … --save --target …` end to end, then `refine` from the written draft."""
+    target = make_target("cli")
+    out = tmp_path / "draft.yaml"
+    need = "une instance GPU sur RunPod avec un volume de 50 Go"
+    done = run_cli("generate", need, "--save", "--target", target, "-o", str(out), env={"FRACTAL_HOME": str(fractal_home)})
+    assert done.returncode == 0, done.stderr
+    assert "resource \"runpod_pod\"" in done.stdout and "# saved entity:runpod-gpu-pod@1.0.0" in done.stdout
+    refined = run_cli("refine", str(out), "avec 2 GPU et 200 Go", "--json", env={"FRACTAL_HOME": str(fractal_home)})
+    assert refined.returncode == 0, refined.stderr
+    result = json.loads(refined.stdout)
+    assert result["draft"]["provenance"]["params"]["size_gb"] == 200 and "+  default     = 200" in result["diff"]
+    bad = run_cli("generate", "make me a sandwich", env={"FRACTAL_HOME": str(fractal_home)})
+    assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "invalid_input"
