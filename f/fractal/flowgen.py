@@ -248,7 +248,7 @@ def write_flows(flows: dict[str, dict[str, Any]], root: Any) -> list[str]:
         target.write_text(dump(flow))
         written.append(str(target))
     folder = Path(root) / FLOW_FOLDER / "folder.meta.yaml"
-    if flows and not folder.exists():
+    if any(p.startswith(f"{FLOW_FOLDER}/") for p in flows) and not folder.exists():
         meta = {"summary": "Flows compiled by Fractal from catalog pipelines", "display_name": "fractal_flows",
                 "owners": [], "extra_perms": {}}
         folder.write_text(yamlio.dump(meta))
