@@ -47,16 +47,16 @@ WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Cro
 
 def documents(text: str, path: str) -> list[tuple[int, Any, str]]:
     """(first line, parsed document, parse error) for each YAML document, lines counted in the whole file."""
-    out, line = [], 1
+    out, line = [], 1  # a chunk after the first starts on its --- line
     for chunk in _DOC_SPLIT.split(text):
         try:
             doc = load_untrusted(chunk, what=path)
             if doc is not None:
-                out.append((line, doc, ""))
+                out.append((line + len(chunk) - len(chunk.lstrip("\n")), doc, ""))
         except InvalidInput as e:
             m = re.search(r"line (\d+)", e.message)
             out.append((line + int(m.group(1)) - 1 if m else line, None, " ".join(e.message.split())[:300]))
-        line += chunk.count("\n") + 1
+        line += chunk.count("\n")
     return out
 
 
