@@ -479,7 +479,8 @@ def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
     name = req.name or (previous or {}).get("name") or slug(req.need)
     description = req.need if previous is None else f"{(previous or {}).get('description', '')} — {req.need}".strip(" —")
     if llm_config is not None:
-        result = _compose_llm(req, llm_config, hits, resolver, provider, name, description)
+        kept = [s["ref"] for s in (previous or {}).get("steps", []) if isinstance(s, dict) and isinstance(s.get("ref"), str)]
+        result = _compose_llm(req, llm_config, hits, resolver, provider, name, description, kept)
     else:
         result = _compose_offline(req, index, hits, resolver, provider, name, description, previous)
     result["candidates"] = [{"ref": h.row["ref"], "score": h.score, "coverage": h.coverage} for h in hits]
@@ -512,15 +513,19 @@ def _compose_offline(
 
 def _compose_llm(
     req: Request, config: Any, hits: list[retrieval.Hit], resolver: composite.Resolver,
-    provider: str | None, name: str, description: str,
+    provider: str | None, name: str, description: str, kept: list[str],
 ) -> dict[str, Any]:
+    """The model chooses among the top candidates (plus the refs given and those of the draft being refined)."""
     from f.fractal import llm
+    from f.fractal.model import summary
 
     allowed: dict[str, dict[str, Any]] = {}
-    for ref in [*req.refs, *(h.row["ref"] for h in hits)]:
+    for ref in [*req.refs, *kept, *(h.row["ref"] for h in hits)]:
         found = resolver.get(ref)
         allowed[found["ref"]] = found["item"]
-    cards = [_card(h, allowed) for h in hits]
+    listed = {h.row["ref"] for h in hits}
+    extra = [retrieval.Hit(0.0, 0.0, [], summary(item)) for ref, item in allowed.items() if ref not in listed]
+    cards = [_card(h, allowed) for h in [*extra, *hits]]
     what = "pipelines of entities" if req.kind == "Pipeline" else "meta-pipelines of pipelines"
     system = SYSTEM_PROMPT.format(what=what, kind=req.kind, providers=json.dumps(list(PROVIDERS)))
     facts = [f"Need: {req.need}", f"Provider: {provider or 'chosen at launch (null)'}", f"Suggested name: {name}"]

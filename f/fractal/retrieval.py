@@ -87,7 +87,7 @@ def terms(text: str) -> list[str]:
             continue
         word = SYNONYMS.get(word, word)
         if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
+            word = SYNONYMS.get(word[:-1], word[:-1])
         out.append(word[:STEM_LEN])
     return out
 
