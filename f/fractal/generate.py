@@ -52,11 +52,11 @@ class GenerationFailed(FractalError):
 # ------------------------------------------------------------------ inputs
 
 
-def check_inputs(need: Any, tool: Any, provider: Any, name: Any, attempts: Any) -> None:
+def check_inputs(need: Any, tool: Any, provider: Any, name: Any, attempts: Any, what: str = "need") -> None:
     if not isinstance(need, str) or not need.strip():
-        raise InvalidInput("need must be a sentence describing what to build", hint='e.g. "a 3-node K3s cluster on Exoscale"')
+        raise InvalidInput(f"{what} must be a sentence in plain words", hint='e.g. "a 3-node K3s cluster on Exoscale"')
     if len(need) > MAX_NEED:
-        raise InvalidInput(f"need is {len(need)} characters, over {MAX_NEED}", hint="describe one entity at a time")
+        raise InvalidInput(f"{what} is {len(need)} characters, over {MAX_NEED}", hint="ask for one thing at a time")
     if tool and tool not in validate.TOOLS:
         raise InvalidInput(f"unknown tool {tool!r:.40}", hint=f"use one of {', '.join(validate.TOOLS)}, or leave it empty")
     if provider:
@@ -418,7 +418,7 @@ def refine(
     current = published(normalize_item(published(draft)))
     if current["kind"] != "Entity":
         raise InvalidInput("refine works on Entity drafts", hint="compose pipelines with the composition scripts")
-    check_inputs(message, None, None, None, attempts)
+    check_inputs(message, None, None, None, attempts, what="message")
     history = check_conversation(conversation)
     started = time.perf_counter()
     config = _config(llm)
