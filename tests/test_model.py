@@ -83,6 +83,11 @@ def test_invalid_items_are_refused_with_the_field_named(mutate, message: str) ->
         normalize_item(raw)
 
 
+def test_normalize_is_idempotent() -> None:
+    once = normalize_item(entity("web"))
+    assert normalize_item(once) == once
+
+
 def test_composite_steps_are_checked() -> None:
     pipeline = {
         "apiVersion": "fractal/v1",

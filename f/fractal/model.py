@@ -228,6 +228,8 @@ def normalize_item(raw: Any) -> dict[str, Any]:
     kind = raw.get("kind")
     if kind not in KIND_SLUGS:
         raise InvalidInput(f"unknown kind {kind!r:.40}", hint=f"use one of {', '.join(KIND_SLUGS)}")
+    if isinstance(raw.get("metadata"), dict) and raw["metadata"].get("version") == "":
+        raw = {**raw, "metadata": {k: v for k, v in raw["metadata"].items() if k != "version"}}  # "" = not set yet
     _validate(kind, raw)
     spec = raw["spec"]
     _check_files(spec.get("files") or {})
