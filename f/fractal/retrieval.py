@@ -188,31 +188,75 @@ def _fits(row: dict[str, Any], provider: str | None) -> bool:
 # ------------------------------------------------------------------ the catalog's rows, indexed once per state
 
 _CACHE: dict[str, Index] = {}
+_FORMAT = 1
 
 
 def fingerprint(rows: list[dict[str, Any]]) -> str:
     digest = hashlib.sha1(usedforsecurity=False)
     for row in rows:
         digest.update(row.get("ref", "").encode())
+        digest.update(b"\0")
     return digest.hexdigest()
 
 
 def index_for(rows: list[dict[str, Any]]) -> Index:
-    """An index of these rows, reused while the catalog does not change (same refs = same index)."""
+    """An index of these rows, reused while the catalog does not change (same refs = same index): in
+    memory within a process, and as a marshal file in the worker's cache across processes (jobs)."""
+    import marshal
+
+    from f.fractal import workspace
+
     key = fingerprint(rows)
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = Index.build(rows)
-    return _CACHE[key]
+    if key in _CACHE:
+        return _CACHE[key]
+    file = workspace.cache_dir("retrieval") / f"{key}.idx"
+    index: Index | None = None
+    if file.is_file():
+        try:
+            data = marshal.loads(file.read_bytes())  # noqa: S302 - our own cache file
+            if data.get("format") == _FORMAT:
+                index = Index(rows, {t: [tuple(p) for p in ps] for t, ps in data["postings"].items()},
+                              data["lengths"], data["avg_len"])
+        except (EOFError, ValueError, TypeError, KeyError):
+            index = None
+    if index is None:
+        index = Index.build(rows)
+        for old in file.parent.glob("*.idx"):
+            old.unlink(missing_ok=True)
+        tmp = file.with_suffix(".tmp")
+        tmp.write_bytes(marshal.dumps({"format": _FORMAT, "postings": index.postings, "lengths": index.lengths,
+                                       "avg_len": index.avg_len}))
+        tmp.replace(file)
+    _CACHE.clear()
+    _CACHE[key] = index
+    return index
 
 
 def catalog_rows(targets: list[str] | str | None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Every index row of the catalog(s), paging through list_items (1,000 rows a page)."""
-    from f.fractal.catalog import list_items
+    """Every index row of the catalog(s), newest version first when targets differ, in a stable order.
 
-    rows: list[dict[str, Any]] = []
-    while True:
-        page = list_items(targets, kind=kind, limit=1000, offset=len(rows))
-        rows.extend(page["items"])
-        if not page["items"] or len(rows) >= page["total"]:
-            return rows
+    One fetch and one read of each target's derived index (f.fractal.gitstore), not list_items'
+    pages: 10,000 rows in one pass. An unreachable target falls back to its cached clone."""
+    from f.fractal.catalog import resolve_targets
+    from f.fractal.errors import Unreachable
+    from f.fractal.gitstore import Clone
+    from f.fractal.model import SLUG_KINDS, version_key
+
+    wanted = SLUG_KINDS.get(kind or "", kind)
+    merged: dict[str, dict[str, Any]] = {}
+    for target in resolve_targets(targets):
+        clone = Clone(target)
+        with clone.lock():
+            try:
+                clone.refresh()
+            except Unreachable:
+                if not clone.head():
+                    continue
+            rows = clone.index()
+        for key, row in rows.items():
+            if wanted and row["kind"] != wanted:
+                continue
+            seen = merged.get(key)
+            if seen is None or version_key(row["version"] or "0.0.0") > version_key(seen["version"] or "0.0.0"):
+                merged[key] = row
+    return [merged[k] for k in sorted(merged)]
