@@ -18,7 +18,12 @@ def remote(tmp_path: Path, name: str) -> Path:
 
 def pipeline(name: str, *refs: str, provider: str | None = "local") -> dict[str, Any]:
     steps = [{"id": f"s{i}", "ref": r} for i, r in enumerate(refs)]
-    return {"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": name}, "spec": {"provider": provider, "steps": steps}}
+    return {
+        "apiVersion": "fractal/v1",
+        "kind": "Pipeline",
+        "metadata": {"name": name},
+        "spec": {"provider": provider, "steps": steps},
+    }
 
 
 def test_save_to_two_targets_writes_a_browsable_catalog_in_each(make_target, tmp_path: Path) -> None:
@@ -176,3 +181,24 @@ def test_target_resource_errors_are_clear(fractal_home, make_target) -> None:
         catalog.save(entity("web"), [bad])
     with pytest.raises(FractalError):
         catalog.save(entity("web"), ["../etc/passwd"])
+
+
+def test_a_writer_that_died_mid_save_leaves_no_trace(make_target) -> None:
+    """Files staged in the shared clone but never committed (a killed job) are wiped by the next call."""
+    from f.fractal.gitstore import Clone
+
+    t = make_target("a")
+    catalog.save(entity("web"), [t])
+    clone = Clone(catalog.resolve_targets([t])[0])
+    with clone.lock():
+        clone.stage_item("Entity", "half-written", normalize(entity("half-written")))
+        (clone.dir / "entities" / "web" / "site.yml").write_text("corrupted\n")
+    assert [r["name"] for r in catalog.list_items([t])["items"]] == ["web"]
+    assert catalog.get("entity:web", [t])["item"]["spec"]["files"]["site.yml"].startswith("- hosts")
+    assert not (clone.dir / "entities" / "half-written").exists()
+
+
+def normalize(item: dict[str, Any]) -> dict[str, Any]:
+    from f.fractal.model import normalize_item
+
+    return normalize_item(item)

@@ -25,6 +25,7 @@ from f.fractal.gitstore import COMMIT_PREFIX, Clone, Target, load_target
 from f.fractal.model import (
     KIND_SLUGS,
     SLUG_KINDS,
+    VERSION_RE,
     Ref,
     bump,
     normalize_item,
@@ -85,8 +86,9 @@ def _plan_version(requested: str, current: str | None, floor: str | None, part: 
 
 
 def _last_version(clone: Clone, kind: str, name: str) -> str | None:
-    history = clone.history(kind, name, limit=1)
-    return history[0]["version"] if history else None
+    """The highest version ever tagged for an item that is absent now (deleted, or never saved)."""
+    tagged = [v for v in clone.tagged_versions(kind, name) if VERSION_RE.match(v)]
+    return max(tagged, key=version_key, default=None)
 
 
 def _save_on(
@@ -112,15 +114,13 @@ def _save_on(
                 return {"status": "unchanged", "version": current, "commit": clone.head()}
             version = _plan_version(requested, current, None if current else _last_version(clone, kind, name), part)
             to_write = {**item, "metadata": {**item["metadata"], "version": version}}
-            rel = layout.item_dir(target.folder, kind, name)
-            layout.write_item(clone.dir, rel, to_write)
             rows = clone.index()
-            rows[f"{kind}/{name}"] = summary(to_write)
-            paths = [rel, *clone.write_indexes(rows)]
-            commit = clone.commit(f"{COMMIT_PREFIX} save {slug}:{name}@{version}\n\nby {author}", paths, author)
+            rows[f"{kind}/{name}"] = row = summary(to_write)
+            paths = [clone.stage_item(kind, name, to_write), *clone.write_indexes(rows, kind)]
+            row["commit"] = commit = clone.commit(f"{COMMIT_PREFIX} save {slug}:{name}@{version}\n\nby {author}", paths, author)
             tag = target.tag(kind, name, version)
             if clone.push(tag):
-                clone._save_index(commit, rows)
+                clone.settle(commit, rows)
                 return {"status": "saved", "version": version, "commit": commit, "tag": tag, "attempts": attempt + 1}
             time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races", hint="retry later or run sync_catalog")
@@ -314,8 +314,7 @@ def get(ref: str, targets: list[str] | str | None = None) -> dict[str, Any]:
 def _get_from(clone: Clone, ref: Ref) -> tuple[dict[str, Any], str] | None:
     current = clone.current_version(ref.kind, ref.name)
     if current and ref.version in ("latest", current):
-        rel = layout.item_dir(clone.target.folder, ref.kind, ref.name)
-        commit = clone.git("log", "-1", "--format=%H", "--", rel).strip()
+        commit = clone.index()[f"{ref.kind}/{ref.name}"]["commit"]
         return layout.read_item(clone.item_path(ref.kind, ref.name)), commit
     if ref.version == "latest":
         return None
@@ -369,6 +368,7 @@ def list_items(
     if not (1 <= limit <= 1000) or offset < 0:
         raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
     merged: dict[str, dict[str, Any]] = {}
+    where: dict[str, list[str]] = {}  # the targets holding each item
     stale: list[str] = []
     for target in resolve_targets(targets):
         try:
@@ -381,9 +381,8 @@ def list_items(
         for key, row in rows.items():
             seen = merged.get(key)
             if seen is None or version_key(row["version"] or "0.0.0") > version_key(seen["version"] or "0.0.0"):
-                merged[key] = {**row, "targets": [*(seen or {}).get("targets", []), target.path]}
-            else:
-                seen["targets"].append(target.path)
+                merged[key] = row
+            where.setdefault(key, []).append(target.path)
     words = _tokens(query or "")
     hits = [r for r in merged.values() if _matches(r, kind, tool, provider, list(tags or []))]
     if words:
@@ -391,7 +390,8 @@ def list_items(
         hits = [r for _, r in sorted(scored, key=lambda sr: (-sr[0], sr[1]["name"]))]
     else:
         hits.sort(key=lambda r: (r["kind"], r["name"]))
-    return {"total": len(hits), "offset": offset, "items": hits[offset : offset + limit], "stale_targets": stale}
+    page = [{**r, "targets": where[f"{r['kind']}/{r['name']}"]} for r in hits[offset : offset + limit]]
+    return {"total": len(hits), "offset": offset, "items": page, "stale_targets": stale}
 
 
 def _kind_arg(kind: str | None) -> str | None:
@@ -436,13 +436,11 @@ def _delete_on(target: Target, ref: Ref, *, force: bool, author: str) -> dict[st
                     hint="delete or change those first, or pass force=true (pinned versions stay readable from history)",
                     data={"used_by": users},
                 )
-            rel = layout.item_dir(target.folder, ref.kind, ref.name)
-            layout.remove_item(clone.dir, rel)
             rows.pop(f"{ref.kind}/{ref.name}", None)
-            paths = [rel, *clone.write_indexes(rows)]
+            paths = [clone.stage_item(ref.kind, ref.name, None), *clone.write_indexes(rows, ref.kind)]
             commit = clone.commit(f"{COMMIT_PREFIX} delete {ref.slug}:{ref.name}@{current}\n\nby {author}", paths, author)
             if clone.push(None):
-                clone._save_index(commit, rows)
+                clone.settle(commit, rows)
                 return {"status": "deleted", "version": current, "commit": commit}
             time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races")

@@ -138,8 +138,9 @@ def item_readme(item: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
-def index_readmes(folder: str, rows: list[dict[str, Any]]) -> dict[str, str]:
-    """The catalog's index READMEs, {repo-relative path: text}: one at the top, one per kind."""
+def index_readmes(folder: str, rows: list[dict[str, Any]], kinds: list[str] | None = None) -> dict[str, str]:
+    """The catalog's index READMEs, {repo-relative path: text}: the top one, and one per kind in `kinds`
+    (default: every kind). A save regenerates only its own kind's, so it stays cheap at 10,000 items."""
     by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in KIND_FOLDERS}
     for row in rows:
         by_kind[row["kind"]].append(row)
@@ -149,24 +150,29 @@ def index_readmes(folder: str, rows: list[dict[str, Any]]) -> dict[str, str]:
     for kind, kind_rows in by_kind.items():
         sub = KIND_FOLDERS[kind]
         top.append(f"- [{sub}]({sub}/README.md): {len(kind_rows)}")
-        kind_rows.sort(key=lambda r: r["name"])
-        text = [f"# {sub}", ""]
-        if kind == "Entity":
-            table = [
-                [
-                    f"[{r['name']}]({r['name']}/README.md)",
-                    r["version"],
-                    r.get("tool", ""),
-                    ", ".join(r.get("providers") or []) or "any",
-                    r["description"][:120],
-                ]
-                for r in kind_rows
-            ]
-            text.append(_table(table, ["name", "version", "tool", "providers", "description"]))
-        else:
-            for r in kind_rows:
-                text += [f"## [{r['name']}]({r['name']}/README.md) {r['version']}", "", r["description"][:300], ""]
-                text += [mermaid({"kind": kind, "spec": {"steps": r.get("steps", [])}}), ""]
-        out[f"{prefix}{sub}/README.md"] = "\n".join(text) + "\n"
+        if kinds is None or kind in kinds:
+            kind_rows.sort(key=lambda r: r["name"])
+            out[f"{prefix}{sub}/README.md"] = _kind_readme(kind, kind_rows)
     out[f"{prefix}README.md"] = "\n".join(top) + "\n"
     return out
+
+
+def _kind_readme(kind: str, rows: list[dict[str, Any]]) -> str:
+    text = [f"# {KIND_FOLDERS[kind]}", ""]
+    if kind == "Entity":
+        table = [
+            [
+                f"[{r['name']}]({r['name']}/README.md)",
+                r["version"],
+                r.get("tool", ""),
+                ", ".join(r.get("providers") or []) or "any",
+                r["description"][:120],
+            ]
+            for r in rows
+        ]
+        text.append(_table(table, ["name", "version", "tool", "providers", "description"]))
+    else:
+        for r in rows:
+            text += [f"## [{r['name']}]({r['name']}/README.md) {r['version']}", "", r["description"][:300], ""]
+            text += [mermaid({"kind": kind, "spec": {"steps": r.get("steps", [])}}), ""]
+    return "\n".join(text) + "\n"
