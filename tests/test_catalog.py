@@ -202,3 +202,12 @@ def normalize(item: dict[str, Any]) -> dict[str, Any]:
     from f.fractal.model import normalize_item
 
     return normalize_item(item)
+
+
+def test_listing_is_in_kind_then_name_order_after_incremental_updates(make_target) -> None:
+    t = make_target("a")
+    for name in ("zeta", "alpha", "mid"):
+        catalog.save(entity(name), [t])
+    catalog.save(pipeline("flow", "entity:alpha@1.0.0"), [t])
+    catalog.save(entity("beta"), [t])
+    assert [r["name"] for r in catalog.list_items([t])["items"]] == ["alpha", "beta", "mid", "zeta", "flow"]

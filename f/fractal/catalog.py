@@ -370,7 +370,8 @@ def list_items(
     merged: dict[str, dict[str, Any]] = {}
     where: dict[str, list[str]] = {}  # the targets holding each item
     stale: list[str] = []
-    for target in resolve_targets(targets):
+    chosen = resolve_targets(targets)
+    for target in chosen:
         try:
             rows, was_stale = _read(target, Clone.index)
         except Unreachable:
@@ -378,17 +379,22 @@ def list_items(
             continue
         if was_stale:
             stale.append(target.path)
+        if not merged:
+            merged, where = rows, {key: [target.path] for key in rows}
+            continue
         for key, row in rows.items():
             seen = merged.get(key)
             if seen is None or version_key(row["version"] or "0.0.0") > version_key(seen["version"] or "0.0.0"):
                 merged[key] = row
             where.setdefault(key, []).append(target.path)
     words = _tokens(query or "")
-    hits = [r for r in merged.values() if _matches(r, kind, tool, provider, list(tags or []))]
+    hits = list(merged.values())  # in (kind, name) order for a single target: the index is stored sorted
+    if kind or tool or provider or tags:
+        hits = [r for r in hits if _matches(r, kind, tool, provider, list(tags or []))]
     if words:
         scored = [(s, r) for r in hits if (s := _score(r, words))]
         hits = [r for _, r in sorted(scored, key=lambda sr: (-sr[0], sr[1]["name"]))]
-    else:
+    elif len(chosen) > 1:
         hits.sort(key=lambda r: (r["kind"], r["name"]))
     page = [{**r, "targets": where[f"{r['kind']}/{r['name']}"]} for r in hits[offset : offset + limit]]
     return {"total": len(hits), "offset": offset, "items": page, "stale_targets": stale}

@@ -290,14 +290,13 @@ class Clone:
         data = self._load_index()
         if data.get("format") == _INDEX_FORMAT and data.get("folder") == self.target.folder:
             if data["commit"] == head:
-                return dict(data["rows"])
+                return data["rows"]
             changes = self._changes(str(data["commit"]), head)
             if changes is not None:
                 rows: dict[str, dict[str, Any]] = data["rows"]
                 for key, commit in changes.items():
                     self._index_one(rows, key, commit)
-                self._save_index(head, rows)
-                return rows
+                return self._save_index(head, rows)
         last = self._changes("", head) or {}
         rows = {}
         for kind, sub in KIND_FOLDERS.items():
@@ -306,8 +305,7 @@ class Clone:
                 for file in base.glob(f"*/{layout.ITEM_FILE}"):
                     key = f"{kind}/{file.parent.name}"
                     self._index_one(rows, key, last.get(key, head))
-        self._save_index(head, rows)
-        return rows
+        return self._save_index(head, rows)
 
     def _load_index(self) -> dict[str, Any]:
         cache = self.dir / ".git" / "fractal-index"
@@ -362,13 +360,17 @@ class Clone:
         self._save_index(commit, rows)
         self._dirty.unlink(missing_ok=True)
 
-    def _save_index(self, head: str, rows: dict[str, dict[str, Any]]) -> None:
-        if not head:
-            return
-        cache = self.dir / ".git" / "fractal-index"
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        tmp.write_bytes(marshal.dumps({"format": _INDEX_FORMAT, "folder": self.target.folder, "commit": head, "rows": rows}))
-        os.replace(tmp, cache)
+    def _save_index(self, head: str, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Store the index of `head`; returns it in key order = (kind, name) order: listing needs no sort."""
+        ordered = dict(sorted(rows.items()))
+        if head:
+            cache = self.dir / ".git" / "fractal-index"
+            tmp = cache.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_bytes(
+                marshal.dumps({"format": _INDEX_FORMAT, "folder": self.target.folder, "commit": head, "rows": ordered})
+            )
+            os.replace(tmp, cache)
+        return ordered
 
     # ------------------------------------------------------------ writing
 
