@@ -124,8 +124,12 @@ def windmill(make_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("WM_TOKEN", "job-token-123")
     monkeypatch.setenv("BASE_INTERNAL_URL", recorder.url)
     monkeypatch.setenv("WM_WORKSPACE", "demo")
+    import wmill.client
+
+    monkeypatch.setattr(wmill.client, "_client", None)  # wmill keeps one global client: make it read this test's env
     yield recorder
     recorder.server.shutdown()
+    recorder.server.server_close()
 
 
 def test_deploy_creates_member_flows_first_then_updates(windmill: Recorder, tmp_path: Path) -> None:

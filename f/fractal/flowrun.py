@@ -406,6 +406,13 @@ class FlowRunner:
 # ------------------------------------------------------------------ composites (the run_item branch)
 
 
+def _stderr_line(line: str) -> None:
+    import sys
+
+    sys.stderr.write(line + "\n")
+    sys.stderr.flush()
+
+
 def flow_of(found: dict[str, Any], resolver: Any) -> dict[str, Any]:
     """The compiled flow of a resolved composite: its stored flow.yaml, else compiled now."""
     from f.fractal import flowgen, yamlio
@@ -488,6 +495,7 @@ def run_composite(
 ) -> dict[str, Any]:
     """Run a pipeline or meta-pipeline (what catalog.get returned) through its flow, locally.
 
+    Progress lines (a step starts, ends) go to `progress`, by default stderr (the CLI, a job log).
     Refused before anything runs: a member that does not resolve, a provider that does not fit,
     a missing required input, an input the composite does not declare."""
     from f.fractal import composite, execute, flowgen, workspace
@@ -516,7 +524,8 @@ def run_composite(
         found = prepared.entities.get(ref) or resolver.get(ref)
         return execute.run_entity(found, provider, inputs, mode, progress=None)
 
-    runner = FlowRunner(scripts={flowgen.RUN_SCRIPT: run_step}, flows=prepared.flows.__getitem__, on_event=progress)
+    runner = FlowRunner(scripts={flowgen.RUN_SCRIPT: run_step}, flows=prepared.flows.__getitem__,
+                        on_event=progress or _stderr_line)
     t1 = time.perf_counter()
     out = runner.run(flow, args, name=resolved["ref"])
     total = time.perf_counter() - t0
