@@ -11,7 +11,7 @@
                runner's overhead per step beside the steps' own run time — same run — with
                run_item's own overhead (prepare + finish) beside the tool's time
 
-Run: PYTHONPATH=.:scripts .venv/bin/python bench/bench_compose.py [--entities N] [--keep]
+Run: PYTHONPATH=.:scripts .venv/bin/python bench/bench_compose.py [--entities N | --quick] [--keep]   (or bench/run compose)
 Everything lives in a temp dir (FRACTAL_HOME included), removed at the end unless --keep.
 """
 
@@ -220,8 +220,11 @@ def bench_runner_real(base: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--entities", type=int, default=10_000)
+    parser.add_argument("--quick", action="store_true", help="smoke-run size: 1,000 entities")
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
+    if args.quick:
+        args.entities = min(args.entities, 1_000)
     base = Path(tempfile.mkdtemp(prefix="fractal-bench-compose-"))
     os.environ["FRACTAL_HOME"] = str(base / "home")
     os.environ.setdefault("FRACTAL_ACTOR", "bench <bench@localhost>")
