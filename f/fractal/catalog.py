@@ -135,19 +135,18 @@ def save(
 ) -> dict[str, Any]:
     """Validate, refuse secrets, then save to every target. See the module doc for the rules."""
     item = normalize_item(raw)
-    if item["kind"] != "Entity":  # composites: refs resolve, no cycle, inputs bound, a provider fits; flow attached
-        from f.fractal import composite
-
-        item = composite.prepare(item, targets)
     ensure_no_secrets(item)
-    if item["metadata"]["version"]:
-        version_key(item["metadata"]["version"])
     if expected_version:
         version_key(expected_version)
     if conflict not in CONFLICT_POLICIES:
         raise InvalidInput(f"bad conflict policy {conflict!r:.40}", hint=f"use one of {', '.join(CONFLICT_POLICIES)}")
     bump("0.0.0", bump_part)
     chosen = resolve_targets(targets)
+    if item["kind"] != "Entity":  # composites: refs resolve, no cycle, inputs bound, a provider fits; flow attached
+        from f.fractal import composite
+
+        item = composite.prepare(item, targets)
+        ensure_no_secrets(item)  # the compiled flow too
     author = workspace.actor()
     if expected_version is not None and conflict == "fail" and len(chosen) > 1:
         _precheck(chosen, item, expected_version)
@@ -353,24 +352,12 @@ def _score(row: dict[str, Any], words: list[str]) -> int:
     return sum((3 if w in name else 1) for w in words if w in text)
 
 
-def list_items(
-    targets: list[str] | str | None = None,
-    kind: str | None = None,
-    query: str | None = None,
-    tool: str | None = None,
-    provider: str | None = None,
-    tags: list[str] | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> dict[str, Any]:
-    """Index rows across targets (newest version wins), filtered, ranked by the query, paged."""
-    kind = _kind_arg(kind)
-    if not (1 <= limit <= 1000) or offset < 0:
-        raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
+def merged_rows(chosen: list[Target]) -> tuple[dict[str, dict[str, Any]], dict[str, list[str]], list[str]]:
+    """Every index row across the targets ('Kind/name' → row, newest version wins, in (kind, name)
+    order for a single target), the targets holding each item, and the targets read from cache."""
     merged: dict[str, dict[str, Any]] = {}
-    where: dict[str, list[str]] = {}  # the targets holding each item
+    where: dict[str, list[str]] = {}
     stale: list[str] = []
-    chosen = resolve_targets(targets)
     for target in chosen:
         try:
             rows, was_stale = _read(target, Clone.index)
@@ -387,6 +374,25 @@ def list_items(
             if seen is None or version_key(row["version"] or "0.0.0") > version_key(seen["version"] or "0.0.0"):
                 merged[key] = row
             where.setdefault(key, []).append(target.path)
+    return merged, where, stale
+
+
+def list_items(
+    targets: list[str] | str | None = None,
+    kind: str | None = None,
+    query: str | None = None,
+    tool: str | None = None,
+    provider: str | None = None,
+    tags: list[str] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> dict[str, Any]:
+    """Index rows across targets (newest version wins), filtered, ranked by the query, paged."""
+    kind = _kind_arg(kind)
+    if not (1 <= limit <= 1000) or offset < 0:
+        raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
+    chosen = resolve_targets(targets)
+    merged, where, stale = merged_rows(chosen)
     words = _tokens(query or "")
     hits = list(merged.values())  # in (kind, name) order for a single target: the index is stored sorted
     if kind or tool or provider or tags:

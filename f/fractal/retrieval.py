@@ -237,26 +237,11 @@ def catalog_rows(targets: list[str] | str | None, kind: str | None = None) -> li
 
     One fetch and one read of each target's derived index (f.fractal.gitstore), not list_items'
     pages: 10,000 rows in one pass. An unreachable target falls back to its cached clone."""
-    from f.fractal.catalog import resolve_targets
-    from f.fractal.errors import Unreachable
-    from f.fractal.gitstore import Clone
-    from f.fractal.model import SLUG_KINDS, version_key
+    from f.fractal.catalog import merged_rows, resolve_targets
+    from f.fractal.model import SLUG_KINDS
 
     wanted = SLUG_KINDS.get(kind or "", kind)
-    merged: dict[str, dict[str, Any]] = {}
-    for target in resolve_targets(targets):
-        clone = Clone(target)
-        with clone.lock():
-            try:
-                clone.refresh()
-            except Unreachable:
-                if not clone.head():
-                    continue
-            rows = clone.index()
-        for key, row in rows.items():
-            if wanted and row["kind"] != wanted:
-                continue
-            seen = merged.get(key)
-            if seen is None or version_key(row["version"] or "0.0.0") > version_key(seen["version"] or "0.0.0"):
-                merged[key] = row
+    merged, _, _ = merged_rows(resolve_targets(targets))
+    if wanted:
+        merged = {k: r for k, r in merged.items() if r["kind"] == wanted}
     return [merged[k] for k in sorted(merged)]
