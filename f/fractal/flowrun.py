@@ -14,7 +14,6 @@ such as `platform.base.motd`). `run_composite` is the composite branch of `f/fra
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import json
 import time
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from f.fractal.errors import FractalError, InvalidInput, NotFound
+from f.fractal.runnable import load_main
 
 JS_TIME_LIMIT_S = 5
 MAX_WHILE_ITERATIONS = 1000
@@ -130,20 +130,6 @@ def count_scripts(records: list[StepRecord]) -> int:
 
 
 # ------------------------------------------------------------------ the runner
-
-
-def _import_main(path: str) -> ScriptFn:
-    parts = path.split("/")
-    if len(parts) < 3 or parts[0] not in ("f", "u") or not all(p.replace("_", "").isalnum() for p in parts):
-        raise NotFound(f"bad script path {path!r:.80}")
-    try:
-        module = importlib.import_module(".".join(parts))
-    except ModuleNotFoundError as e:
-        raise NotFound(f"no script at {path}", hint="script steps run pack scripts under f/") from e
-    main = getattr(module, "main", None)
-    if main is None:
-        raise NotFound(f"{path} has no main")
-    return main
 
 
 def _call(fn: ScriptFn, args: dict[str, Any]) -> Any:
@@ -296,7 +282,7 @@ class FlowRunner:
 
     def _script(self, value: dict[str, Any], scope: Scope, record: StepRecord, path: str) -> Any:
         record.path = value["path"]
-        fn = self.scripts.get(value["path"]) or _import_main(value["path"])
+        fn = self.scripts.get(value["path"]) or load_main(value["path"])
         args = self._args(value, scope)
         self._say(f"▶ {path} {value['path']}" + (f" {args['ref']}" if isinstance(args.get("ref"), str) else ""))
         t0 = time.perf_counter()

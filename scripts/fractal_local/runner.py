@@ -2,28 +2,11 @@
 
 from __future__ import annotations
 
-import importlib
 import inspect
-import re
 from typing import Any
 
-from f.fractal.errors import FractalError, InvalidInput, NotFound
-
-_SCRIPT_PATH = re.compile(r"^(f|u)/[a-z0-9_]+(?:/[a-z0-9_]+)+$")
-
-
-def load_main(path: str) -> Any:
-    """The `main` of the script at Windmill path `path` (e.g. f/fractal/save_item)."""
-    if not _SCRIPT_PATH.match(path):
-        raise InvalidInput(f"bad script path {path!r:.80}", hint="use a Windmill path such as f/fractal/list_items")
-    try:
-        module = importlib.import_module(path.replace("/", "."))
-    except ModuleNotFoundError as e:
-        raise NotFound(f"no script at {path}", hint="scripts live under f/fractal/; see README") from e
-    main = getattr(module, "main", None)
-    if main is None:
-        raise NotFound(f"{path} is a library module, not a script (it has no main)")
-    return main
+from f.fractal.errors import FractalError, InvalidInput
+from f.fractal.runnable import load_main
 
 
 def call(path: str, args: dict[str, Any] | None = None) -> Any:
