@@ -93,3 +93,21 @@ def test_async_jobs(api: str, make_target) -> None:
         time.sleep(0.05)
     assert maybe["result"]["ref"] == "entity:web@1.0.0"
     assert _get(f"{api}/api/w/local/jobs_u/completed/get_result/{job}", TOKEN)[1]["version"] == "1.0.0"
+
+
+def test_every_route_points_at_a_pack_script_and_every_public_script_has_a_route() -> None:
+    from f.fractal.runnable import load_main
+
+    routes = load_routes()
+    for route, script in routes.items():
+        assert route.startswith("fractal/") and callable(load_main(script)), route
+    public = {"save_item", "get_item", "list_items", "delete_item", "item_history", "sync_catalog", "generate_entity",
+              "refine_entity", "run_item", "list_providers", "compose_pipeline", "compose_meta_pipeline", "deploy_flow",
+              "compile_playbook"}
+    assert {s.rsplit("/", 1)[1] for s in routes.values()} == public
+
+
+def test_generation_over_the_route(api: str, make_target) -> None:
+    """The offline generator behind POST /api/r/fractal/entities/generate (no LLM configured)."""
+    status, out = _post(f"{api}/api/r/fractal/entities/generate", {"need": "the API key for Vast.ai", "llm": "offline"}, TOKEN)
+    assert status == 200 and out["draft"]["spec"]["tool"] == "secret" and out["report"]["ok"]
