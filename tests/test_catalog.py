@@ -211,3 +211,18 @@ def test_listing_is_in_kind_then_name_order_after_incremental_updates(make_targe
     catalog.save(pipeline("flow", "entity:alpha@1.0.0"), [t])
     catalog.save(entity("beta"), [t])
     assert [r["name"] for r in catalog.list_items([t])["items"]] == ["alpha", "beta", "mid", "zeta", "flow"]
+
+
+def test_a_signing_key_is_reported_as_not_applied_yet(fractal_home, tmp_path: Path, monkeypatch) -> None:
+    from conftest import init_bare
+
+    monkeypatch.setenv("F_X_K", "-----BEGIN PGP PRIVATE KEY BLOCK-----")
+
+    from f.fractal import workspace
+
+    url = str(init_bare(tmp_path / "remotes" / "signed.git"))
+    workspace.write_resource(
+        "f/fractal/signed", "git_repository", {"url": url, "gpg_key": {"email": "a@b.c", "private_key": "$var:f/x/k"}}
+    )
+    result = catalog.save(entity("web"), ["f/fractal/signed"])
+    assert result["targets"][0]["warnings"] == ["commits are not signed: gpg_key signing is not supported yet"]

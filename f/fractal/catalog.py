@@ -85,6 +85,11 @@ def _plan_version(requested: str, current: str | None, floor: str | None, part: 
     return bump(top, part) if top else "1.0.0"
 
 
+def _unsigned(target: Target) -> dict[str, Any]:
+    """Commit signing (the resource's gpg_key) is not implemented yet: say so rather than stay silent."""
+    return {"warnings": ["commits are not signed: gpg_key signing is not supported yet"]} if target.signing else {}
+
+
 def _last_version(clone: Clone, kind: str, name: str) -> str | None:
     """The highest version ever tagged for an item that is absent now (deleted, or never saved)."""
     tagged = [v for v in clone.tagged_versions(kind, name) if VERSION_RE.match(v)]
@@ -121,7 +126,14 @@ def _save_on(
             tag = target.tag(kind, name, version)
             if clone.push(tag):
                 clone.settle(commit, rows)
-                return {"status": "saved", "version": version, "commit": commit, "tag": tag, "attempts": attempt + 1}
+                return {
+                    "status": "saved",
+                    "version": version,
+                    "commit": commit,
+                    "tag": tag,
+                    "attempts": attempt + 1,
+                    **_unsigned(target),
+                }
             time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races", hint="retry later or run sync_catalog")
 
@@ -453,7 +465,7 @@ def _delete_on(target: Target, ref: Ref, *, force: bool, author: str) -> dict[st
             commit = clone.commit(f"{COMMIT_PREFIX} delete {ref.slug}:{ref.name}@{current}\n\nby {author}", paths, author)
             if clone.push(None):
                 clone.settle(commit, rows)
-                return {"status": "deleted", "version": current, "commit": commit}
+                return {"status": "deleted", "version": current, "commit": commit, **_unsigned(target)}
             time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races")
 
