@@ -16,7 +16,6 @@ import random
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from f.fractal import layout, workspace
@@ -33,7 +32,6 @@ from f.fractal.model import (
     summary,
     version_key,
 )
-from f.fractal.secret_scan import ensure_no_secrets
 
 MAX_PUSH_ATTEMPTS = 40
 CONFLICT_POLICIES = ("fail", "overwrite")
@@ -66,6 +64,8 @@ def _each(targets: list[Target], fn: Callable[[Target], dict[str, Any]]) -> list
 
     if len(targets) == 1:
         return [guarded(targets[0])]
+    from concurrent.futures import ThreadPoolExecutor  # deferred: reads of one target never need it
+
     with ThreadPoolExecutor(max_workers=len(targets)) as pool:
         return list(pool.map(guarded, targets))
 
@@ -146,6 +146,8 @@ def save(
     conflict: str = "fail",
 ) -> dict[str, Any]:
     """Validate, refuse secrets, then save to every target. See the module doc for the rules."""
+    from f.fractal.secret_scan import ensure_no_secrets  # deferred: only saves scan
+
     item = normalize_item(raw)
     ensure_no_secrets(item)
     if expected_version:
