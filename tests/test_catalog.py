@@ -226,3 +226,46 @@ def test_a_signing_key_is_reported_as_not_applied_yet(fractal_home, tmp_path: Pa
     )
     result = catalog.save(entity("web"), ["f/fractal/signed"])
     assert result["targets"][0]["warnings"] == ["commits are not signed: gpg_key signing is not supported yet"]
+
+
+def test_saving_the_same_payload_again_is_a_no_op_whatever_the_text(make_target) -> None:
+    """File text is stored exactly (no newline added, UTF-8 kept), so an identical re-save changes nothing."""
+    t = make_target("a")
+    item = entity("web", files={"main.tf": "# no final newline", "notes/README.txt": "déploiement à Genève ✓\n"})
+    assert catalog.save(item, [t])["version"] == "1.0.0"
+    again = catalog.save(item, [t])
+    assert again["version"] == "1.0.0" and again["targets"][0]["status"] == "unchanged"
+    files = catalog.get("entity:web", [t])["item"]["spec"]["files"]
+    assert files == item["spec"]["files"]
+
+
+def test_a_target_without_branch_uses_the_remote_default_in_every_later_process(fractal_home, tmp_path: Path) -> None:
+    """The default branch found at clone time is remembered: a later job (a new Clone) does not assume main."""
+    import subprocess
+
+    from f.fractal import workspace
+
+    bare = tmp_path / "remotes" / "legacy.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "master", str(bare)], check=True)
+    seed = tmp_path / "seed"
+    subprocess.run(["git", "clone", "-q", str(bare), str(seed)], check=True, capture_output=True)
+    (seed / "README.md").write_text("legacy repo\n")
+    subprocess.run(["git", "-C", str(seed), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(seed), "-c", "user.name=x", "-c", "user.email=x@x", "commit", "-qm", "init"], check=True)
+    subprocess.run(["git", "-C", str(seed), "push", "-q", "origin", "master"], check=True, capture_output=True)
+    workspace.write_resource("f/fractal/legacy", "git_repository", {"url": str(bare), "folder": "catalog"})
+    catalog.save(entity("one"), ["f/fractal/legacy"])
+    catalog.save(entity("two"), ["f/fractal/legacy"])
+    assert git_out(bare, "for-each-ref", "--format=%(refname)", "refs/heads").split() == ["refs/heads/master"]
+    assert [r["name"] for r in catalog.list_items(["f/fractal/legacy"])["items"]] == ["one", "two"]
+
+
+def test_two_folders_of_one_repository_are_two_catalogs(make_target, tmp_path: Path) -> None:
+    infra = make_target("infra", folder="infra")
+    url = str(tmp_path / "remotes" / "infra.git")
+    apps = make_target("apps", url=url, folder="apps")
+    catalog.save(entity("net"), [infra])
+    catalog.save(entity("web"), [apps])
+    assert [r["name"] for r in catalog.list_items([infra])["items"]] == ["net"]
+    assert [r["name"] for r in catalog.list_items([apps])["items"]] == ["web"]
+    assert [r["name"] for r in catalog.list_items([infra])["items"]] == ["net"]

@@ -127,3 +127,17 @@ def test_a_replayed_change_whose_base_moved_is_kept_as_a_conflict(
     assert len(kept) == 1 and kept[0]["data"]["current_version"] == "1.0.1" and kept[0]["data"]["expected_version"] == "1.0.0"
     assert catalog.get("entity:web", [served])["item"]["metadata"]["description"] == "theirs"
     assert len(catalog.pending(catalog.resolve_targets([served])[0])) == 1, "the offline change is kept, not lost"
+
+
+def test_a_queued_delete_of_an_item_already_gone_counts_as_done(git_daemon: GitDaemon, make_target, fractal_home: Path) -> None:
+    served = make_target("served", url=git_daemon.url("served"))
+    bare = git_daemon.repo("served")
+    catalog.save(entity("web"), [served])
+    git_daemon.stop()
+    assert catalog.delete("entity:web", [served])["targets"][0]["status"] == "pending"
+    direct = make_target("direct", url=str(bare))
+    catalog.delete("entity:web", [direct], force=True)  # someone else deleted it meanwhile
+    git_daemon.start()
+    synced = catalog.sync([served])
+    assert synced["ok"] and synced["targets"][0]["replayed"] == ["delete entity:web"]
+    assert catalog.pending(catalog.resolve_targets([served])[0]) == []

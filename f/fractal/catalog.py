@@ -227,22 +227,23 @@ def _queue(target: Target, entry: dict[str, Any]) -> None:
     kind, name = entry["item"]["kind"], entry["item"]["metadata"]["name"]
     path = _outbox(target) / f"{time.time_ns()}-{os.getpid()}-{KIND_SLUGS[kind]}-{name}.json"
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(entry))
+    tmp.write_text(json.dumps(entry), encoding="utf-8")
     os.replace(tmp, path)
 
 
 def pending(target: Target) -> list[dict[str, Any]]:
-    return [{"file": p.name, **json.loads(p.read_text())} for p in sorted(_outbox(target).glob("*.json"))]
+    return [{"file": p.name, **json.loads(p.read_text(encoding="utf-8"))} for p in sorted(_outbox(target).glob("*.json"))]
 
 
 def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
-    """Replay each target's outbox in order, then refresh its index. Stops at the first failure."""
+    """Replay each target's outbox in order, then refresh its index. A change whose base moved is kept
+    (reported under `kept`); an unreachable target stops its replay until the next sync."""
 
     def one(target: Target) -> dict[str, Any]:
         replayed: list[str] = []
         kept: list[dict[str, Any]] = []
         for path in sorted(_outbox(target).glob("*.json")):
-            entry = json.loads(path.read_text())
+            entry = json.loads(path.read_text(encoding="utf-8"))
             item = entry["item"]
             label = f"{entry['op']} {KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
             try:
@@ -257,7 +258,9 @@ def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
                     )
                 else:
                     _delete_on(target, Ref(item["kind"], item["metadata"]["name"]), force=True, author=entry["author"])
-            except (Conflict, NotFound) as e:
+            except NotFound:
+                pass  # a delete whose item is already gone: done
+            except Conflict as e:
                 kept.append({"change": label, "file": path.name, **e.to_dict()})
                 continue
             except Unreachable as e:

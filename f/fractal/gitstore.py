@@ -67,7 +67,9 @@ _GIT_ENV = {
 
 def git(cwd: Path | None, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
     full_env = {**_GIT_ENV, **env} if env else _GIT_ENV
-    proc = subprocess.run(["git", *args], cwd=cwd, env=full_env, capture_output=True, text=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        ["git", *args], cwd=cwd, env=full_env, capture_output=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL
+    )
     if check and proc.returncode != 0:
         raise GitError(list(args), f"{proc.stderr}\n{proc.stdout}".strip())
     return proc.stdout
@@ -90,8 +92,8 @@ class Target:
 
     @property
     def key(self) -> str:
-        raw = f"{redact_url(self.url)}\0{self.url}\0{self.branch}"
-        return hashlib.sha256(raw.encode()).hexdigest()[:16]
+        """The clone cache's name: one clone per repo, branch and folder (each folder has its own index)."""
+        return hashlib.sha256(f"{self.url}\0{self.branch}\0{self.folder}".encode()).hexdigest()[:16]
 
     def tag(self, kind: str, name: str, version: str) -> str:
         return "/".join(p for p in (self.folder, KIND_SLUGS[kind], name, f"v{version}") if p)
@@ -127,7 +129,8 @@ class Clone:
         self.dir = root / target.key
         self._lock_path = root / f"{target.key}.lock"
         self._dirty = self.dir / ".git" / "fractal-dirty"  # set while the tree holds uncommitted writes
-        self.branch = target.branch or "main"
+        self._branch_file = self.dir / ".git" / "fractal-branch"  # the remote's default, found at clone time
+        self.branch = target.branch or (self._branch_file.read_text().strip() if self._branch_file.is_file() else "main")
 
     @contextmanager
     def lock(self) -> Iterator[Clone]:
@@ -158,7 +161,8 @@ class Clone:
         except GitError as e:
             if "couldn't find remote ref" not in e.stderr:
                 raise Unreachable(
-                    f"{self.target.path}: cannot reach the remote: {e}", hint="the save is kept; run sync_catalog later"
+                    f"{self.target.path}: cannot reach the remote: {e}",
+                    hint="saves are kept and pushed by sync_catalog; reads use the cached copy",
                 ) from e
         self.reset()
 
@@ -170,6 +174,7 @@ class Clone:
             if not self.target.branch:
                 head = git(tmp, "symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD", check=False).strip()
                 self.branch = head.split("/", 1)[1] if "/" in head else "main"
+                (tmp / ".git" / "fractal-branch").write_text(self.branch)
             for key, value in _CLONE_CONFIG:
                 git(tmp, "config", key, value)
             git(tmp, "commit-graph", "write", "--reachable", "--changed-paths", check=False)
@@ -214,7 +219,7 @@ class Clone:
             return None
         from f.fractal.yamlio import load_trusted
 
-        return str(load_trusted(file.read_text())["metadata"].get("version") or "") or None
+        return str(load_trusted(file.read_text(encoding="utf-8"))["metadata"].get("version") or "") or None
 
     def tagged_versions(self, kind: str, name: str) -> list[str]:
         """Versions the remote holds tags for: the floor of a re-created item (a tag is never reused)."""
@@ -326,7 +331,7 @@ class Clone:
         if file.is_file():
             from f.fractal.yamlio import load_trusted
 
-            rows[key] = {**summary(load_trusted(file.read_text())), "commit": commit}
+            rows[key] = {**summary(load_trusted(file.read_text(encoding="utf-8"))), "commit": commit}
         else:
             rows.pop(key, None)
 
@@ -391,7 +396,7 @@ class Clone:
         for rel, text in readmes.items():
             path = self.dir / rel
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+            path.write_text(text, encoding="utf-8")
         return list(readmes)
 
     def commit(self, message: str, paths: list[str], author: str) -> str:

@@ -40,19 +40,19 @@ def write_item(root: Path, rel_dir: str, item: dict[str, Any]) -> None:
         _remove_tree(target)
     doc, files = split_files(item)
     target.mkdir(parents=True)
-    (target / ITEM_FILE).write_text(yamlio.dump(doc))
-    (target / "README.md").write_text(item_readme(item))
+    (target / ITEM_FILE).write_text(yamlio.dump(doc), encoding="utf-8")
+    (target / "README.md").write_text(item_readme(item), encoding="utf-8")
     for rel, text in files.items():
         path = target / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text if text.endswith("\n") or not text else text + "\n")
+        path.write_text(text, encoding="utf-8")  # exactly as given: a re-save of the same text is a no-op
 
 
 def read_item(directory: Path) -> dict[str, Any]:
     """Load an item folder back into the API shape (files inline under spec.files)."""
-    item: dict[str, Any] = yamlio.load_trusted((directory / ITEM_FILE).read_text())
+    item: dict[str, Any] = yamlio.load_trusted((directory / ITEM_FILE).read_text(encoding="utf-8"))
     files = {
-        str(p.relative_to(directory)): p.read_text(errors="replace")
+        str(p.relative_to(directory)): p.read_text(encoding="utf-8", errors="replace")
         for p in sorted(directory.rglob("*"))
         if p.is_file() and str(p.relative_to(directory)) not in RESERVED_FILES
     }

@@ -61,7 +61,7 @@ def get_variable(path: str) -> str:
     if file.is_file():
         from f.fractal.yamlio import load_untrusted
 
-        return str((load_untrusted(file.read_text(), what=str(file)) or {}).get("value", ""))
+        return str((load_untrusted(file.read_text(encoding="utf-8"), what=str(file)) or {}).get("value", ""))
     raise ConfigError(f"variable {path} is not set", hint=f"export {env_name(path)}=… or create it in Windmill")
 
 
@@ -94,7 +94,7 @@ def get_resource(path: str) -> dict[str, Any]:
         raise NotFound(f"resource {path} does not exist", hint=f"create {file} (see README: local workspace)")
     from f.fractal.yamlio import load_untrusted
 
-    doc = load_untrusted(file.read_text(), what=str(file)) or {}
+    doc = load_untrusted(file.read_text(encoding="utf-8"), what=str(file)) or {}
     value = doc.get("value")
     if not isinstance(value, dict):
         raise ConfigError(f"{file} has no 'value' mapping")
@@ -108,7 +108,7 @@ def resource_type(path: str) -> str:
     from f.fractal.yamlio import load_untrusted
 
     file = resource_file(check_path(path))
-    return str((load_untrusted(file.read_text()) or {}).get("resource_type", "")) if file.is_file() else ""
+    return str((load_untrusted(file.read_text(encoding="utf-8")) or {}).get("resource_type", "")) if file.is_file() else ""
 
 
 def write_resource(path: str, resource_type: str, value: dict[str, Any], description: str = "") -> Path:
@@ -117,7 +117,7 @@ def write_resource(path: str, resource_type: str, value: dict[str, Any], descrip
 
     file = resource_file(check_path(path))
     file.parent.mkdir(parents=True, exist_ok=True)
-    file.write_text(dump({"description": description, "resource_type": resource_type, "value": value}))
+    file.write_text(dump({"description": description, "resource_type": resource_type, "value": value}), encoding="utf-8")
     return file
 
 
