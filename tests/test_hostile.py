@@ -260,3 +260,21 @@ def test_references_to_secrets_are_accepted(text: str, target: str) -> None:
 
 def test_the_table_holds_over_100_hostile_inputs() -> None:
     assert len(_cases()) + len(BAD_CALLS) + len(HOSTILE_YAML) >= 100
+
+
+def test_a_redacted_url_is_no_longer_a_secret() -> None:
+    """redact() masks a URL's password as ***; the scanner must then see nothing left to refuse."""
+    from f.fractal.secret_scan import find_secrets, redact
+
+    text = "clone https://bob:hunter2pass@github.com/x/y"
+    assert find_secrets(text)
+    assert find_secrets(redact(text, [])) == []
+
+
+@pytest.mark.parametrize("name", [["local"], {"a": 1}, None, 3])
+def test_a_provider_that_is_not_a_name_is_refused_clearly(name: object) -> None:
+    from f.fractal import providers
+    from f.fractal.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="unknown provider"):
+        providers.get(name)  # type: ignore[arg-type]

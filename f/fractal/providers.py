@@ -151,7 +151,7 @@ PROVIDERS: dict[str, Provider] = {
 
 
 def get(name: str) -> Provider:
-    provider = PROVIDERS.get(name)
+    provider = PROVIDERS.get(name) if isinstance(name, str) else None
     if provider is None:
         raise InvalidInput(f"unknown provider {name!r:.40}", hint=f"use one of {', '.join(PROVIDERS)}")
     return provider

@@ -49,7 +49,7 @@ def scan_text(text: str) -> Iterator[str]:
     """Yield the kind of each secret found in `text`."""
     for kind, pattern in _PATTERNS:
         m = pattern.search(text)
-        if m and (kind != "password in URL" or not _REFERENCE.match(m.group(1))):
+        if m and (kind != "password in URL" or not (_REFERENCE.match(m.group(1)) or _PLACEHOLDER.match(m.group(1)))):
             yield kind
     for m in _ASSIGNMENT.finditer(text):
         if _looks_like_value(m.group(1)):
