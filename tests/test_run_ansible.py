@@ -7,6 +7,7 @@ real files in a temp dir.
 from __future__ import annotations
 
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -165,8 +166,13 @@ SECRET_PLAY = """\
 """
 
 
-def test_secret_input_never_reaches_result_log_or_git(make_target: Any, tmp_path: Path, fractal_home: Path) -> None:
+def test_secret_input_never_reaches_result_log_or_git(
+    make_target: Any, tmp_path: Path, fractal_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     make_target("catalog")
+    system_tmp = tmp_path / "tmp"  # where the run's work dir is made: it must be gone afterwards
+    system_tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_tmp))
     inputs = {"type": "object", "required": ["out_dir", "api_token"], "properties": {
         "out_dir": {"type": "string"}, "api_token": {"type": "string", "password": True}}}
     ref = save(entity("uses-token", inputs=inputs, outputs={"echoed": {}}, files={"site.yml": SECRET_PLAY}))
@@ -183,6 +189,7 @@ def test_secret_input_never_reaches_result_log_or_git(make_target: Any, tmp_path
     assert "uses-token" in history and value not in history
     leftovers = subprocess.run(["grep", "-rl", value, str(fractal_home)], capture_output=True, text=True).stdout
     assert leftovers == ""  # no work dir, extra-vars file or artifact kept anywhere in the workspace
+    assert list(system_tmp.iterdir()) == []  # nor in the system temp dir
 
 
 def test_destroy_runs_the_destroy_playbook(make_target: Any, tmp_path: Path) -> None:
@@ -195,3 +202,32 @@ def test_destroy_runs_the_destroy_playbook(make_target: Any, tmp_path: Path) -> 
     assert result["status"] == "success", result["log"]
     assert "TASK [Remove it]" in result["log"]
     assert not (tmp_path / "greeting.txt").exists()
+
+
+ENV_PLAY = """\
+- hosts: all
+  connection: local
+  gather_facts: false
+  tasks:
+    - name: Look at the environment
+      ansible.builtin.set_fact:
+        token_seen: "{{ lookup('env', 'WM_TOKEN') | length > 0 }}"
+        unrelated_seen: "{{ lookup('env', 'FRACTAL_TEST_UNRELATED') | length > 0 }}"
+        key_length: "{{ lookup('env', 'EXOSCALE_API_KEY') | length }}"
+"""
+
+
+def test_plays_get_an_allowlisted_environment(make_target: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker's job token (and anything else not allowlisted) never reaches a play; the
+    provider's credential variables do."""
+    make_target("catalog")
+    key = "EXO0123456789abcdef01234567"
+    monkeypatch.setenv("WM_TOKEN", "wm-job-token-must-not-reach-plays")  # WM_BASE_URL unset: still a local run
+    monkeypatch.setenv("FRACTAL_TEST_UNRELATED", "must-not-reach-plays")
+    monkeypatch.setenv("EXOSCALE_API_KEY", key)
+    monkeypatch.setenv("EXOSCALE_API_SECRET", "exo-secret-value-9876543210")
+    outputs = {"token_seen": {}, "unrelated_seen": {}, "key_length": {}}
+    ref = save(entity("env-probe", providers=["exoscale"], outputs=outputs, files={"site.yml": ENV_PLAY}))
+    result = run_item(ref, inputs={"hosts": ["localhost"]})
+    assert result["status"] == "success", result["log"]
+    assert result["outputs"] == {"token_seen": False, "unrelated_seen": False, "key_length": len(key)}

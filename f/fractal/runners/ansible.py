@@ -12,6 +12,10 @@
   (`ansible.builtin.set_fact: {x: …}`) on any host; the last value set wins. An output declared
   with `from: <variable>[.<field>…]` (a registered variable, a fact) is read by a short play the
   runner appends after the entity's own plays.
+- Environment: like Terraform's and kubectl's, the worker's allowlisted variables (plus
+  `PYTHONPATH`, which a Windmill job needs to import Ansible, and the worker's `ANSIBLE_*`
+  settings), the provider's credential variables, and what ansible-runner itself sets; nothing
+  else of the worker's (no `WM_TOKEN`) reaches the plays.
 - Events stream to the run log as they arrive; a failed task is named in the outcome.
 """
 
@@ -27,13 +31,14 @@ from typing import Any
 
 from f.fractal import workspace
 from f.fractal.errors import ConfigError, InvalidInput
-from f.fractal.runners.base import Outcome, Run, last_lines, write_files, write_private
+from f.fractal.runners.base import Outcome, Run, last_lines, tool_env, write_files, write_private
 
 PLAYBOOK_NAMES = ("site.yml", "site.yaml", "playbook.yml", "playbook.yaml", "main.yml", "main.yaml")
 DESTROY_NAMES = ("destroy.yml", "destroy.yaml")
 RESERVED_INPUTS = ("ssh_private_key",)
-_FROM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$")
+FROM_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z0-9_]+)*$")
 _STATUS = {"successful": "success", "failed": "failed", "timeout": "timeout", "canceled": "canceled"}
+PASSTHROUGH = ("PYTHONPATH", "VIRTUAL_ENV")  # beyond base.ENV_ALLOWLIST: how the job's Python finds Ansible
 INSTALL_HINT = "install ansible-core on the worker (pip install ansible-core==2.19.14, pinned in requirements.txt)"
 
 
@@ -95,7 +100,7 @@ def _from_outputs(run: Run) -> dict[str, str]:
     for name, decl in run.outputs_declared.items():
         source = str((decl or {}).get("from") or "")
         if source:
-            if not _FROM_RE.match(source):
+            if not FROM_RE.match(source):
                 raise InvalidInput(f"output {name}: 'from' must be a variable path like result.stdout, got {source!r:.60}")
             found[name] = source
     return found
@@ -172,18 +177,30 @@ class _Events:
         return False  # ansible-runner need not keep the event on disk
 
 
+def play_env(prepared: dict[str, str], ours: dict[str, str]) -> dict[str, str]:
+    """The plays' environment: ansible-runner's prepared one (it starts from the whole worker
+    environment) reduced to what ansible-runner set or changed, the worker's ANSIBLE_* settings,
+    the allowlisted variables and ours."""
+    worker = os.environ
+    kept = {k: v for k, v in prepared.items() if worker.get(k) != v or k.startswith("ANSIBLE_")}
+    kept.update({k: worker[k] for k in PASSTHROUGH if k in worker})
+    return {**kept, **tool_env(ours)}
+
+
 def execute(run: Run, workdir: Path) -> Outcome:
-    import ansible_runner  # deferred: only Ansible runs pay for it
+    from ansible_runner.interface import init_runner  # deferred: only Ansible runs pay for it
 
     entry, inventory = _prepare_dir(run, workdir)
     events = _Events(run)
     env = {**run.env, "PATH": f"{bin_dir()}{os.pathsep}{os.environ.get('PATH', '')}",
            "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "ANSIBLE_RETRY_FILES_ENABLED": "0"}
-    result = ansible_runner.run(
+    result = init_runner(
         private_data_dir=str(workdir), playbook=entry, inventory=inventory, envvars=env,
         cmdline="--check --diff" if run.mode in ("plan", "check") else None,
         event_handler=events, quiet=True, suppress_env_files=True,
     )
+    result.config.env = play_env(result.config.env, env)
+    result.run()
     status = _STATUS.get(str(result.status), str(result.status))
     rc = int(result.rc if result.rc is not None else -1)
     if rc == 0 and status == "success":
