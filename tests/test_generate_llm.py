@@ -102,6 +102,21 @@ def test_invalid_yaml_fixed(use_llm: Callable[..., str]) -> None:
     assert "namespace.yaml" in last_user(server.requests[1])
 
 
+SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"
+
+
+def test_odd_manifest_shape_is_fed_back_not_a_crash(use_llm: Callable[..., str]) -> None:
+    """The LLM is scripted: `ports: 80` (not a list) first — a finding fed back, not a TypeError; the fix passes."""
+    odd = SERVICE.replace("[{port: 80}]", "80")
+    with ScriptedLLM([answer("kubernetes", {"service.yaml": odd}, "k3s", "web"),
+                      answer("kubernetes", {"service.yaml": SERVICE}, "k3s", "web")]) as server:
+        result = generate_entity.main("a service for web on k3s", tool="kubernetes", provider="k3s", llm=use_llm(server))
+    assert result["report"]["ok"] and len(result["attempts"]) == 2
+    first = result["attempts"][0]["errors"][0]
+    assert first["file"] == "service.yaml" and "spec.ports must be a list, not a number" in first["message"]
+    assert "service.yaml line 1: Service web: spec.ports must be a list" in last_user(server.requests[1])
+
+
 def test_wrong_tool_is_refused_then_fixed(use_llm: Callable[..., str]) -> None:
     """Scripted LLM: asked for Terraform, it answers Ansible first; the mismatch is fed back."""
     playbook = "- name: Motd\n  hosts: localhost\n  tasks: []\n"

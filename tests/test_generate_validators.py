@@ -162,3 +162,62 @@ def test_entity_level_checks(case: str, raw: dict[str, Any], kwargs: dict[str, s
     assert not report["ok"]
     assert any(error in e["message"] for e in report["errors"]), report["errors"]
     assert "AKIAABCDEFGHIJKLMNOP" not in str(report)  # findings name the kind and place, never the value
+
+
+K8S_SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports: [{port: 80}]\n"
+K8S_PVC = ("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: d\nspec:\n  resources:\n"
+           "    requests: {storage: 1Gi}\n")
+K8S_CRON = ("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: c\nspec:\n  schedule: '0 3 * * *'\n"
+            "  jobTemplate: {spec: {template: {spec: {containers: [{name: c, image: b:1}]}}}}\n")
+K8S_INGRESS = ("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: i\nspec:\n"
+               "  defaultBackend: {service: {name: web, port: {number: 80}}}\n")
+
+# (case id, manifest with an odd shape, expected error substring): each used to crash the validator
+ODD_SHAPES: list[tuple[str, str, str]] = [
+    ("service-ports-int", K8S_SERVICE.replace("[{port: 80}]", "80"), "spec.ports must be a list, not a number"),
+    ("service-ports-list-of-int", K8S_SERVICE.replace("[{port: 80}]", "[80]"), "spec.ports[0] must be a mapping"),
+    ("service-spec-list", K8S_SERVICE.replace("  ports: [{port: 80}]\n", "  - 1\n"), "spec must be a mapping, not a list"),
+    ("deployment-template-string", K8S_DEPLOY.split("  template:")[0] + "  template: x\n",
+     "spec.template must be a mapping, not a string"),
+    ("deployment-containers-int", K8S_DEPLOY.split("      containers:")[0] + "      containers: 5\n",
+     "spec.template.spec.containers must be a list, not a number"),
+    ("deployment-selector-list", K8S_DEPLOY.replace("  selector:\n    matchLabels: {app: web}\n", "  selector: [1]\n"),
+     "spec.selector must be a mapping, not a list"),
+    ("deployment-labels-list", K8S_DEPLOY.replace("labels: {app: web}", "labels: [1]"),
+     "spec.template.metadata.labels must be a mapping, not a list"),
+    ("cronjob-jobtemplate-string", K8S_CRON.split("  jobTemplate:")[0] + "  jobTemplate: run it\n",
+     "spec.jobTemplate must be a mapping, not a string"),
+    ("pvc-resources-list", K8S_PVC.replace("  resources:\n    requests: {storage: 1Gi}\n", "  resources: [1Gi]\n"),
+     "spec.resources must be a mapping, not a list"),
+    ("ingress-spec-list", K8S_INGRESS.split("spec:")[0] + "spec: [rules]\n", "spec must be a mapping, not a list"),
+]
+
+
+@pytest.mark.parametrize("manifest", [K8S_SERVICE, K8S_PVC, K8S_CRON, K8S_INGRESS], ids=["service", "pvc", "cronjob", "ingress"])
+def test_odd_shape_baselines_are_valid(manifest: str) -> None:
+    report = validate_files("kubernetes", {"m.yaml": manifest})
+    assert report["ok"], report["errors"]
+
+
+@pytest.mark.parametrize(("case", "manifest", "error"), ODD_SHAPES, ids=[c[0] for c in ODD_SHAPES])
+def test_kubernetes_odd_shapes_are_findings_not_crashes(case: str, manifest: str, error: str) -> None:
+    """A field of the wrong type (an LLM's typical slip) is a finding with file and line, never a TypeError."""
+    report = validate_files("kubernetes", {"m.yaml": manifest})
+    assert not report["ok"]
+    hits = [e for e in report["errors"] if error in e["message"]]
+    assert hits, report["errors"]
+    assert hits[0]["file"] == "m.yaml" and hits[0]["line"] == 1
+
+
+def test_a_crashing_tool_checker_becomes_a_report_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Backstop: a TypeError/AttributeError inside a checker is reported, not raised."""
+    from f.fractal.tools import kubernetes
+
+    def crash(files: dict[str, str], report: Any) -> None:
+        raise AttributeError("'list' object has no attribute 'get'")
+
+    monkeypatch.setattr(kubernetes, "check", crash)
+    report = validate_files("kubernetes", {"m.yaml": K8S_SERVICE})
+    assert not report["ok"]
+    assert report["errors"][0]["message"].startswith("malformed kubernetes files: ")
+    assert "has no attribute 'get'" in report["errors"][0]["message"]

@@ -89,7 +89,10 @@ def _check_files(tool: str, files: dict[str, str], report: Report) -> None:
     if not files:
         report.error("", f"the entity has no files; a {tool} entity needs at least {tool_module(tool).DEFAULT_FILE}")
         return
-    tool_module(tool).check(files, report)
+    try:
+        tool_module(tool).check(files, report)
+    except (TypeError, AttributeError) as e:  # a shape the checker did not foresee: a finding, not a crash
+        report.error("", f"malformed {tool} files: {type(e).__name__}: {e}")
 
 
 def validate_entity(item: Any, *, tool: str | None = None, provider: str | None = None) -> dict[str, Any]:

@@ -113,71 +113,128 @@ def _check_doc(path: str, line: int, doc: Any, report: Report) -> tuple[str, str
     return kind, str(namespace), meta["name"]
 
 
-def _pod_spec(kind: str, spec: Any) -> Any:
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = ((spec or {}).get("jobTemplate") or {}).get("spec")
-    return ((spec or {}).get("template") or {}).get("spec")
+def _shape(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    names = {list: "a list", dict: "a mapping", str: "a string", int: "a number", float: "a number"}
+    return names.get(type(value), type(value).__name__)
 
 
-def _containers(kind: str, spec: Any) -> list[Any]:
-    pod = _pod_spec(kind, spec)
-    return list((pod or {}).get("containers") or []) if isinstance(pod, dict) else []
+def _mapping(value: Any, where: str, problems: list[str]) -> dict[str, Any]:
+    """value when it is a mapping; else {} — and a problem unless it is absent (None)."""
+    if isinstance(value, dict):
+        return value
+    if value is not None:
+        problems.append(f"{where} must be a mapping, not {_shape(value)}")
+    return {}
 
 
-def _kind_problems(kind: str, spec: Any, doc: dict[str, Any]) -> list[str]:
-    if kind == "Secret":
-        return ["a Secret with data would put a value in Git; bind the value with a secret entity and "
-                "create the Secret at run time"] if doc.get("data") or doc.get("stringData") else []
-    if kind in WORKLOADS:
-        return _workload_problems(kind, spec)
-    if kind == "Service":
-        ports = (spec or {}).get("ports") if isinstance(spec, dict) else None
-        if (spec or {}).get("type") != "ExternalName" and not ports:
-            return ["spec.ports must list at least one port"]
-        return [f"port {p.get('port')!r} must be an integer 1..65535" for p in ports or []
-                if not isinstance(p, dict) or not isinstance(p.get("port"), int) or not 0 < p["port"] < 65536]
-    if kind == "PersistentVolumeClaim":
-        storage = (((spec or {}).get("resources") or {}).get("requests") or {}).get("storage")
-        ok = isinstance(storage, str) and _QUANTITY.match(storage)
-        return [] if ok else ["spec.resources.requests.storage must be a quantity such as 10Gi"]
-    if kind == "Ingress":
-        ok = (spec or {}).get("rules") or (spec or {}).get("defaultBackend")
-        return [] if ok else ["spec.rules must list at least one rule"]
+def _sequence(value: Any, where: str, problems: list[str]) -> list[Any]:
+    """value when it is a list; else [] — and a problem unless it is absent (None)."""
+    if isinstance(value, list):
+        return value
+    if value is not None:
+        problems.append(f"{where} must be a list, not {_shape(value)}")
     return []
 
 
-def _workload_problems(kind: str, spec: Any) -> list[str]:
-    if not isinstance(spec, dict):
-        return ["spec is missing"]
-    problems = []
+def _pod_spec(kind: str, spec: dict[str, Any], problems: list[str]) -> tuple[dict[str, Any], str]:
+    """The pod spec of a workload and where it sits (e.g. spec.template.spec)."""
+    if kind == "Pod":
+        return spec, "spec"
+    where = "spec"
+    if kind == "CronJob":
+        job = _mapping(spec.get("jobTemplate"), "spec.jobTemplate", problems)
+        spec, where = _mapping(job.get("spec"), "spec.jobTemplate.spec", problems), "spec.jobTemplate.spec"
+    template = _mapping(spec.get("template"), f"{where}.template", problems)
+    return _mapping(template.get("spec"), f"{where}.template.spec", problems), f"{where}.template.spec"
+
+
+def _containers(kind: str, spec: dict[str, Any], problems: list[str]) -> list[Any]:
+    pod, where = _pod_spec(kind, spec, problems)
+    return _sequence(pod.get("containers"), f"{where}.containers", problems)
+
+
+def _kind_problems(kind: str, raw_spec: Any, doc: dict[str, Any]) -> list[str]:
+    if kind == "Secret":
+        return ["a Secret with data would put a value in Git; bind the value with a secret entity and "
+                "create the Secret at run time"] if doc.get("data") or doc.get("stringData") else []
+    problems: list[str] = []
+    spec = _mapping(raw_spec, "spec", problems)
+    if problems:
+        return problems
+    if kind in WORKLOADS:
+        problems = _workload_problems(kind, spec) if raw_spec is not None else ["spec is missing"]
+    elif kind == "Service":
+        problems = _service_problems(spec)
+    elif kind == "PersistentVolumeClaim":
+        resources = _mapping(spec.get("resources"), "spec.resources", problems)
+        storage = _mapping(resources.get("requests"), "spec.resources.requests", problems).get("storage")
+        if not problems and not (isinstance(storage, str) and _QUANTITY.match(storage)):
+            problems.append("spec.resources.requests.storage must be a quantity such as 10Gi")
+    elif kind == "Ingress":
+        rules = _sequence(spec.get("rules"), "spec.rules", problems)
+        backend = _mapping(spec.get("defaultBackend"), "spec.defaultBackend", problems)
+        if not problems and not rules and not backend:
+            problems.append("spec.rules must list at least one rule")
+    return list(dict.fromkeys(problems))
+
+
+def _service_problems(spec: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    ports = _sequence(spec.get("ports"), "spec.ports", problems)
+    if problems:
+        return problems
+    if spec.get("type") != "ExternalName" and not ports:
+        return ["spec.ports must list at least one port"]
+    for i, p in enumerate(ports):
+        if not isinstance(p, dict):
+            problems.append(f"spec.ports[{i}] must be a mapping such as {{port: 80}}, not {_shape(p)}")
+        elif not isinstance(p.get("port"), int) or isinstance(p["port"], bool) or not 0 < p["port"] < 65536:
+            problems.append(f"port {p.get('port')!r:.40} must be an integer 1..65535")
+    return problems
+
+
+def _workload_problems(kind: str, spec: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
     if kind == "CronJob" and not (isinstance(spec.get("schedule"), str) and _CRON.match(spec["schedule"].strip())):
         problems.append("spec.schedule must be a 5-field cron expression")
-    containers = _containers(kind, spec)
-    if not containers:
+    shape_problems: list[str] = []
+    containers = _containers(kind, spec, shape_problems)
+    problems += shape_problems
+    if not containers and not shape_problems:
         problems.append("the pod spec must list at least one container")
-    for c in containers:
-        if not isinstance(c, dict) or not c.get("name") or not c.get("image"):
-            problems.append("every container needs a name and an image")
+    if any(not isinstance(c, dict) or not c.get("name") or not c.get("image") for c in containers):
+        problems.append("every container needs a name and an image")
     if kind in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
-        wanted = ((spec.get("selector") or {}).get("matchLabels")) or {}
-        labels = (((spec.get("template") or {}).get("metadata") or {}).get("labels")) or {}
-        if not wanted:
-            problems.append("spec.selector.matchLabels is required")
-        elif any(labels.get(k) != v for k, v in wanted.items()):
-            problems.append("spec.selector.matchLabels must match spec.template.metadata.labels")
+        problems += _selector_problems(spec)
         if "replicas" in spec and (not isinstance(spec["replicas"], int) or spec["replicas"] < 0):
             problems.append("spec.replicas must be a non-negative integer")
     return problems
+
+
+def _selector_problems(spec: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    selector = _mapping(spec.get("selector"), "spec.selector", problems)
+    wanted = _mapping(selector.get("matchLabels"), "spec.selector.matchLabels", problems)
+    template = _mapping(spec.get("template"), "spec.template", problems)
+    meta = _mapping(template.get("metadata"), "spec.template.metadata", problems)
+    labels = _mapping(meta.get("labels"), "spec.template.metadata.labels", problems)
+    if problems:
+        return problems
+    if not wanted:
+        return ["spec.selector.matchLabels is required"]
+    if any(labels.get(k) != v for k, v in wanted.items()):
+        return ["spec.selector.matchLabels must match spec.template.metadata.labels"]
+    return []
 
 
 def _image_warnings(kind: str, spec: Any) -> list[str]:
     if kind not in WORKLOADS:
         return []
     warnings = []
-    for c in _containers(kind, spec):
-        image = str((c or {}).get("image", "")) if isinstance(c, dict) else ""
+    for c in _containers(kind, spec if isinstance(spec, dict) else {}, []):
+        image = str(c.get("image", "")) if isinstance(c, dict) else ""
         if image and (":" not in image.rsplit("/", 1)[-1] or image.endswith(":latest")) and "@sha256:" not in image:
             warnings.append(f"image {image} is not pinned to a tag")
         if isinstance(c, dict) and not c.get("resources"):
