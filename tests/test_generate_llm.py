@@ -117,6 +117,42 @@ def test_odd_manifest_shape_is_fed_back_not_a_crash(use_llm: Callable[..., str])
     assert "service.yaml line 1: Service web: spec.ports must be a list" in last_user(server.requests[1])
 
 
+DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  replicas: 3
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          resources: {limits: {cpu: 100m}}
+          env:
+            - name: API_KEY
+              valueFrom: {secretKeyRef: {name: web-api, key: api_key}}
+"""
+
+
+@pytest.mark.parametrize("need", ["a Deployment on k3s that reads its API key from a Kubernetes Secret",
+                                  "a vast array of nginx pods on k3s"])
+def test_keyword_guesses_are_hints_not_rules(use_llm: Callable[..., str], need: str) -> None:
+    """The LLM is scripted: the wording suggests tool secret / provider vastai, but only the caller's tool and
+    provider are rules — a valid Kubernetes answer on k3s is accepted at once, and no guess is sent as a constraint."""
+    with ScriptedLLM([answer("kubernetes", {"manifests.yaml": DEPLOYMENT}, "k3s", "web")]) as server:
+        result = generate_entity.main(need, llm=use_llm(server))
+    assert result["report"]["ok"], result["attempts"]
+    assert len(result["attempts"]) == 1 and result["draft"]["spec"]["providers"] == ["k3s"]
+    ask = last_user(server.requests[0])
+    assert "\nTool:" not in ask and "\nProvider:" not in ask
+    assert "tool is one of: terraform, ansible, kubernetes, secret" in server.requests[0]["messages"][0]["content"]
+
+
 def test_wrong_tool_is_refused_then_fixed(use_llm: Callable[..., str]) -> None:
     """Scripted LLM: asked for Terraform, it answers Ansible first; the mismatch is fed back."""
     playbook = "- name: Motd\n  hosts: localhost\n  tasks: []\n"

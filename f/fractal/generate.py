@@ -326,12 +326,10 @@ def generate(
     safe_need = _masked(need, config)
     if config is None:
         return _offline(safe_need, tool or None, provider or None, name or None, history, started)
-    text = offline.normalize(safe_need)
-    tool = tool or offline.detect_tool(text)
-    provider = provider or next(iter(offline.detect_providers(text)), None)
     examples, refs = _examples(safe_need, tool, provider, targets)
     system = system_prompt(tool, provider) + (f"\n\n{examples}" if examples else "")
     ask = safe_need + "".join(f"\n{k}: {v}" for k, v in (("Tool", tool), ("Provider", provider), ("Name", name)) if v)
+    ask += _hints(safe_need, tool, provider)
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": ask}]
     out = _loop(messages, config, attempts=attempts, need=safe_need, tool=tool, provider=provider, name=name)
     draft = out["draft"]
@@ -339,6 +337,17 @@ def generate(
                                       examples=refs)
     convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out["answer"], config)}]
     return {"draft": draft, "report": out["report"], "conversation": convo, "attempts": out["attempts"], "generator": "llm"}
+
+
+def _hints(need: str, tool: str | None, provider: str | None) -> str:
+    """What the wording suggests (keyword guesses), offered to the model as hints, never checked as rules."""
+    text = offline.normalize(need)
+    guessed_tool = None if tool else offline.detect_tool(text)
+    guessed = [] if provider else offline.detect_providers(text)
+    hints = ([f"tool {guessed_tool}"] if guessed_tool else []) + [f"provider {p}" for p in guessed]
+    if not hints:
+        return ""
+    return f"\n(Hint, guessed from keywords and possibly wrong: {', '.join(hints)}. Follow what the need actually asks.)"
 
 
 def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
