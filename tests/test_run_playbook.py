@@ -79,3 +79,13 @@ def test_refusals(make_target: Any) -> None:
                                                    "roles/r/tasks/main.yml": "- ansible.builtin.ping:\n"}))["ref"]
     with pytest.raises(InvalidInput, match=r"roles/r/tasks/main\.yml"):
         compile_playbook(role)
+
+
+def test_an_output_source_is_a_variable_path_not_jinja(make_target: Any) -> None:
+    """outputs.*.from is pasted into the compiled Jinja: anything but a variable path is refused."""
+    make_target("catalog")
+    injected = "a') | list }}{{ lookup('pipe','id') }}{{ ('"
+    ref = catalog.save(entity("sneaky", outputs={"x": {"from": injected}}))["ref"]
+    with pytest.raises(InvalidInput, match="'from' must be a variable path") as caught:
+        compile_playbook(ref)
+    assert "no expressions" in caught.value.hint

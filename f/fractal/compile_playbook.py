@@ -40,12 +40,12 @@ def compile_entity(resolved: dict[str, Any]) -> str:
     """The `.playbook.yml` text of an Ansible entity (refused when it needs more than one file)."""
     import yaml
 
-    from f.fractal.runners.ansible import playbook_name
+    from f.fractal.runners.ansible import DESTROY_NAMES, playbook_name
 
     item = resolved["item"]
     spec = item["spec"]
     entry = playbook_name(spec.get("files") or {}, "apply")
-    skip = (entry, "destroy.yml", "destroy.yaml")
+    skip = (entry, *DESTROY_NAMES)
     others = sorted(n for n in (spec.get("files") or {}) if n not in skip and not n.endswith(".md"))
     if others:
         raise InvalidInput(f"{resolved['ref']} has files beside its playbook ({', '.join(others[:5])})",
@@ -86,11 +86,22 @@ def _header(resolved: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
     return header, env
 
 
+def _source(name: str, decl: dict[str, Any] | None) -> str:
+    """The variable an output is read from, checked like the runner does (it is pasted into Jinja)."""
+    from f.fractal.runners.ansible import FROM_RE
+
+    attr = str((decl or {}).get("from") or name)
+    if not FROM_RE.match(attr):
+        raise InvalidInput(f"output {name}: 'from' must be a variable path like result.stdout, got {attr!r:.60}",
+                           hint="name a registered variable or fact, with .field parts; no expressions")
+    return attr
+
+
 def _outputs_play(outputs: dict[str, Any]) -> dict[str, Any]:
     """A last play writing the declared outputs, from any host that set them, to result.json."""
     parts = []
     for name, decl in outputs.items():
-        attr = str((decl or {}).get("from") or name)
+        attr = _source(name, decl)
         parts.append(f"'{name}': (groups['all'] | union(['localhost']) | map('extract', hostvars)"
                      f" | selectattr('{attr}', 'defined') | map(attribute='{attr}') | list | last | default(none))")
     content = "{{ {" + ", ".join(parts) + "} | to_json }}"
