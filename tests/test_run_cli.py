@@ -97,3 +97,11 @@ def test_providers_command_and_list_providers(make_target: Any, fractal_home: Pa
     done = run_cli("providers", ref, env={"FRACTAL_HOME": str(fractal_home), "VASTAI_API_KEY": "vast-key-0123456789"})
     assert done.returncode == 0, done.stderr
     assert "✓ vastai" in done.stdout and "credentials present (env)" in done.stdout and "· local" in done.stdout
+
+
+def test_run_with_bad_inputs_json_is_refused_with_a_hint(fractal_home: Path) -> None:
+    done = run_cli("run", "entity:anything", "--inputs", "{bad", env={"FRACTAL_HOME": str(fractal_home)})
+    assert done.returncode == 1
+    error = json.loads(done.stderr)
+    assert error["error"] == "invalid_input" and "--inputs is not valid JSON" in error["message"]
+    assert "--input name=value" in error["hint"]

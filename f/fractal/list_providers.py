@@ -3,9 +3,6 @@
 from typing import Any
 
 from f.fractal import credentials, providers
-from f.fractal.errors import InvalidInput
-
-MAX_DEPTH = 8
 
 
 def main(ref: str | None = None, targets: list[str] | None = None) -> dict[str, Any]:
@@ -18,33 +15,24 @@ def main(ref: str | None = None, targets: list[str] | None = None) -> dict[str, 
 
         resolved = catalog.get(ref, targets)
         item, resolved_ref = resolved["item"], resolved["ref"]
-        fits, fixed = _fits(item, targets, 0)
+        fits, fixed = _fits(item, targets)
         tool = item["spec"].get("tool")
     rows = [_row(p, fits) for p in providers.PROVIDERS.values()]
     choices = [r["name"] for r in rows if r["fits"]]
     return {"ref": resolved_ref, "tool": tool, "fixed": fixed, "choices": choices, "providers": rows}
 
 
-def _fits(item: dict[str, Any], targets: list[str] | None, depth: int) -> tuple[list[str], str | None]:
-    """Providers that fit every member of an item, and the one it fixes (None = chosen at launch)."""
-    spec = item["spec"]
-    if item["kind"] == "Entity":
-        declared = spec.get("providers") or []
-        names = providers.fitting(declared, spec.get("tool"))
-        return names, declared[0] if len(declared) == 1 and declared == names else None
-    if depth >= MAX_DEPTH:
-        raise InvalidInput(f"composites nested deeper than {MAX_DEPTH} levels")
-    from f.fractal import catalog
+def _fits(item: dict[str, Any], targets: list[str] | None) -> tuple[list[str], str | None]:
+    """Providers that fit every member of an item (f.fractal.composite.fits_of), and the one it
+    fixes (None = chosen at launch)."""
+    from f.fractal import composite
 
-    names = list(providers.PROVIDERS)
-    for step in spec.get("steps") or []:
-        member = catalog.get(step["ref"], targets)["item"]
-        allowed, _ = _fits(member, targets, depth + 1)
-        names = [n for n in names if n in allowed]
-    fixed = spec.get("provider")
-    if fixed:
-        names = [n for n in names if n == fixed]
-    return names, fixed or None
+    names = composite.fits_of(item, composite.Resolver(targets))
+    spec = item["spec"]
+    if item["kind"] != "Entity":
+        return names, spec.get("provider") or None
+    declared = spec.get("providers") or []
+    return names, declared[0] if len(declared) == 1 and declared == names else None
 
 
 def _row(provider: providers.Provider, fits: list[str] | None) -> dict[str, Any]:

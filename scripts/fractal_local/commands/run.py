@@ -26,9 +26,13 @@ def parse_inputs(pairs: list[str] | None, raw: str | None) -> dict[str, Any]:
     """--inputs JSON, then each --input k=v (v parsed as JSON when it is valid JSON, else text)."""
     inputs: dict[str, Any] = {}
     if raw:
-        loaded = json.loads(raw)
+        try:
+            loaded = json.loads(raw)
+        except ValueError as e:
+            hint = """quote the object for the shell: --inputs '{"name": "value"}', or use --input name=value"""
+            raise InvalidInput(f"--inputs is not valid JSON: {e}"[:300], hint=hint) from None
         if not isinstance(loaded, dict):
-            raise InvalidInput("--inputs must be a JSON object")
+            raise InvalidInput("--inputs must be a JSON object", hint="""e.g. --inputs '{"name": "value"}'""")
         inputs.update(loaded)
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
