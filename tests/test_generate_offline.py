@@ -8,6 +8,7 @@ through the real validators (python-hcl2, terraform fmt when present, ansible-pl
 from __future__ import annotations
 
 import json
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -185,3 +186,40 @@ def test_cli_generate_save_and_refine(make_target: Callable[..., str], fractal_h
     assert result["draft"]["provenance"]["params"]["size_gb"] == 200 and "+  default     = 200" in result["diff"]
     bad = run_cli("generate", "make me a sandwich", env={"FRACTAL_HOME": str(fractal_home)})
     assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "invalid_input"
+
+
+def test_cli_checks_the_draft_file_before_generating_or_saving(make_target: Callable[..., str], fractal_home: Path,
+                                                              tmp_path: Path) -> None:
+    """`generate --save -o <missing folder>/d.yaml` refuses at once: nothing generated, nothing pushed."""
+    target = make_target("guarded")
+    env = {"FRACTAL_HOME": str(fractal_home)}
+    done = run_cli("generate", "a 3-node K3s cluster on Exoscale", "--save", "--target", target,
+                   "-o", str(tmp_path / "missing" / "d.yaml"), env=env)
+    assert done.returncode == 1, done.stdout
+    error = json.loads(done.stderr)
+    assert error["error"] == "invalid_input" and "missing" in error["message"] and error["hint"]
+    remote = tmp_path / "remotes" / "guarded.git"
+    assert "entities/" not in subprocess.run(["git", "-C", str(remote), "log", "--all", "--name-only", "--format="],
+                                             capture_output=True, text=True).stdout
+    folder = run_cli("generate", "a 3-node K3s cluster on Exoscale", "-o", str(tmp_path), env=env)
+    assert folder.returncode == 1 and json.loads(folder.stderr)["error"] == "invalid_input"
+
+
+def test_cli_writes_drafts_atomically_and_refuses_a_missing_draft(fractal_home: Path, tmp_path: Path) -> None:
+    """The draft file is replaced whole (no temporary file left); refine of a missing/unreadable file is invalid input."""
+    env = {"FRACTAL_HOME": str(fractal_home)}
+    drafts = tmp_path / "drafts"
+    drafts.mkdir()
+    out = drafts / "d.yaml"
+    out.write_text("old\n")
+    assert run_cli("generate", "a 3-node K3s cluster on Exoscale", "-o", str(out), env=env).returncode == 0
+    assert "exoscale-k3s-cluster" in out.read_text() and [p.name for p in drafts.iterdir()] == ["d.yaml"]
+    for draft in (drafts / "nope.yaml", drafts):
+        done = run_cli("refine", str(draft), "use 5 nodes", env=env)
+        assert done.returncode == 1, done.stdout
+        error = json.loads(done.stderr)
+        assert error["error"] == "invalid_input" and str(draft) in error["message"] and "generate" in error["hint"]
+    binary = drafts / "bin.yaml"
+    binary.write_bytes(b"\xff\xfe\x00draft")
+    error = json.loads(run_cli("refine", str(binary), "use 5 nodes", env=env).stderr)
+    assert error["error"] == "invalid_input"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -43,20 +45,63 @@ def _show(result: dict[str, Any], args: argparse.Namespace) -> None:
         print(f"# saved {result['saved']['ref']} to {', '.join(t['target'] for t in result['saved']['targets'])}")
 
 
-def _write_draft(result: dict[str, Any], out: str | None) -> None:
-    if out:
-        from f.fractal import yamlio
+def _draft_file(out: str | None) -> Path | None:
+    """The file the draft will be written to, checked before anything is generated or saved."""
+    if not out:
+        return None
+    from f.fractal.errors import InvalidInput
 
-        Path(out).write_text(yamlio.dump({"draft": result["draft"], "conversation": result["conversation"]}))
-        print(f"# draft written to {out} (refine it with: scripts/fractal refine {out} \"<change>\")", file=sys.stderr)
+    path = Path(out)
+    if path.is_dir():
+        raise InvalidInput(f"{out} is a folder, not a draft file", hint=f"name a file, e.g. {path / 'draft.yaml'}")
+    folder = path.parent
+    if not folder.is_dir():
+        raise InvalidInput(f"cannot write the draft to {out}: the folder {folder} does not exist",
+                           hint=f"create it first (mkdir -p {folder}) or choose another --out file")
+    if not os.access(folder, os.W_OK):
+        raise InvalidInput(f"cannot write the draft to {out}: the folder {folder} is not writable",
+                           hint="choose another --out file")
+    return path
+
+
+def _write_draft(result: dict[str, Any], path: Path | None) -> None:
+    """Write the draft and conversation whole: a temporary file beside it, then renamed over it."""
+    if path is None:
+        return
+    from f.fractal import yamlio
+
+    text = yamlio.dump({"draft": result["draft"], "conversation": result["conversation"]})
+    tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
+                                      delete=False)
+    try:
+        with tmp:
+            tmp.write(text)
+        os.replace(tmp.name, path)
+    finally:
+        Path(tmp.name).unlink(missing_ok=True)
+    print(f"# draft written to {path} (refine it with: scripts/fractal refine {path} \"<change>\")", file=sys.stderr)
+
+
+def _read_draft(name: str) -> str:
+    if name == "-":
+        return sys.stdin.read()
+    from f.fractal.errors import InvalidInput
+
+    try:
+        return Path(name).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else "not UTF-8 text"
+        raise InvalidInput(f"cannot read the draft {name}: {reason}",
+                           hint='pass the YAML file written by: scripts/fractal generate "<need>" -o FILE') from None
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
+    out = _draft_file(args.out)
     result = call("f/fractal/generate_entity", {
         "need": " ".join(args.need), "tool": args.tool or "", "provider": args.provider or "", "name": args.name or "",
         "llm": _llm(args), "attempts": args.attempts, "save": args.save, "targets": _targets(args),
     })
-    _write_draft(result, args.out)
+    _write_draft(result, out)
     _show(result, args)
     return 0
 
@@ -64,12 +109,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_refine(args: argparse.Namespace) -> int:
     from f.fractal import yamlio
 
-    text = sys.stdin.read() if args.draft == "-" else Path(args.draft).read_text()
+    text = _read_draft(args.draft)
+    out = _draft_file(args.out or (args.draft if args.draft != "-" else None))
     doc = yamlio.load_untrusted(text, what=args.draft)
     draft, conversation = (doc["draft"], doc.get("conversation")) if isinstance(doc, dict) and "draft" in doc else (doc, None)
     result = call("f/fractal/refine_entity", {"draft": draft, "message": " ".join(args.message), "conversation": conversation,
                                               "llm": _llm(args), "attempts": args.attempts})
-    _write_draft(result, args.out or (args.draft if args.draft != "-" else None))
+    _write_draft(result, out)
     if args.save:
         result["saved"] = call("f/fractal/save_item", {"item": result["draft"], "targets": _targets(args)})
     _show(result, args)
