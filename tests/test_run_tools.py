@@ -180,6 +180,42 @@ def test_terraform_failure_is_a_failed_result(make_target: Any, bin_dir: Path) -
     assert result["failed_task"]["task"] == "terraform plan" and "Error: boom" in result["error"]
 
 
+ECHO_SECRETS = """
+if sys.argv[1:2] == ["plan"]:
+    given = (cwd / "fractal.tfvars.json").read_text()
+    print("var file:", given)                          # JSON-escaped forms
+    print(json.loads(given)["private_key"])            # a multi-line value, streamed line by line
+    print("password:", json.loads(given)["db_password"])
+"""
+
+
+def test_multi_line_and_json_escaped_secrets_are_masked(make_target: Any, bin_dir: Path) -> None:
+    """A recording stand-in for terraform echoes its var file and a multi-line key: neither leaks."""
+    make_target("catalog")
+    stand_in(bin_dir, "terraform")
+    (bin_dir / "terraform").write_text((bin_dir / "terraform").read_text() + ECHO_SECRETS)
+    body = ["b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAAB", "AAAAMwAAAAtzc2gtZWQyNTUxOQAAACBfcmFjdGFsLXRlc3Qta2V5",
+            "ZnJhY3RhbC10ZXN0LWtleS1ub3QtYS1yZWFsLW9uZS0xMjM0NTY3"]
+    key = "\n".join(["-----BEGIN " + "OPENSSH PRIVATE KEY-----", *body, "-----END " + "OPENSSH PRIVATE KEY-----", ""])
+    password = 'p"ss\\w0rd-with-quote'
+    result = run_item(save(tf_entity()), provider="local", inputs={"private_key": key, "db_password": password})
+    assert result["status"] == "success", result["log"]
+    assert '"private_key": "***", "db_password": "***"' in result["log"] and "password: ***" in result["log"]
+    texts = {"result": json.dumps(result), "log": result["log"], "log file": Path(result["log_file"]).read_text()}
+    for form in [*body, password, json.dumps(password)[1:-1], json.dumps(key)[1:-1]]:
+        for where, text in texts.items():
+            assert form not in text, f"{form!r} in the {where}"
+
+
+def test_short_secret_inputs_are_masked_by_name(make_target: Any, bin_dir: Path) -> None:
+    """A recording stand-in for terraform is on PATH; a 3-character password is still masked in the result."""
+    make_target("catalog")
+    stand_in(bin_dir, "terraform")
+    result = run_item(save(tf_entity()), provider="local", inputs={"name": "x", "db_password": "abc"})
+    assert result["status"] == "success", result["log"]
+    assert result["inputs"] == {"name": "x", "db_password": "***"}
+
+
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no real terraform on this machine")
 def test_real_terraform_apply_outputs_and_destroy(make_target: Any, fractal_home: Path) -> None:
     """The real terraform binary, on a configuration without providers (nothing downloaded)."""

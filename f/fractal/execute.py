@@ -98,15 +98,24 @@ def validate_inputs(ref: str, item: dict[str, Any], inputs: dict[str, Any]) -> d
 
 
 def secret_inputs(item: dict[str, Any], inputs: dict[str, Any]) -> list[str]:
-    """Input values to mask: secret-flagged or secret-named properties, and a secret entity's `values`."""
+    """Names of the inputs to mask: secret-flagged or secret-named properties, a secret entity's `values`."""
     props = (item["spec"].get("inputs") or {}).get("properties") or {}
     found: list[str] = []
-    for name, value in inputs.items():
+    for name in inputs:
         prop: dict[str, Any] = props.get(name) or {} if isinstance(props.get(name), dict) else {}
         flagged = bool(prop.get("password") or prop.get("writeOnly") or prop.get("x-secret") or prop.get("format") == "password")
         if flagged or _SECRET_NAME.search(name) or (name == "values" and item["spec"].get("tool") == "secret"):
-            found.extend(strings(value))
+            found.append(name)
     return found
+
+
+def masked(value: Any) -> Any:
+    """A secret input as the result shows it: every value `***`, an object's or list's shape kept."""
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return "***"
 
 
 def entity_credentials(item: dict[str, Any]) -> credentials.Found:
@@ -144,7 +153,8 @@ def prepare(resolved: dict[str, Any], provider: str | None, inputs: dict[str, An
     creds = credentials.Found() if tool == "secret" else credentials.for_provider(chosen)
     extra = credentials.Found() if tool == "secret" else entity_credentials(item)
     env = {**creds.env, **extra.env}
-    run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *secret_inputs(item, values)])
+    hidden = [s for name in secret_inputs(item, values) for s in strings(values[name])]
+    run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden])
     mod.preflight(run)
     return run
 
@@ -192,6 +202,11 @@ def run_entity(
     return _result(resolved, run, outcome, log, run_id, started, (t0, t1, t2, time.perf_counter()))
 
 
+def _masked_inputs(run: Run) -> dict[str, Any]:
+    hidden = set(secret_inputs(run.item, run.inputs))
+    return {k: masked(v) if k in hidden else v for k, v in run.inputs.items()}
+
+
 def _result(
     resolved: dict[str, Any], run: Run, outcome: Outcome, log: RunLog, run_id: str, started: str,
     marks: tuple[float, float, float, float],
@@ -202,7 +217,7 @@ def _result(
         "status": outcome.status, "rc": outcome.rc, "ref": run.ref, "kind": "Entity", "name": meta["name"],
         "version": meta.get("version", ""), "tool": run.item["spec"]["tool"], "commit": resolved.get("commit", ""),
         "target": resolved.get("target", ""), "provider": run.provider.name, "mode": run.mode,
-        "inputs": run.inputs, "outputs": outcome.outputs, "error": outcome.error, "failed_task": outcome.failed_task,
+        "inputs": _masked_inputs(run), "outputs": outcome.outputs, "error": outcome.error, "failed_task": outcome.failed_task,
         "warnings": outcome.warnings, **outcome.details,
         "log": log.tail(), "log_truncated": log.total > len(log.tail()), "log_file": str(log.path), "run_id": run_id,
         "started": started, "ended": _now(), "duration_s": round(t3 - t0, 3),
