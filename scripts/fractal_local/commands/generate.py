@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -71,14 +70,12 @@ def _write_draft(result: dict[str, Any], path: Path | None) -> None:
     from f.fractal import yamlio
 
     text = yamlio.dump({"draft": result["draft"], "conversation": result["conversation"]})
-    tmp = tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp",
-                                      delete=False)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        with tmp:
-            tmp.write(text)
-        os.replace(tmp.name, path)
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
     finally:
-        Path(tmp.name).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     print(f"# draft written to {path} (refine it with: scripts/fractal refine {path} \"<change>\")", file=sys.stderr)
 
 
