@@ -121,7 +121,8 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
     assert result["status"] == "success", result["log"]
     recorded = calls(log)
     tf = str(bin_dir / "terraform")
-    state = fractal_home / "cache" / "terraform-state" / "exoscale" / "tf-hello" / "terraform.tfstate"
+    [state] = (fractal_home / "cache" / "terraform-state" / "local").glob("f-fractal-catalog-*/exoscale/tf-hello")
+    state = state / "terraform.tfstate"
     assert [c["argv"] for c in recorded] == [
         ["init", "-input=false", "-no-color", f"-backend-config=path={state}"],
         ["plan", "-input=false", "-no-color", "-var-file=fractal.tfvars.json", "-out=fractal.tfplan"],
@@ -216,6 +217,26 @@ def test_short_secret_inputs_are_masked_by_name(make_target: Any, bin_dir: Path)
     assert result["inputs"] == {"name": "x", "db_password": "***"}
 
 
+def test_terraform_state_is_per_workspace_catalog_provider_and_entity(
+    make_target: Any, bin_dir: Path, fractal_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording stand-in for terraform records the state path each run's init is given."""
+    first, second = make_target("team-a"), make_target("team-b")
+    log = stand_in(bin_dir, "terraform")
+    refs = [catalog.save(tf_entity("same-name"), [target])["ref"] for target in (first, second)]
+    for ref, target in zip(refs, (first, second), strict=True):
+        assert run_item(ref, provider="local", mode="plan", targets=[target])["status"] == "success"
+    monkeypatch.setenv("WM_WORKSPACE", "other-ws")  # no WM_BASE_URL: still a local run, in another workspace
+    assert run_item(refs[0], provider="local", mode="plan", targets=[first])["status"] == "success"
+    inits = [c["argv"][-1].removeprefix("-backend-config=path=") for c in calls(log) if c["argv"][0] == "init"]
+    assert len(inits) == len(set(inits)) == 3
+    base = fractal_home / "cache" / "terraform-state"
+    parts = [Path(p).relative_to(base).parts for p in inits]
+    assert [p[0] for p in parts] == ["local", "local", "other-ws"]
+    assert parts[0][1].startswith("f-fractal-team-a-") and parts[1][1].startswith("f-fractal-team-b-")
+    assert all(p[2:] == ("local", "same-name", "terraform.tfstate") for p in parts)
+
+
 @pytest.mark.skipif(shutil.which("terraform") is None, reason="no real terraform on this machine")
 def test_real_terraform_apply_outputs_and_destroy(make_target: Any, fractal_home: Path) -> None:
     """The real terraform binary, on a configuration without providers (nothing downloaded)."""
@@ -224,7 +245,7 @@ def test_real_terraform_apply_outputs_and_destroy(make_target: Any, fractal_home
     result = run_item(ref, provider="local", inputs={"name": "fractal"})
     assert result["status"] == "success", result["log"]
     assert result["outputs"]["greeting"] == "hello fractal"
-    state = fractal_home / "cache" / "terraform-state" / "local" / "tf-real" / "terraform.tfstate"
+    [state] = (fractal_home / "cache" / "terraform-state" / "local").glob("f-fractal-catalog-*/local/tf-real/terraform.tfstate")
     assert "hello fractal" in state.read_text()
     planned = run_item(ref, provider="local", inputs={"name": "other"}, mode="plan")
     assert planned["status"] == "success" and '"hello other"' in planned["log"]

@@ -154,7 +154,8 @@ def prepare(resolved: dict[str, Any], provider: str | None, inputs: dict[str, An
     extra = credentials.Found() if tool == "secret" else entity_credentials(item)
     env = {**creds.env, **extra.env}
     hidden = [s for name in secret_inputs(item, values) for s in strings(values[name])]
-    run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden])
+    run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden],
+              target=str(resolved.get("target") or ""))
     mod.preflight(run)
     return run
 

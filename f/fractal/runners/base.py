@@ -102,6 +102,7 @@ class Run:
     env: dict[str, str]
     secrets: list[str]
     log: RunLog | None = None
+    target: str = ""  # the catalog target the item was read from
 
     @property
     def spec(self) -> dict[str, Any]:

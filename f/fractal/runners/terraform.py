@@ -8,16 +8,21 @@
   the process gets an allowlisted environment plus `TF_IN_AUTOMATION=1`, `TF_INPUT=0`,
   `CHECKPOINT_DISABLE=1` and a shared `TF_PLUGIN_CACHE_DIR`.
 - State: an entity that declares its own `backend`/`cloud` block keeps it. Otherwise a local
-  backend is added whose state lives in the worker's cache per provider and entity
-  (`…/terraform-state/<provider>/<entity>/terraform.tfstate`), so `destroy` finds what `apply`
-  made on the same worker. Real clouds want a remote backend in the entity.
+  backend is added whose state lives in the worker's cache per Windmill workspace, catalog
+  target, provider and entity
+  (`…/terraform-state/<workspace>/<target>/<provider>/<entity>/terraform.tfstate`; workspace
+  `local` outside Windmill, target slugged with a short hash), so `destroy` finds what `apply`
+  made on the same worker and two catalogs or workspaces never share a state. Real clouds want
+  a remote backend in the entity.
 - Outputs: the entity's declared output names, each read from the Terraform output of the same
   name (or the one named in `from`); sensitive values are masked like every credential.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -41,8 +46,17 @@ def preflight(run: Run) -> None:
         raise InvalidInput(f"{run.ref} has no Terraform files (*.tf)", hint="a Terraform entity needs main.tf at least")
 
 
+def _slug(text: str) -> str:
+    """A folder name for a workspace or catalog target: readable, and unique by its hash."""
+    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:60] or "none"
+    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+
+
 def state_file(run: Run) -> Path:
-    return workspace.cache_dir("terraform-state", run.provider.name, run.item["metadata"]["name"]) / "terraform.tfstate"
+    """The local state of an entity: per Windmill workspace, catalog target, provider and entity."""
+    ws = re.sub(r"[^A-Za-z0-9_-]+", "-", os.environ.get("WM_WORKSPACE") or "local")
+    parts = (ws, _slug(run.target), run.provider.name, run.item["metadata"]["name"])
+    return workspace.cache_dir("terraform-state", *parts) / "terraform.tfstate"
 
 
 def _env(run: Run) -> dict[str, str]:
