@@ -12,7 +12,6 @@ is installed, `test_real_terraform_*` runs it on a provider-free configuration.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import stat
 import subprocess
@@ -24,7 +23,7 @@ import pytest
 from conftest import entity
 
 from f.fractal import catalog
-from f.fractal.errors import ConfigError
+from f.fractal.errors import ConfigError, InvalidInput
 from f.fractal.run_item import main as run_item
 
 STAND_IN = """#!{python}
@@ -309,6 +308,31 @@ def test_kubectl_commands_with_a_recording_stand_in(
     assert "k3s-token-abcdef123456" not in json.dumps(result) + Path(result["log_file"]).read_text()
 
 
+def test_k3s_with_a_kubeconfig_input_needs_no_provider_credential(
+    make_target: Any, bin_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A recording stand-in for kubectl is on PATH: the kubeconfig input (e.g. from a cluster step) suffices."""
+    make_target("catalog")
+    monkeypatch.delenv("KUBECONFIG_CONTENT", raising=False)
+    log = stand_in(bin_dir, "kubectl")
+    result = run_item(save(k8s_entity()), inputs={"kubeconfig": KUBECONFIG})
+    assert result["status"] == "success", result["log"]
+    [call] = calls(log)
+    assert call["files"][call["env"]["KUBECONFIG"]] == {"text": KUBECONFIG, "mode": "0o600"}
+    assert result["inputs"] == {"kubeconfig": "***"}
+    assert "k3s-token-abcdef123456" not in json.dumps(result) + Path(result["log_file"]).read_text()
+
+
+@pytest.mark.parametrize("provider", [["local"], {"name": "local"}, 3])
+def test_provider_must_be_a_name(make_target: Any, bin_dir: Path, fractal_home: Path, provider: Any) -> None:
+    make_target("catalog")
+    stand_in(bin_dir, "terraform")
+    with pytest.raises(InvalidInput, match="provider must be a provider name") as caught:
+        run_item(save(tf_entity()), provider=provider)
+    assert "local" in caught.value.hint
+    assert not list(fractal_home.glob("cache/runs/*.log"))
+
+
 # ------------------------------------------------------------------ secret
 
 
@@ -354,10 +378,9 @@ def test_secret_check_create_use_and_destroy(
     assert gone["status"] == "success" and not file.exists()
 
 
-def test_secret_values_must_cover_every_field(make_target: Any, bin_dir: Path) -> None:
+def test_secret_values_must_cover_every_field(make_target: Any, bin_dir: Path, fractal_home: Path) -> None:
     make_target("catalog")
-    from f.fractal.errors import InvalidInput
-
     with pytest.raises(InvalidInput, match="api_secret"):
         run_item(save(secret_entity()), inputs={"values": {"api_key": EXO_KEY}})
-    assert os.environ["PATH"] == str(bin_dir)
+    assert not (fractal_home / "f" / "fractal" / "exoscale.resource.yaml").exists()  # nothing stored
+    assert not list(fractal_home.glob("cache/runs/*.log"))  # no run was even started

@@ -57,6 +57,9 @@ def fitting(item: dict[str, Any]) -> list[str]:
 
 def choose_provider(ref: str, item: dict[str, Any], name: str | None) -> Provider:
     """The provider to run on: the one given (if it fits), or the one the entity fixes."""
+    if name is not None and not isinstance(name, str):
+        raise InvalidInput(f"provider must be a provider name, got {type(name).__name__}",
+                           hint=f"pass one name, one of: {', '.join(fitting(item)) or '(none fits)'}")
     choices = fitting(item)
     declared = item["spec"].get("providers") or []
     if not name:
@@ -141,6 +144,16 @@ def runner(tool: str) -> ModuleType:
     return importlib.import_module(f"f.fractal.runners.{RUNNERS[tool]}")
 
 
+def provider_credentials(chosen: Provider, tool: str, inputs: dict[str, Any]) -> credentials.Found:
+    """The provider's credential, unless the run brings its own access (a kubeconfig input) or needs none."""
+    if tool == "secret":
+        return credentials.Found()
+    kubeconfig = inputs.get("kubeconfig")
+    if tool == "kubernetes" and isinstance(kubeconfig, str) and kubeconfig.strip():
+        return credentials.Found()
+    return credentials.for_provider(chosen)
+
+
 def prepare(resolved: dict[str, Any], provider: str | None, inputs: dict[str, Any] | None, mode: str) -> Run:
     """Every check that can refuse the launch; returns the run, nothing executed yet."""
     ref, item = resolved["ref"], resolved["item"]
@@ -150,7 +163,7 @@ def prepare(resolved: dict[str, Any], provider: str | None, inputs: dict[str, An
     values = validate_inputs(ref, item, inputs or {})
     tool = item["spec"]["tool"]
     mod = runner(tool)
-    creds = credentials.Found() if tool == "secret" else credentials.for_provider(chosen)
+    creds = provider_credentials(chosen, tool, values)
     extra = credentials.Found() if tool == "secret" else entity_credentials(item)
     env = {**creds.env, **extra.env}
     hidden = [s for name in secret_inputs(item, values) for s in strings(values[name])]
