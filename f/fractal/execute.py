@@ -31,7 +31,7 @@ from f.fractal.providers import Provider
 from f.fractal.runners.base import Outcome, Progress, Run, RunLog, strings
 
 MODES = ("plan", "check", "apply", "destroy")
-RUNNERS = {"ansible": "ansible", "terraform": "terraform", "kubernetes": "kubernetes", "secret": "secret"}
+RUNNERS = ("ansible", "terraform", "kubernetes", "secret")
 _SECRET_NAME = re.compile(r"(?i)(passw|secret|token|api_?key|private_?key|passphrase|credential|kubeconfig)")
 _validators: dict[str, Any] = {}
 
@@ -141,7 +141,7 @@ def entity_credentials(item: dict[str, Any]) -> credentials.Found:
 def runner(tool: str) -> ModuleType:
     if tool not in RUNNERS:
         raise InvalidInput(f"no runner for tool {tool!r} yet", hint=f"runnable tools: {', '.join(RUNNERS)}")
-    return importlib.import_module(f"f.fractal.runners.{RUNNERS[tool]}")
+    return importlib.import_module(f"f.fractal.runners.{tool}")
 
 
 def provider_credentials(chosen: Provider, tool: str, inputs: dict[str, Any]) -> credentials.Found:

@@ -184,6 +184,12 @@ def command(run: Run, argv: list[str], *, cwd: Path, env: dict[str, str], captur
     return proc.wait(), "".join(lines)
 
 
+def step_failed(step: str, rc: int, tail: str) -> Outcome:
+    """The outcome of a tool command that exited non-zero, naming the command."""
+    return Outcome("failed", rc, error=f"{step} failed (rc {rc}): {last_lines(tail)}",
+                   failed_task={"task": step, "host": "", "message": last_lines(tail, 3)})
+
+
 def last_lines(text: str, n: int = 8) -> str:
     return "\n".join([ln for ln in text.strip().splitlines() if ln.strip()][-n:])[:1500]
 

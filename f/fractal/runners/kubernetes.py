@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from f.fractal.errors import InvalidInput
-from f.fractal.runners.base import Outcome, Run, command, last_lines, tool_env, which, write_files, write_private
+from f.fractal.runners.base import Outcome, Run, command, step_failed, tool_env, which, write_files, write_private
 
 INSTALL_HINT = (
     "install kubectl on the Windmill worker and put it on PATH: https://kubernetes.io/docs/tasks/tools/ "
@@ -75,9 +75,7 @@ def execute(run: Run, workdir: Path) -> Outcome:
         rc, tail = command(run, argv, cwd=workdir, env=env)
         ok = rc == 0 or (argv[1] == "diff" and rc == 1)  # diff: 1 means "there are differences"
         if not ok:
-            step = f"kubectl {argv[1]}"
-            return Outcome("failed", rc, error=f"{step} failed (rc {rc}): {last_lines(tail)}",
-                           failed_task={"task": step, "host": "", "message": last_lines(tail, 3)})
+            return step_failed(f"kubectl {argv[1]}", rc, tail)
         if argv[1] in ("apply", "delete"):
             reported = [ln.strip() for ln in tail.splitlines() if "/" in ln and not ln.startswith("$")]
     outputs = {"resources": reported} if "resources" in run.outputs_declared else {}

@@ -29,7 +29,7 @@ from typing import Any
 
 from f.fractal import workspace
 from f.fractal.errors import InvalidInput
-from f.fractal.runners.base import Outcome, Run, command, last_lines, strings, tool_env, which, write_files, write_private
+from f.fractal.runners.base import Outcome, Run, command, step_failed, strings, tool_env, which, write_files, write_private
 
 INSTALL_HINT = (
     "install Terraform (>= 1.5) on the Windmill worker and put it on PATH: "
@@ -94,9 +94,7 @@ def execute(run: Run, workdir: Path) -> Outcome:
     for argv in commands(run, workdir):
         rc, tail = command(run, argv, cwd=workdir, env=env)
         if rc != 0:
-            step = f"terraform {argv[1]}"
-            return Outcome("failed", rc, error=f"{step} failed (rc {rc}): {last_lines(tail)}",
-                           failed_task={"task": step, "host": "", "message": last_lines(tail, 3)})
+            return step_failed(f"terraform {argv[1]}", rc, tail)
     if run.mode != "apply":
         return Outcome("success", 0)
     return _outputs(run, workdir, env)
