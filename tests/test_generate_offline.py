@@ -223,3 +223,28 @@ def test_cli_writes_drafts_atomically_and_refuses_a_missing_draft(fractal_home: 
     binary.write_bytes(b"\xff\xfe\x00draft")
     error = json.loads(run_cli("refine", str(binary), "use 5 nodes", env=env).stderr)
     assert error["error"] == "invalid_input"
+
+
+def _with(draft: dict[str, Any], where: str, key: str, value: Any) -> dict[str, Any]:
+    changed = json.loads(json.dumps(draft))
+    changed[where][key] = value
+    return changed
+
+
+@pytest.mark.parametrize(("where", "key", "value", "error"), [
+    ("provenance", "params", [1, 2], "must be a mapping"),
+    ("provenance", "params", "node_count=5", "must be a mapping"),
+    ("provenance", "params", {"node_count": 3}, "missing"),
+    ("provenance", "params", "EXTRA", "unknown"),
+    ("provenance", "params", "WRONG-TYPE", "instance_type"),
+    ("spec", "providers", ["nope"], "unknown provider 'nope'"),
+    ("spec", "providers", ["runpod"], "exoscale"),
+], ids=["list", "string", "missing-keys", "extra-key", "wrong-type", "unknown-provider", "other-provider"])
+def test_refine_offline_refuses_a_tampered_draft(where: str, key: str, value: Any, error: str) -> None:
+    """Offline refinement trusts nothing in the draft it is given: odd provenance/providers are invalid input."""
+    draft = generate_entity.main("a 3-node K3s cluster on Exoscale")["draft"]
+    params = draft["provenance"]["params"]
+    value = {**params, "bogus": 1} if value == "EXTRA" else {**params, "instance_type": 7} if value == "WRONG-TYPE" else value
+    with pytest.raises(InvalidInput) as e:
+        refine_entity.main(_with(draft, where, key, value), "use 5 nodes in de-fra-1")
+    assert error in e.value.message and e.value.hint and "bug" not in e.value.hint

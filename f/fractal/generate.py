@@ -459,7 +459,8 @@ def _refine_offline(current: dict[str, Any], message: str, history: list[dict[st
     if prov.get("generator") != "offline" or template is None:
         raise ConfigError("refining this draft by dialogue needs an LLM (it was not made from an offline template)",
                           hint="pass an LLM resource, create f/fractal/llm, or export FRACTAL_LLM_MODEL")
-    old = dict(prov.get("params") or template.params)
+    old = _stored_params(template, prov.get("params"))
+    names = _stored_providers(template, current["spec"].get("providers") or [])
     found = offline.extract(message, template.provider or None)
     filled = offline.fill(template, found)
     new = {**old, **{k: v for k, v in filled.items() if k in found or (k == "name" and "namespace" in found)}}
@@ -469,8 +470,53 @@ def _refine_offline(current: dict[str, Any], message: str, history: list[dict[st
             hint=f"offline refinement changes the template's parameters ({', '.join(old)}); "
             "configure an LLM for free-form changes",
         )
-    names = current["spec"].get("providers") or []
     out = _offline(message, template.tool, names[0] if names else None, current["metadata"]["name"], history, started,
                    params=new, template_id=template.id)
     out["draft"]["provenance"]["need"] = f"{prov.get('need', '')} / {message}"[:2000]
     return out
+
+
+_TAMPERED = "refine the draft exactly as generate returned it, or generate a new one; configure an LLM for free-form changes"
+
+
+def _fits(value: Any, default: Any) -> bool:
+    """A parameter value of the default's JSON type (an integer may stand for a number, list items too)."""
+    from f.fractal.composite import literal_type  # deferred: only offline refinement needs it
+
+    want, got = literal_type(default), literal_type(value)
+    if got != want and not (want == "number" and got == "integer"):
+        return False
+    return not (isinstance(value, list) and default) or all(_fits(v, default[0]) for v in value)
+
+
+def _stored_params(template: templates.Template, raw: Any) -> dict[str, Any]:
+    """The template parameters an offline draft recorded (provenance.params), checked against the template."""
+    if raw is None or raw == {}:
+        return dict(template.params)
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"the draft's provenance.params must be a mapping of template {template.id}'s parameters, "
+                           f"not {type(raw).__name__}", hint=_TAMPERED)
+    missing = [k for k in template.params if k not in raw]
+    unknown = [str(k)[:40] for k in raw if k not in template.params]
+    wrong = [k for k, v in raw.items() if k in template.params and not _fits(v, template.params[k])]
+    problems = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown {', '.join(unknown)}"] if unknown else []) \
+        + ([f"wrong type for {', '.join(wrong)}"] if wrong else [])
+    if problems:
+        raise InvalidInput(f"the draft's provenance.params do not fit template {template.id}: {'; '.join(problems)}",
+                           hint=_TAMPERED)
+    return dict(raw)
+
+
+def _stored_providers(template: templates.Template, names: list[str]) -> list[str]:
+    """The draft's providers, checked against the template it was made from."""
+    for name in names:
+        if name not in providers.PROVIDERS:
+            raise InvalidInput(f"unknown provider {name!r:.40} in the draft's spec.providers",
+                               hint=f"use one of {', '.join(providers.PROVIDERS)}; {_TAMPERED}")
+    fits = names == [template.provider] if template.provider else len(names) <= 1 and all(
+        template.tool in providers.PROVIDERS[n].tools for n in names)
+    if not fits:
+        made_for = template.provider or f"any one provider supporting {template.tool}"
+        raise InvalidInput(f"spec.providers {', '.join(names) or '(none)'} do not fit template {template.id} (made for "
+                           f"{made_for})", hint=f"offline refinement keeps the provider; {_TAMPERED}")
+    return names
