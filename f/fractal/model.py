@@ -90,20 +90,21 @@ def bump(version: str, part: str = "patch") -> str:
 
 # ---------------------------------------------------------------- JSON Schemas
 
+IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # input and output names: they become variables in flows and plays
 _STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 _INPUT_SCHEMA = {
     "description": "JSON Schema (type object) of the item's inputs, as Windmill shows them in a form.",
     "type": "object",
     "properties": {
         "type": {"const": "object"},
-        "properties": {"type": "object"},
-        "required": {"type": "array", "items": {"type": "string"}},
+        "properties": {"type": "object", "propertyNames": {"pattern": IDENTIFIER}},
+        "required": {"type": "array", "items": {"type": "string", "pattern": IDENTIFIER}},
     },
 }
 _OUTPUTS = {
     "description": "Outputs the item produces, by name.",
     "type": "object",
-    "propertyNames": {"pattern": r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"},
+    "propertyNames": {"pattern": IDENTIFIER},
     "additionalProperties": {
         "type": "object",
         "properties": {"description": {"type": "string"}, "type": {"type": "string"}, "from": {"type": "string"}},
