@@ -248,3 +248,27 @@ def test_refine_offline_refuses_a_tampered_draft(where: str, key: str, value: An
     with pytest.raises(InvalidInput) as e:
         refine_entity.main(_with(draft, where, key, value), "use 5 nodes in de-fra-1")
     assert error in e.value.message and e.value.hint and "bug" not in e.value.hint
+
+
+@pytest.mark.parametrize(("need", "ports"), [
+    ("a firewall that supports 20 instances", None),
+    ("a network for the transport of 50 GB on Exoscale", None),
+    ("un réseau privé qui supporte 30 machines", None),
+    ("un pare-feu pour le transport de 50 Go", None),
+    ("support for 50 users, opening port 443", [443]),
+    ("a firewall on Exoscale opening ports 22, 80 and 443", [22, 80, 443]),
+    ("un pare-feu qui ouvre les ports 80 et 443", [80, 443]),
+    ("le port 8443 uniquement", [8443]),
+])
+def test_ports_are_read_after_the_word_port_only(need: str, ports: list[int] | None) -> None:
+    """'support', 'transport', 'supporte' hold 'port' but name no port (EN and FR)."""
+    from f.fractal.offline import extract
+
+    assert extract(need).get("ports") == ports
+
+
+@pytest.mark.parametrize("attempts", [True, False, 0, 11, 2.0, "3"])
+def test_attempts_must_be_a_real_count(attempts: Any) -> None:
+    """A boolean is not a count, even though Python treats True as 1."""
+    with pytest.raises(InvalidInput, match="attempts"):
+        generate("a 3-node K3s cluster on Exoscale", attempts=attempts)

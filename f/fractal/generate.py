@@ -63,7 +63,7 @@ def check_inputs(need: Any, tool: Any, provider: Any, name: Any, attempts: Any, 
         providers.get(provider)
     if name and (not isinstance(name, str) or not NAME_RE.match(name)):
         raise InvalidInput(f"bad name {name!r:.70}", hint="use kebab-case: lowercase letters, digits and dashes")
-    if not isinstance(attempts, int) or not 1 <= attempts <= MAX_ATTEMPTS:
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= MAX_ATTEMPTS:
         raise InvalidInput(f"attempts must be 1..{MAX_ATTEMPTS}, got {attempts!r:.20}")
 
 

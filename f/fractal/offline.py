@@ -55,6 +55,7 @@ PACKAGES = ("nginx", "git", "curl", "htop", "vim", "jq", "tmux", "unzip", "make"
 _CALLED = r"(?:named|called|nommee?|appelee?)\s"
 _SIZES = "micro|tiny|small|medium|large|extra-large|huge|mega|titan|jumbo"
 _COUNTED = r"(?:-|\s)?(?:x\s)?"
+_PORT_WORD = re.compile(r"\bports?\b")
 _NODE_NOUNS = r"(?:nodes?|noeuds?|instances?|servers?|serveurs?|vms?|machines?|workers?|agents?)"
 
 
@@ -166,7 +167,8 @@ def extract(need: str, provider: str | None = None) -> dict[str, Any]:
         "pod_id": _match(r"\bpods?\s(?:[a-z]+\s){0,2}([a-z0-9]*\d[a-z0-9]*)\b", text),
     }
     found.update({k: v for k, v in simple.items() if v})
-    ports = [int(p) for p in re.findall(r"\b(\d{2,5})\b", text.split("port", 1)[1])] if "port" in text else []
+    word = _PORT_WORD.search(text)  # "port(s)" as a word: not support, transport, supporte
+    ports = [int(p) for p in re.findall(r"\b(\d{2,5})\b", text[word.end():])] if word else []
     if ports:
         found["ports"] = [p for p in ports if 0 < p < 65536]
     gpu = _gpu(text)
