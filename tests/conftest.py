@@ -69,6 +69,7 @@ class GitDaemon:
         self.base = base
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
+        self.started = False
 
     def url(self, name: str) -> str:
         return f"git://127.0.0.1:{self.port}/{name}.git"
@@ -80,29 +81,42 @@ class GitDaemon:
         return path
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                "git",
-                "daemon",
-                "--reuseaddr",
-                "--export-all",
-                "--enable=receive-pack",
-                "--informative-errors",
-                f"--base-path={self.base}",
-                "--listen=127.0.0.1",
-                f"--port={self.port}",
-                str(self.base),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        """Start the daemon; on its first start, a port taken meanwhile by another process means a new port."""
+        for _ in range(5):
+            self.proc = subprocess.Popen(
+                [
+                    "git",
+                    "daemon",
+                    "--reuseaddr",
+                    "--export-all",
+                    "--enable=receive-pack",
+                    "--informative-errors",
+                    f"--base-path={self.base}",
+                    "--listen=127.0.0.1",
+                    f"--port={self.port}",
+                    str(self.base),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            if self._ready():
+                self.started = True
+                return
+            self.stop()
+            if self.started:
+                break  # its URLs are handed out: the port cannot change now
+            self.port = free_port()
+        raise RuntimeError(f"git daemon did not start on 127.0.0.1:{self.port}")
+
+    def _ready(self) -> bool:
+        """Our own daemon answers (a connect alone could reach another process holding the port)."""
         deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
+        while time.monotonic() < deadline and self.proc and self.proc.poll() is None:
+            probe = subprocess.run(["git", "ls-remote", self.url("__probe__")], capture_output=True, text=True)
+            if "remote error" in probe.stderr:  # only a git daemon answers like this
+                return self.proc.poll() is None
             time.sleep(0.05)
-        raise RuntimeError("git daemon did not start")
+        return False
 
     def stop(self) -> None:
         if self.proc:
