@@ -79,3 +79,18 @@ def test_resource_types_live_at_the_repo_root() -> None:
         doc = yaml.safe_load(path.read_text())
         assert doc["description"] and doc["schema"]["type"] == "object"
     assert not list((ROOT / "f").rglob("*.resource-type.yaml")), "Windmill ignores resource types outside the root"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["call", "f/fractal/list_items", "{bad"], "not JSON"),
+        (["call", "f/fractal/list_items", "[1]"], "JSON object"),
+        (["save", "/nonexistent/item.yaml"], "cannot read"),
+    ],
+)
+def test_cli_bad_arguments_are_clear_errors(args: list[str], message: str, fractal_home: Path) -> None:
+    proc = run_cli(*args, env={"FRACTAL_HOME": str(fractal_home)})
+    assert proc.returncode == 1
+    error = json.loads(proc.stderr)
+    assert error["error"] == "invalid_input" and message in error["message"] and error["hint"]

@@ -101,9 +101,22 @@ def test_every_route_points_at_a_pack_script_and_every_public_script_has_a_route
     routes = load_routes()
     for route, script in routes.items():
         assert route.startswith("fractal/") and callable(load_main(script)), route
-    public = {"save_item", "get_item", "list_items", "delete_item", "item_history", "sync_catalog", "generate_entity",
-              "refine_entity", "run_item", "list_providers", "compose_pipeline", "compose_meta_pipeline", "deploy_flow",
-              "compile_playbook"}
+    public = {
+        "save_item",
+        "get_item",
+        "list_items",
+        "delete_item",
+        "item_history",
+        "sync_catalog",
+        "generate_entity",
+        "refine_entity",
+        "run_item",
+        "list_providers",
+        "compose_pipeline",
+        "compose_meta_pipeline",
+        "deploy_flow",
+        "compile_playbook",
+    }
     assert {s.rsplit("/", 1)[1] for s in routes.values()} == public
 
 
@@ -111,3 +124,16 @@ def test_generation_over_the_route(api: str, make_target) -> None:
     """The offline generator behind POST /api/r/fractal/entities/generate (no LLM configured)."""
     status, out = _post(f"{api}/api/r/fractal/entities/generate", {"need": "the API key for Vast.ai", "llm": "offline"}, TOKEN)
     assert status == 200 and out["draft"]["spec"]["tool"] == "secret" and out["report"]["ok"]
+
+
+def test_a_bad_content_length_is_refused(api: str) -> None:
+    import http.client
+
+    host, port = api.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    conn.putrequest("POST", "/api/r/fractal/items/list")
+    conn.putheader("Authorization", f"Bearer {TOKEN}")
+    conn.putheader("Content-Length", "not-a-number")
+    conn.endheaders()
+    response = conn.getresponse()
+    assert response.status == 413 and json.loads(response.read())["error"] == "invalid_input"

@@ -105,9 +105,12 @@ def make_handler(token: str | None, routes: dict[str, str], jobs: Jobs) -> type[
             return False
 
         def _args(self) -> dict[str, Any] | None:
-            length = int(self.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._send(413, {"error": "invalid_input", "message": f"body over {MAX_BODY} bytes"})
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if not 0 <= length <= MAX_BODY:
+                self._send(413, {"error": "invalid_input", "message": f"Content-Length must be 0 to {MAX_BODY} bytes"})
                 return None
             try:
                 args = json.loads(self.rfile.read(length) or b"{}")

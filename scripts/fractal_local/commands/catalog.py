@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from f.fractal.errors import InvalidInput
 from fractal_local.runner import call
 
 
@@ -31,9 +32,12 @@ def add_targets(parser: argparse.ArgumentParser) -> None:
 
 def cmd_call(args: argparse.Namespace) -> int:
     raw = sys.stdin.read() if args.args == "-" else args.args
-    payload = json.loads(raw or "{}")
+    try:
+        payload = json.loads(raw or "{}")
+    except ValueError as e:
+        raise InvalidInput(f"arguments are not JSON: {e}", hint="""quote them: '{"query": "k3s"}'""") from None
     if not isinstance(payload, dict):
-        raise SystemExit("arguments must be a JSON object")
+        raise InvalidInput("arguments must be a JSON object", hint="""e.g. '{"query": "k3s"}'""")
     emit(call(args.path, payload))
     return 0
 
@@ -84,7 +88,12 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_save(args: argparse.Namespace) -> int:
     from f.fractal import yamlio
 
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text()
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise InvalidInput(
+            f"cannot read {args.file}: {e}", hint="give the path of an item's YAML or JSON file, or - for stdin"
+        ) from None
     item = yamlio.load_untrusted(text, what=args.file)
     emit(
         call(
