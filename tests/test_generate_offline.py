@@ -272,3 +272,12 @@ def test_attempts_must_be_a_real_count(attempts: Any) -> None:
     """A boolean is not a count, even though Python treats True as 1."""
     with pytest.raises(InvalidInput, match="attempts"):
         generate("a 3-node K3s cluster on Exoscale", attempts=attempts)
+
+
+def test_template_yaml_indents_lists_without_aliases() -> None:
+    """templates.to_yaml is yamlio.dump(indent_lists=True): lists under their key, no &anchors; the default dump is unchanged."""
+    from f.fractal import templates, yamlio
+
+    shared = ["a"]
+    assert templates.to_yaml({"x": shared, "y": shared}) == "x:\n  - a\ny:\n  - a\n"
+    assert yamlio.dump({"x": ["a"], "t": "1\n2"}) == "x:\n- a\nt: |-\n  1\n  2\n"

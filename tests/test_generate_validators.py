@@ -221,3 +221,20 @@ def test_a_crashing_tool_checker_becomes_a_report_error(monkeypatch: pytest.Monk
     assert not report["ok"]
     assert report["errors"][0]["message"].startswith("malformed kubernetes files: ")
     assert "has no attribute 'get'" in report["errors"][0]["message"]
+
+
+def test_checker_files_are_written_as_utf8_whatever_the_locale(tmp_path: Any) -> None:
+    """write_files writes UTF-8 even under an ASCII locale (a worker started with LC_ALL=C)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    code = ("import sys; from pathlib import Path; from f.fractal.validate import write_files; "
+            "write_files(Path(sys.argv[1]), {'a/b.yaml': 'name: caf\\u00e9 \\u20ac\\n'})")
+    env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
+           "PYTHONPATH": str(root)}
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], env=env, cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "a" / "b.yaml").read_bytes() == "name: café €\n".encode()

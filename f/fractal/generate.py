@@ -27,7 +27,7 @@ from typing import Any
 from f.fractal import llm as llm_boundary
 from f.fractal import offline, providers, templates, validate
 from f.fractal.errors import ConfigError, FractalError, InvalidInput
-from f.fractal.model import NAME_RE, normalize_item
+from f.fractal.model import NAME_RE, normalize_item, schema_for
 from f.fractal.yamlio import dump
 
 OFFLINE = "offline"
@@ -137,7 +137,7 @@ def published(item: dict[str, Any]) -> dict[str, Any]:
 
 # ------------------------------------------------------------------ reading an answer
 
-_TAG_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,39}$")
+_TAG_RE = re.compile(schema_for("Entity")["properties"]["metadata"]["properties"]["tags"]["items"]["pattern"])
 _FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.S)
 _FILE_NAME = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*\.(?:tf|tfvars|ya?ml|json|j2|cfg|conf|sh|ini|txt|hcl))\b")
 
@@ -363,8 +363,10 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
               "providers": [template.provider] if template.provider else ([provider] if provider else []),
               "credentials": list(template.credentials), "files": template.build(chosen)}
     if template.tool == "ansible" and chosen:
+        from f.fractal.composite import literal_type  # deferred: ~5 ms, only offline Ansible drafts need it
+
         fields["inputs"] = {"type": "object", "required": [], "properties": {
-            k: {"type": _json_type(v), "description": templates.PARAM_DOCS.get(k, k), "default": v} for k, v in chosen.items()}}
+            k: {"type": literal_type(v), "description": templates.PARAM_DOCS.get(k, k), "default": v} for k, v in chosen.items()}}
     draft = build_entity(fields, need=need, name=name or template.id, provider=provider)
     report = validate.validate_entity(draft, tool=tool, provider=provider)
     attempt = {"attempt": 1, "ok": report["ok"], "errors": report["errors"], "llm_seconds": 0.0,
@@ -381,16 +383,6 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
              {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({template.tool}) from template "
                                               f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline"}
-
-
-def _json_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    return "array" if isinstance(value, list) else "string"
 
 
 # ------------------------------------------------------------------ refinement

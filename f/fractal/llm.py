@@ -36,7 +36,7 @@ from typing import Any
 
 from f.fractal import workspace
 from f.fractal.errors import ConfigError, FractalError, InvalidInput, NotFound, SecretInItem, Unreachable
-from f.fractal.secret_scan import redact, scan_text
+from f.fractal.secret_scan import mask_assignments, redact, scan_text, string_values
 
 RESOURCE_TYPE = "fractal_llm"
 DEFAULT_RESOURCE = "f/fractal/llm"
@@ -46,10 +46,6 @@ ROLES = ("system", "user", "assistant")
 MAX_MESSAGE_CHARS = 200_000
 
 _SECRET_ENV = re.compile(r"(?i)(KEY|SECRET|TOKEN|PASSW|PASSPHRASE|CREDENTIAL|KUBECONFIG)")
-_ASSIGNED = re.compile(
-    r"(?i)\b([a-z0-9_]*(?:api[_-]?key|secret|token|passw(?:or)?d|passphrase|private[_-]?key|access[_-]?key)"
-    r"[\"']?\s*[:=]\s*[\"']?)([^\s\"',;}]{8,})"
-)
 
 
 @dataclass(frozen=True)
@@ -138,17 +134,6 @@ def require_config(resource: str | dict[str, Any] | None = None) -> LLMConfig:
 _known_cache: dict[str, frozenset[str]] = {}
 
 
-def _string_values(value: Any) -> Iterable[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, dict):
-        for v in value.values():
-            yield from _string_values(v)
-    elif isinstance(value, list):
-        for v in value:
-            yield from _string_values(v)
-
-
 def _credential_resources() -> frozenset[str]:
     """Values of every provider credential resource that exists (read once per process)."""
     key = "windmill" if workspace.in_windmill() else str(workspace.home())
@@ -160,7 +145,7 @@ def _credential_resources() -> frozenset[str]:
             if provider.credential is None:
                 continue
             try:
-                values.update(_string_values(_resource_or_none(provider.credential.default_path) or {}))
+                values.update(string_values(_resource_or_none(provider.credential.default_path) or {}))
             except FractalError:  # unreadable (e.g. a $var: that is not set): nothing of it can leak
                 pass
         _known_cache[key] = frozenset(values)
@@ -178,8 +163,7 @@ def known_secrets(config: LLMConfig | None = None, extra: Iterable[str] = ()) ->
 
 
 def _mask(text: str, known: set[str]) -> str:
-    text = redact(text, known)
-    return _ASSIGNED.sub(lambda m: m.group(1) + "***" if any(c.isdigit() for c in m.group(2)) else m.group(0), text)
+    return mask_assignments(redact(text, known))
 
 
 def guard(messages: list[Message], config: LLMConfig | None = None, secrets: Iterable[str] = ()) -> list[Message]:

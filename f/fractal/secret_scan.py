@@ -57,16 +57,32 @@ def scan_text(text: str) -> Iterator[str]:
             break
 
 
-def _strings(value: Any, path: str) -> Iterator[tuple[str, str]]:
+def _strings(value: Any, path: str, keys: bool = True) -> Iterator[tuple[str, str]]:
     if isinstance(value, str):
         yield path, value
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _strings(str(k), f"{path}.{k}(key)")
-            yield from _strings(v, f"{path}.{k}")
+            if keys:
+                yield from _strings(str(k), f"{path}.{k}(key)")
+            yield from _strings(v, f"{path}.{k}", keys)
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            yield from _strings(v, f"{path}[{i}]")
+            yield from _strings(v, f"{path}[{i}]", keys)
+
+
+def string_values(value: Any) -> Iterator[str]:
+    """Every string value nested in mappings and lists (not the mapping keys)."""
+    return (text for _path, text in _strings(value, "", keys=False))
+
+
+def mask_assignments(text: str) -> str:
+    """Mask the value of every credential-like assignment (`api_key: value`, `TOKEN=value`) that holds a digit."""
+
+    def mask(m: re.Match[str]) -> str:
+        value_start = m.start(1) - m.start(0)
+        return m.group(0)[:value_start] + "***" if any(c.isdigit() for c in m.group(1)) else m.group(0)
+
+    return _ASSIGNMENT.sub(mask, text)
 
 
 def find_secrets(value: Any, root: str = "item") -> list[dict[str, str]]:

@@ -15,9 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
 from f.fractal.providers import PROVIDERS
+from f.fractal.yamlio import dump
 
 Files = dict[str, str]
 
@@ -84,25 +83,8 @@ PARAM_DOCS: dict[str, str] = {
 # ------------------------------------------------------------------ rendering helpers
 
 
-class _Dumper(yaml.SafeDumper):
-    """Ansible/Kubernetes style: lists indented under their key, no aliases."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        super().increase_indent(flow, False)
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-
-_Dumper.add_representer(str, _str)
-
-
 def to_yaml(data: Any) -> str:
-    return str(yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120))
+    return dump(data, indent_lists=True, width=120)
 
 
 def manifests(*docs: dict[str, Any]) -> str:

@@ -57,7 +57,25 @@ class _StableDumper(_FastDumper):  # type: ignore[misc,valid-type]
 _StableDumper.add_representer(str, _str_representer)
 
 
-def dump(data: Any) -> str:
-    """YAML with the caller's key order, block scalars for multi-line text and a final newline."""
-    out: str = yaml.dump(data, Dumper=_StableDumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=100)
+class _IndentedDumper(yaml.SafeDumper):
+    """Ansible/Kubernetes style: lists indented under their key, no aliases (the pure-Python emitter)."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+_IndentedDumper.add_representer(str, _str_representer)
+
+
+def dump(data: Any, *, indent_lists: bool = False, width: int = 100) -> str:
+    """YAML with the caller's key order, block scalars for multi-line text and a final newline.
+
+    `indent_lists` indents a list under its key (as Ansible and Kubernetes files are written) and
+    never writes anchors/aliases.
+    """
+    dumper = _IndentedDumper if indent_lists else _StableDumper
+    out: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=width)
     return out
