@@ -307,3 +307,21 @@ def test_credential_resources_mask_their_values_not_their_field_names(fractal_ho
     assert {EXO_KEY, EXO_SECRET} <= known and "api_key" not in known and "api_secret" not in known
     text = llm.guard([{"role": "user", "content": f"api_secret is {EXO_SECRET}"}])[0]["content"]
     assert text == "api_secret is ***"
+
+
+def test_complete_reads_the_known_secrets_once(use_llm: Callable[..., str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The LLM is scripted: one call to complete gathers the known credential values once (the guard reuses them)."""
+    calls: list[int] = []
+    real = llm.known_secrets
+
+    def counted(*args: Any, **kwargs: Any) -> set[str]:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(llm, "known_secrets", counted)
+    with ScriptedLLM(["hello"]) as server:
+        use_llm(server)
+        config = llm.load_config(LLM_PATH)
+        assert config is not None
+        assert llm.complete([{"role": "user", "content": "hi"}], config) == "hello"
+    assert len(calls) == 1

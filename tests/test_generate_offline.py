@@ -281,3 +281,23 @@ def test_template_yaml_indents_lists_without_aliases() -> None:
     shared = ["a"]
     assert templates.to_yaml({"x": shared, "y": shared}) == "x:\n  - a\ny:\n  - a\n"
     assert yamlio.dump({"x": ["a"], "t": "1\n2"}) == "x:\n- a\nt: |-\n  1\n  2\n"
+
+
+def test_terraform_files_are_parsed_once_per_draft(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Building the entity's interface and validating it share one parse of each .tf file."""
+    import hcl2
+
+    from f.fractal.tools import terraform
+
+    calls: list[str] = []
+    real = hcl2.loads
+
+    def counted(text: str, **kwargs: Any) -> Any:
+        calls.append(text)
+        return real(text, **kwargs)
+
+    monkeypatch.setattr(hcl2, "loads", counted)
+    terraform._parse_cached.cache_clear()
+    draft = generate("a 3-node K3s cluster on Exoscale named parse-once")["draft"]
+    tf = [p for p in draft["spec"]["files"] if p.endswith(".tf")]
+    assert len(calls) == len(tf) == len(set(calls))

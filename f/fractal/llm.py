@@ -3,7 +3,6 @@
 Contract (stable; generation and composition call it):
 
     config = llm.load_config(resource)   # LLMConfig, or None when no LLM is configured (go offline)
-    config = llm.require_config(resource)  # same, but ConfigError when none is configured
     text = llm.complete(messages, config, secrets=extra_values)   # the assistant's answer, a str
 
 - `resource` is a Windmill resource path of type `fractal_llm` (`model`, `api_base`, `api_key`,
@@ -118,17 +117,6 @@ def load_config(resource: str | dict[str, Any] | None = None) -> LLMConfig | Non
     return _from_env() or _default_resource()
 
 
-def require_config(resource: str | dict[str, Any] | None = None) -> LLMConfig:
-    config = load_config(resource)
-    if config is None:
-        raise ConfigError(
-            "no LLM is configured",
-            hint=f"pass an LLM resource (type {RESOURCE_TYPE}), create {DEFAULT_RESOURCE}, or export FRACTAL_LLM_MODEL "
-            "(and FRACTAL_LLM_API_BASE / FRACTAL_LLM_API_KEY)",
-        )
-    return config
-
-
 # ------------------------------------------------------------------ the prompt guard
 
 _known_cache: dict[str, frozenset[str]] = {}
@@ -171,9 +159,12 @@ def guard(messages: list[Message], config: LLMConfig | None = None, secrets: Ite
 
     Raises InvalidInput on a malformed message and SecretInItem if a credential would survive.
     """
+    return _guard(messages, known_secrets(config, secrets))
+
+
+def _guard(messages: list[Message], known: set[str]) -> list[Message]:
     if not isinstance(messages, list) or not messages:
         raise InvalidInput("messages must be a non-empty list of {role, content}")
-    known = known_secrets(config, secrets)
     clean = []
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in ROLES or not isinstance(message.get("content"), str):
@@ -223,7 +214,7 @@ def complete(
 ) -> str:
     """Send guarded messages to the model; the answer's text. Retries transient failures with backoff."""
     known = known_secrets(config, secrets)
-    clean = guard(messages, config, known)
+    clean = _guard(messages, known)
     litellm = _litellm()
     errors: list[str] = []
     for attempt in range(config.attempts):

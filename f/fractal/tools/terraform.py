@@ -10,6 +10,8 @@ the providers (a filesystem mirror), since `init` would otherwise download them.
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import os
 import re
@@ -46,7 +48,16 @@ def _options() -> Any:
 
 
 def parse(text: str) -> dict[str, Any]:
-    """One .tf file as python-hcl2's classic dict shape; raises ValueError(line, message)."""
+    """One .tf file as python-hcl2's classic dict shape; raises ValueError(line, message).
+
+    A draft's files are parsed once for its interface and its checks: the parse of a text is
+    remembered (a few recent ones) and each caller gets its own copy.
+    """
+    return copy.deepcopy(_parse_cached(text))
+
+
+@functools.lru_cache(maxsize=16)
+def _parse_cached(text: str) -> dict[str, Any]:
     import hcl2
     from lark.exceptions import LarkError
 
