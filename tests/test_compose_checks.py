@@ -11,7 +11,7 @@ import yaml
 from compose_catalog import lint_flows
 from conftest import entity, git_out
 
-from f.fractal import catalog, flowgen
+from f.fractal import catalog, composite, flowgen
 from f.fractal.errors import InvalidInput
 
 STR = {"type": "string"}
@@ -184,3 +184,55 @@ def test_outputs_must_come_from_steps(cat: dict[str, Any]) -> None:
     steps = [{"id": "vm", "ref": "entity:vm@1.0.0"}]
     _refused(cat, pipe("out", steps, outputs={"x": {"from": "steps.vm.outputs.nope"}}), "output 'x'", "declares no output 'nope'")
     _refused(cat, pipe("out", steps, outputs={"x": {"from": "inputs.a"}}), "output 'x': bad source")
+
+
+def test_a_required_input_wired_from_an_optional_composite_input_is_refused(cat: dict[str, Any]) -> None:
+    steps = [{"id": "m", "ref": "entity:motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.dir"}}}]
+    optional = {"type": "object", "properties": {"dir": STR}}
+    _refused(
+        cat,
+        pipe("maybe", steps, inputs=optional),
+        "step m (entity:motd@1.0.0): required input 'motd_dir' is not bound: inputs.dir is optional with no default",
+    )
+    with_default = {"type": "object", "properties": {"dir": {**STR, "default": "/tmp"}}}
+    assert catalog.save(pipe("defaulted", steps, inputs=with_default), cat["t"])["ref"] == "pipeline:defaulted@1.0.0"
+    assert catalog.save(pipe("required", steps, inputs={**optional, "required": ["dir"]}), cat["t"])["ref"]
+
+
+def test_needs_or_wires_naming_an_unknown_step_are_errors_not_crashes(cat: dict[str, Any]) -> None:
+    resolver = composite.Resolver(cat["t"])
+    steps = [
+        {"id": "a", "ref": "entity:motd@1.0.0", "inputs": {"motd_dir": "/x"}},
+        {"id": "b", "ref": "entity:web@1.0.0", "needs": ["ghost"], "inputs": {"hosts": {"from": "steps.phantom.outputs.ips"}}},
+    ]
+    analysis = composite.analyze(pipe("lost", steps), resolver)
+    assert analysis.errors == [
+        "step b needs 'ghost', which is not a step here (steps: a, b)",
+        "step b is wired from 'phantom', which is not a step here (steps: a, b)",
+    ]
+
+
+def test_the_checks_and_the_flow_layout_share_one_dependency_rule() -> None:
+    steps = [
+        {"id": "a", "ref": "entity:x@1.0.0"},
+        {"id": "b", "ref": "entity:x@1.0.0", "needs": []},
+        {"id": "c", "ref": "entity:x@1.0.0", "needs": ["a"], "inputs": {"v": {"from": "steps.b.outputs.o"}, "w": 1}},
+        {"id": "d", "ref": "entity:x@1.0.0", "inputs": {"v": {"from": "steps.a.outputs.o"}}},
+    ]
+    assert composite.step_deps(steps) == {"a": [], "b": [], "c": ["a", "b"], "d": ["c", "a"]}
+    assert [[s["id"] for s in level] for level in flowgen._levels(steps)] == [["a", "b"], ["c"], ["d"]]
+
+
+def test_wired_names_reach_javascript_as_json_strings_never_as_code() -> None:
+    """Defense in depth: the model refuses such names, but the compiler must not paste them into code either."""
+    from f.fractal.flowrun import Scope
+
+    name = 'x, "w": (globalThis.hacked = 1)'
+    item = pipe("guarded", [{"id": "s", "ref": "entity:x@1.0.0", "inputs": {"v": {"from": f"inputs.{name}"}}}])
+    flow = flowgen.compile_flow(item, {"entity:x@1.0.0": entity("x")}, ["local"])
+    expr = flow["value"]["modules"][0]["value"]["input_transforms"]["inputs"]["expr"]
+    assert expr == '({"v": flow_input["x, \\"w\\": (globalThis.hacked = 1)"]})'
+    scope = Scope({name: "value"})
+    assert scope.eval(expr) == {"v": "value"} and scope.eval("typeof globalThis.hacked") == "undefined"
+    result_expr = flow["value"]["modules"][1]["value"]["input_transforms"]["steps"]["expr"]
+    assert result_expr == '({"s": results.s})'

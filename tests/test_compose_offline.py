@@ -68,8 +68,11 @@ def test_an_instance_then_nginx_wires_the_ips_into_the_hosts(big_catalog: dict[s
     assert "hosts" not in spec["inputs"]["properties"] and "zone" in spec["inputs"]["properties"]
     assert set(spec["outputs"]) == {"ips", "url"}
     flow_text = spec["files"]["flow.yaml"]
-    assert "results.exoscale_compute_instance.outputs.ips" in flow_text and "f/fractal/run_item" in flow_text
     import yaml
+
+    web = yaml.safe_load(flow_text)["value"]["modules"][1]["value"]
+    assert web["path"] == "f/fractal/run_item"
+    assert 'results.exoscale_compute_instance.outputs["ips"]' in web["input_transforms"]["inputs"]["expr"]
 
     report = lint_flows({"f/fractal_flows/pipeline_draft": yaml.safe_load(flow_text)}, tmp_path / "lint")
     assert report["success"] and report["returncode"] == 0, report

@@ -282,7 +282,8 @@ def test_steps_that_can_run_together_run_in_a_parallel_branch(estate: list[str],
     assert (
         flow["value"]["modules"][0]["value"]["type"] == "branchall" and flow["value"]["modules"][0]["value"]["parallel"] is True
     )
-    assert "results.together_1[1].outputs.motd_path" in str(flow["value"]["modules"][1])
+    after = flow["value"]["modules"][1]["value"]["input_transforms"]["inputs"]["expr"]
+    assert 'results.together_1[1].outputs["motd_path"]' in after, "a wire reads the branch's result by index"
     assert lint_flows(flows, tmp_path / "lint")["success"]
     left, right = tmp_path / "l", tmp_path / "r"
     left.mkdir()

@@ -3,16 +3,17 @@
 `prepare(item, targets)` is what `catalog.save` calls for every composite. It
 1. resolves every step's ref in the targets and pins `@latest` to the exact version;
 2. refuses a cycle at any depth: a composite that contains itself (by name, through any chain of
-   members) or steps whose `needs`/wiring loop;
-3. refuses an unbound required input, an input the member does not declare, a wire from a step that
-   does not run before, an output the member does not declare, a wire whose types do not match;
+   members) or steps whose `needs`/wiring loop; `needs` or a wire naming a step that is not there;
+3. refuses an unbound required input (wiring it from an optional composite input without a default
+   does not bind it), an input the member does not declare, a wire from a step that does not run
+   before, an output the member does not declare, a wire whose types do not match;
 4. refuses a fixed provider that does not fit every member, or members with no provider in common;
 then attaches `spec.providers` (the providers that fit every member, at any depth) and the compiled
 Windmill flow as `spec.files['flow.yaml']`. Every problem is listed in one `InvalidInput`.
 
 Step order: a step runs after the steps in its `needs`; a step without `needs` runs after the step
 before it in the list (`needs: []` makes it a root). A wire `{from: steps.<id>.outputs.<name>}`
-also makes `<id>` upstream.
+also makes `<id>` upstream (`step_deps`, shared with the flow compiler).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 
 from f.fractal import providers as provider_data
 from f.fractal.errors import FractalError, InvalidInput, NotFound
-from f.fractal.model import KIND_SLUGS, parse_ref
+from f.fractal.model import KIND_SLUGS
 
 MAX_DEPTH = 20
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object", type(None): "null"}
@@ -177,15 +178,39 @@ def _source(value: Any) -> str | None:
     return None
 
 
-def _order(analysis: Analysis) -> None:
-    """Topological order of the steps; refuses a loop in needs/wiring."""
-    steps = analysis.item["spec"]["steps"]
+def step_deps(steps: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The direct upstream step ids of each step: its `needs` (else the step before it), then the
+    steps its inputs are wired from. Ids are not checked here (see `_order`)."""
     ids = [s["id"] for s in steps]
     direct: dict[str, list[str]] = {}
     for i, step in enumerate(steps):
-        deps = list(step["needs"]) if "needs" in step else ids[i - 1 : i]
-        deps += [w for v in (step.get("inputs") or {}).values() if (w := _wired_step(v)) and w in ids and w not in deps]
-        direct[step["id"]] = deps
+        needs = step["needs"] if "needs" in step else ids[i - 1 : i]
+        deps = [n for n in needs if isinstance(n, str)] if isinstance(needs, list) else []
+        wired = (_wired_step(v) for v in (step.get("inputs") or {}).values())
+        direct[step["id"]] = list(dict.fromkeys([*deps, *(w for w in wired if w)]))
+    return direct
+
+
+def _unknown_deps(steps: list[dict[str, Any]], direct: dict[str, list[str]]) -> list[str]:
+    """Errors for `needs` or wires that name no step of this composite."""
+    errors = []
+    for step in steps:
+        for dep in direct[step["id"]]:
+            if dep not in direct:
+                how = "needs" if dep in (step.get("needs") or []) else "is wired from"
+                errors.append(f"step {step['id']} {how} {dep!r}, which is not a step here (steps: {', '.join(direct)})")
+    return errors
+
+
+def _order(analysis: Analysis) -> None:
+    """Topological order of the steps; refuses an unknown step id and a loop in needs/wiring."""
+    steps = analysis.item["spec"]["steps"]
+    ids = [s["id"] for s in steps]
+    direct = step_deps(steps)
+    unknown = _unknown_deps(steps, direct)
+    if unknown:
+        analysis.errors.extend(unknown)
+        return
     state: dict[str, int] = {}
     order: list[str] = []
 
@@ -293,13 +318,32 @@ def _check_step(analysis: Analysis, step: dict[str, Any]) -> None:
             _check_wire(analysis, f"{where} input {name!r}", source, dest, step["id"])
         elif isinstance(value, dict) and "from" in value:
             analysis.errors.append(f"{where} input {name!r}: 'from' must be a string")
-        elif _types(dest) and not _compatible({_JSON_TYPES.get(type(value), "object")}, _types(dest)):
+        elif _types(dest) and not _compatible({literal_type(value)}, _types(dest)):
             analysis.errors.append(f"{where} input {name!r}: literal {value!r:.40} is not {_fmt(dest)}")
     for name in sorted(required - set(bound)):
         analysis.errors.append(
             f"{where}: required input {name!r} is not bound "
             f"(bind a literal, {{from: inputs.{name}}} or {{from: steps.<id>.outputs.<name>}})"
         )
+    for name in sorted(required & set(bound)):
+        optional = _optional_input(analysis, _source(bound[name]))
+        if optional:
+            analysis.errors.append(
+                f"{where}: required input {name!r} is not bound: inputs.{optional} is optional with no default "
+                f"(list {optional!r} in spec.inputs.required or give it a default)"
+            )
+
+
+def _optional_input(analysis: Analysis, source: str | None) -> str | None:
+    """The composite input a wire reads when that input may be absent (not required, no default)."""
+    parts = (source or "").split(".")
+    if len(parts) != 2 or parts[0] != "inputs":
+        return None
+    inputs = analysis.item["spec"].get("inputs") or {}
+    prop = (inputs.get("properties") or {}).get(parts[1])
+    if not isinstance(prop, dict) or parts[1] in (inputs.get("required") or []) or "default" in prop:
+        return None
+    return parts[1]
 
 
 def _check_outputs(analysis: Analysis) -> None:
@@ -336,8 +380,5 @@ def _check_providers(analysis: Analysis, resolver: Resolver) -> None:
 
 
 def literal_type(value: Any) -> str:
+    """The JSON Schema type of a literal value (a dict or anything unknown is an object)."""
     return _JSON_TYPES.get(type(value), "object")
-
-
-def step_ref_kind(ref: str) -> str:
-    return parse_ref(ref).kind

@@ -2,7 +2,7 @@
 
 - Pipeline: one `script` step per member calling `f/fractal/run_item` with the pinned ref, the
   provider, the mode, the targets and the step's inputs as one JavaScript object, e.g.
-  `({"hosts": results.cluster.outputs.ips, "nodes": 3})`.
+  `({"hosts": results.cluster.outputs["ips"], "nodes": 3})`.
 - Meta-pipeline: one `type: flow` step per member calling the member's own flow (at its pinned
   version's path) with its inputs, and the provider passed down unless the member fixes one.
 - Steps that can run together (same depth in the DAG) go into a `branchall` with `parallel: true`;
@@ -33,7 +33,7 @@ RUN_SCRIPT = "f/fractal/run_item"
 RESULT_SCRIPT = "f/fractal/pipeline_result"
 RESULT_STEP = "result"
 MODES = ["apply", "plan", "check", "destroy"]
-SUCCESS = ("success", "ok")  # run_item's and pipeline_result's success; failed, timeout, canceled stop the flow
+# run_item's and pipeline_result's success is "success" or "ok"; failed, timeout, canceled stop the flow
 FAILED_EXPR = "result == null || !['success', 'ok'].includes(result.status)"
 _PATH_RE = re.compile(r"^f/fractal_flows/(pipeline|meta_pipeline)_([a-z0-9_]+?)(?:_v(\d+)_(\d+)_(\d+))?$")
 
@@ -75,10 +75,11 @@ def _expr(expr: str) -> dict[str, Any]:
 
 
 def _wire_expr(source: str, where: dict[str, str]) -> str:
-    parts = source.split(".")
+    """A wire as JavaScript; names go in brackets as JSON strings, never pasted as code."""
+    parts = source.split(".", 3)
     if parts[0] == "inputs":
-        return f"flow_input.{parts[1]}"
-    return f"{where[parts[1]]}.outputs.{parts[3]}"
+        return f"flow_input[{_js(source.split('.', 1)[1])}]"
+    return f"{where[parts[1]]}.outputs[{_js(parts[3])}]"
 
 
 def _inputs_expr(bound: dict[str, Any], where: dict[str, str]) -> str:
@@ -94,20 +95,11 @@ def _inputs_expr(bound: dict[str, Any], where: dict[str, str]) -> str:
 
 
 def _levels(steps: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
-    """Steps grouped by DAG depth (same rules as composite._order; the item is already checked)."""
-    ids = [s["id"] for s in steps]
-    by_id = {s["id"]: s for s in steps}
+    """Steps grouped by DAG depth (composite.step_deps, as composite._order; the item is already checked)."""
+    from f.fractal.composite import step_deps
+
+    direct = step_deps(steps)
     depth: dict[str, int] = {}
-
-    def deps(i: int, step: dict[str, Any]) -> list[str]:
-        out = list(step["needs"]) if "needs" in step else ids[i - 1 : i]
-        for value in (step.get("inputs") or {}).values():
-            source = value.get("from") if isinstance(value, dict) else None
-            if isinstance(source, str) and source.startswith("steps."):
-                out.append(source.split(".")[1])
-        return out
-
-    direct = {s["id"]: deps(i, s) for i, s in enumerate(steps)}
 
     def level(sid: str) -> int:
         if sid not in depth:
@@ -115,8 +107,8 @@ def _levels(steps: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         return depth[sid]
 
     grouped: dict[int, list[dict[str, Any]]] = {}
-    for sid in ids:
-        grouped.setdefault(level(sid), []).append(by_id[sid])
+    for step in steps:
+        grouped.setdefault(level(step["id"]), []).append(step)
     return [grouped[k] for k in sorted(grouped)]
 
 
