@@ -75,6 +75,7 @@ NEEDS: list[tuple[str, str, str, str, dict[str, Any]]] = [
     ("le token RunPod", "secret", "runpod", "runpod-credentials", {}),
     ("the kubeconfig of the k3s cluster", "secret", "k3s", "k3s-credentials", {}),
     ("la clé API du LLM", "secret", "", "llm-api-key", {}),
+    ("le jeton git du dépôt du catalogue", "secret", "", "git-credentials", {}),
 ]
 
 
@@ -84,10 +85,12 @@ def no_llm(fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(var, raising=False)
 
 
-def test_the_table_is_large_and_half_french() -> None:
+def test_every_template_is_reached_by_a_need_of_the_table() -> None:
+    """The library: every template is the pick for at least one need below (checked by the next test), half in French."""
     french = [n for n, *_ in NEEDS if any(w in n for w in ("une ", "un ", "le ", "la ", "les ", "sur ", "cette"))]
     assert len(NEEDS) >= 30 and len(french) * 2 >= len(NEEDS)
-    assert len(TEMPLATES) >= 25
+    unreached = sorted({t.id for t in TEMPLATES} - {template for _n, _t, _p, template, _params in NEEDS})
+    assert not unreached, f"templates no need of the table picks: {unreached}"
     assert {t.tool for t in TEMPLATES} == {"terraform", "ansible", "kubernetes", "secret"}
     assert {t.provider for t in TEMPLATES} >= {"local", "k3s", "exoscale", "vastai", "runpod"}
 
