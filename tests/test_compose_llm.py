@@ -82,6 +82,27 @@ def test_check_errors_are_fed_back_to_the_model(targets: list[str]) -> None:
     assert "declares no output 'addresses' (its outputs: ips)" in llm.requests[1]["messages"][-1]["content"]
 
 
+def test_a_malformed_answer_is_fed_back_not_a_crash(targets: list[str]) -> None:
+    """Scripted LLM: first an answer whose fields have the wrong shapes, then a good one."""
+    malformed = {
+        **GOOD,
+        "provider": ["exoscale"],
+        "steps": [{**GOOD["steps"][0], "inputs": "count"}, {**GOOD["steps"][1], "needs": "vms"}],
+        "gaps": 5,
+    }
+    with ScriptedLLM([json.dumps(malformed), json.dumps(GOOD)]) as llm:
+        result = compose.compose(compose.Request(need="machines then nginx on Exoscale", targets=targets), _config(llm))
+    assert result["checks"]["ok"] and result["draft"]["provenance"]["attempts"] == 2
+    feedback = llm.requests[1]["messages"][-1]["content"]
+    for problem in (
+        "'provider' must be a string or null, got list",
+        "'gaps' must be a list, got int",
+        "step vms: 'inputs' must be an object {input: value}, got str",
+        "step web: 'needs' must be a list of step ids",
+    ):
+        assert problem in feedback, feedback
+
+
 def test_persistent_garbage_is_a_clear_failure_after_three_attempts(targets: list[str]) -> None:
     """Scripted LLM: never a usable answer."""
     with (

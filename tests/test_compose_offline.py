@@ -145,6 +145,19 @@ def test_offline_refinement_by_dialogue(big_catalog: dict[str, Any]) -> None:
     assert len(removed["conversation"]) == 6
 
 
+def test_offline_refinement_refuses_a_malformed_previous_draft(big_catalog: dict[str, Any]) -> None:
+    previous = {"name": ["x"], "provider": {"a": 1}, "steps": [{"ref": "entity:nginx-webserver@1.0.0"}]}
+    conversation = [{"role": "user", "content": "nginx"}, {"role": "assistant", "content": json.dumps(previous)}]
+    with pytest.raises(InvalidInput, match="malformed step 0") as info:
+        _compose("add node exporter monitoring", conversation=conversation)
+    assert "conversation a compose result returned" in (info.value.hint or "")
+    previous["steps"] = [{"id": "web", "ref": "entity:nginx-webserver@1.0.0"}]
+    conversation[1]["content"] = json.dumps(previous)
+    added = _compose("add node exporter monitoring", conversation=conversation)
+    assert [s[0] for s in _steps(added)] == ["entity:nginx-webserver", "entity:node-exporter"]
+    assert added["draft"]["metadata"]["name"] == "add-node-exporter-monitoring", "a name that is not a string is not reused"
+
+
 def test_entity_refs_start_the_pipeline_and_a_fixed_provider_filters_candidates(big_catalog: dict[str, Any]) -> None:
     result = _compose("then nginx", refs=["entity:exoscale-compute-instance@1.0.0"])
     assert [s[0] for s in _steps(result)] == ["entity:exoscale-compute-instance", "entity:nginx-webserver"]

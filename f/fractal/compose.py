@@ -35,7 +35,7 @@ from typing import Any
 
 from f.fractal import composite, retrieval
 from f.fractal.errors import FractalError, InvalidInput
-from f.fractal.model import KIND_SLUGS, NAME_RE, STEP_ID_RE, parse_ref
+from f.fractal.model import NAME_RE, STEP_ID_RE, parse_ref
 from f.fractal.providers import PROVIDERS
 
 MAX_ATTEMPTS = 3
@@ -329,16 +329,49 @@ def parse_answer(text: str) -> dict[str, Any]:
     raise InvalidInput("the answer holds no JSON object", hint='answer with one JSON object: {"steps": [...], ...}')
 
 
+def _answer_errors(answer: dict[str, Any]) -> list[str]:
+    """Problems with the shape of the answer's top-level fields (steps are checked one by one)."""
+    errors = []
+    for key in ("name", "description", "provider", "explanation"):
+        if answer.get(key) is not None and not isinstance(answer[key], str):
+            errors.append(f"{key!r} must be a string or null, got {type(answer[key]).__name__}")
+    if answer.get("gaps") is not None and not isinstance(answer["gaps"], list):
+        errors.append(f"'gaps' must be a list, got {type(answer['gaps']).__name__}")
+    return errors
+
+
+def _step_errors(i: int, raw: Any) -> list[str]:
+    """Problems with the shape of one answered step."""
+    if not isinstance(raw, dict) or not isinstance(raw.get("ref"), str) or not isinstance(raw.get("id"), str):
+        return [f"step {i} must be an object with a string id and ref"]
+    errors = []
+    if "inputs" in raw and not isinstance(raw["inputs"], dict):
+        errors.append(f"step {raw['id']}: 'inputs' must be an object {{input: value}}, got {type(raw['inputs']).__name__}")
+    if "needs" in raw and not (isinstance(raw["needs"], list) and all(isinstance(n, str) for n in raw["needs"])):
+        errors.append(f"step {raw['id']}: 'needs' must be a list of step ids")
+    if "summary" in raw and not isinstance(raw["summary"], str):
+        errors.append(f"step {raw['id']}: 'summary' must be a string")
+    return errors
+
+
+def _gap_errors(i: int, gap: Any) -> list[str]:
+    if not isinstance(gap, dict) or not isinstance(gap.get("need"), str):
+        return [f"gap {i} must be an object with a string need"]
+    bad = [k for k in ("tool", "provider") if gap.get(k) is not None and not isinstance(gap[k], str)]
+    return [f"gap {i}: {', '.join(repr(k) for k in bad)} must be a string or null"] if bad else []
+
+
 def _draft_from_answer(answer: dict[str, Any], kind: str, allowed: dict[str, dict[str, Any]]) -> tuple[Draft, list[str]]:
-    """The model's steps and gaps, with the problems that can be named before the checks."""
-    draft, errors = Draft(kind), []
+    """The model's steps and gaps, with the problems that can be named before the checks (shapes included)."""
+    draft, errors = Draft(kind), _answer_errors(answer)
     steps = answer.get("steps")
     if not isinstance(steps, list) or not steps:
         errors.append("'steps' must be a non-empty list")
         steps = []
     for i, raw in enumerate(steps):
-        if not isinstance(raw, dict) or not isinstance(raw.get("ref"), str) or not isinstance(raw.get("id"), str):
-            errors.append(f"step {i} must be an object with a string id and ref")
+        problems = _step_errors(i, raw)
+        if problems:
+            errors += problems
             continue
         if raw["ref"] not in allowed:
             errors.append(f"step {raw['id']}: {raw['ref']} is not one of the candidates; use a listed ref exactly")
@@ -348,8 +381,12 @@ def _draft_from_answer(answer: dict[str, Any], kind: str, allowed: dict[str, dic
             if key in raw:
                 step[key] = raw[key]
         draft.steps.append(step)
-    for gap in answer.get("gaps") or []:
-        if isinstance(gap, dict) and isinstance(gap.get("need"), str):
+    gaps = answer["gaps"] if isinstance(answer.get("gaps"), list) else []
+    for i, gap in enumerate(gaps):
+        gap = {"need": gap} if isinstance(gap, str) else gap  # the offline composer's conversation lists needs
+        problems = _gap_errors(i, gap)
+        errors += problems
+        if not problems:
             draft.gaps.append(gap)
     return draft, errors
 
@@ -385,7 +422,7 @@ def assemble(
     analysis = composite.analyze(normalized, resolver)
     if analysis.errors:
         return normalized, analysis.errors
-    return composite.prepare(normalized, resolver.targets, resolver), []
+    return composite.compiled(analysis), []
 
 
 @dataclass
@@ -432,6 +469,19 @@ def _previous_draft(conversation: list[dict[str, str]]) -> dict[str, Any] | None
     return None
 
 
+def _previous_steps(previous: dict[str, Any]) -> list[dict[str, Any]]:
+    """The previous draft's steps ({id, ref, summary}; wiring and order are redone); InvalidInput for a malformed one."""
+    steps = []
+    for i, raw in enumerate(previous["steps"]):
+        if not (isinstance(raw, dict) and isinstance(raw.get("id"), str) and isinstance(raw.get("ref"), str)):
+            raise InvalidInput(
+                f"the previous draft in conversation has a malformed step {i} (an object with a string id and ref is expected)",
+                hint="pass back the conversation a compose result returned, unchanged, or start a new conversation",
+            )
+        steps.append({k: raw[k] for k in ("id", "ref", "summary") if isinstance(raw.get(k), str)})
+    return steps
+
+
 _ADD = re.compile(r"^\s*(?:add|also|plus|ajoute[rz]?|ajout(?:e|er)? aussi)\b\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _REMOVE = re.compile(r"^\s*(?:remove|drop|without|delete|retire[rz]?|supprime[rz]?|enl[eè]ve[rz]?|sans)\b\s*(.*)$",
                      re.IGNORECASE | re.DOTALL)
@@ -439,10 +489,7 @@ _REMOVE = re.compile(r"^\s*(?:remove|drop|without|delete|retire[rz]?|supprime[rz
 
 def _offline_refine(req: Request, previous: dict[str, Any], index: retrieval.Index, provider: str | None) -> Draft | None:
     """Read the message as an edit of the previous draft, or None to compose afresh."""
-    steps = [dict(s, inputs={}) for s in previous.get("steps", []) if isinstance(s, dict) and "ref" in s]
-    for step in steps:
-        step.pop("inputs")
-        step.pop("needs", None)
+    steps = _previous_steps(previous)
     added, removed = _ADD.match(req.need), _REMOVE.match(req.need)
     draft = Draft(req.kind, steps=steps)
     if added:
@@ -466,18 +513,25 @@ def _offline_refine(req: Request, previous: dict[str, Any], index: retrieval.Ind
     return None
 
 
+def _text(previous: dict[str, Any] | None, key: str) -> str:
+    """A string field of the previous draft ('' when absent or not a string)."""
+    value = (previous or {}).get(key)
+    return value if isinstance(value, str) else ""
+
+
 def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
     """Compose a draft for the request; `llm_config` is an f.fractal.llm.LLMConfig or None (offline)."""
     _check_request(req)
     t0 = time.perf_counter()
     resolver = composite.Resolver(req.targets)
     previous = _previous_draft(req.conversation)
-    provider = req.provider or provider_in(req.need) or ((previous or {}).get("provider") if previous else None)
+    earlier = _text(previous, "provider")
+    provider = req.provider or provider_in(req.need) or (earlier if earlier in PROVIDERS else None)
     rows = retrieval.catalog_rows(req.targets, None)
     index = retrieval.index_for(rows)
     hits = candidates(index, req.need, req.kind, provider)
-    name = req.name or (previous or {}).get("name") or slug(req.need)
-    description = req.need if previous is None else f"{(previous or {}).get('description', '')} — {req.need}".strip(" —")
+    name = req.name or (_text(previous, "name") if NAME_RE.match(_text(previous, "name")) else "") or slug(req.need)
+    description = req.need if previous is None else f"{_text(previous, 'description')} — {req.need}".strip(" —")
     if llm_config is not None:
         kept = [s["ref"] for s in (previous or {}).get("steps", []) if isinstance(s, dict) and isinstance(s.get("ref"), str)]
         result = _compose_llm(req, llm_config, hits, resolver, provider, name, description, kept)
@@ -541,13 +595,12 @@ def _compose_llm(
         try:
             answer = parse_answer(text)
             draft, errors = _draft_from_answer(answer, req.kind, allowed)
-            chosen_provider = answer.get("provider") if answer.get("provider") in PROVIDERS else provider
-            item_name = str(answer.get("name") or name) if not req.name and NAME_RE.match(str(answer.get("name") or "")) else name
-            item, check_errors = (
-                assemble(draft, item_name, str(answer.get("description") or description), chosen_provider, resolver)
-                if not errors else ({}, [])
-            )
-            errors += check_errors
+            item: dict[str, Any] = {}
+            if not errors:
+                chosen_provider = answer["provider"] if answer.get("provider") in PROVIDERS else provider
+                named = answer.get("name") or ""
+                item_name = named if not req.name and NAME_RE.match(named) else name
+                item, errors = assemble(draft, item_name, answer.get("description") or description, chosen_provider, resolver)
         except FractalError as e:
             errors, answer, item, draft = [e.message], {}, {}, Draft(req.kind)
         attempts.append({"attempt": attempt, "errors": errors})
@@ -585,10 +638,6 @@ def _result(
         "checks": {"ok": not errors and bool(item.get("spec", {}).get("steps")), "errors": errors},
         "conversation": conversation,
     }
-
-
-def member_kind_label(kind: str) -> str:
-    return KIND_SLUGS[kind]
 
 
 def run(

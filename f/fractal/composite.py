@@ -73,6 +73,11 @@ def prepare(item: dict[str, Any], targets: list[str] | str | None, resolver: Res
             hint="fix the steps named above; nothing was written",
             data={"errors": analysis.errors},
         )
+    return compiled(analysis)
+
+
+def compiled(analysis: Analysis) -> dict[str, Any]:
+    """The analysed item (no errors) with spec.providers and its flow attached: `prepare` without a second analysis."""
     from f.fractal import flowgen
 
     out = analysis.item
