@@ -9,7 +9,8 @@
 Each tool is a module `f.fractal.tools.<tool>` exposing `DEFAULT_FILE`, `RULES` (what the
 generator tells a model) and `check(files, report)`; adding a tool is adding such a module.
 Checkers that need a binary say so: a missing required binary is a ConfigError, an optional one
-(terraform) is a skipped check with its reason.
+(terraform) is a skipped check with its reason. A checker that trips on a shape it did not foresee
+(TypeError/AttributeError) gives a `malformed <tool> files` error, never a crash.
 """
 
 from __future__ import annotations
