@@ -224,6 +224,23 @@ def save_all(targets: list[str]) -> list[str]:
     return [catalog.save(item, targets)["ref"] for item in all_entities()]
 
 
+# ------------------------------------------------------------------ composites
+
+def pipe(kind: str, name: str, steps: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
+    """A pipeline or meta-pipeline item: pipe("Pipeline", "web", [steps…], inputs=…, outputs=…)."""
+    return {
+        "apiVersion": "fractal/v1",
+        "kind": kind,
+        "metadata": {"name": name, "description": f"{name} ({kind})"},
+        "spec": {"steps": steps, **spec},
+    }
+
+
+def string_inputs(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
+    """An input schema of string properties."""
+    return {"type": "object", "properties": {n: STR for n in names}, "required": list(required)}
+
+
 # ------------------------------------------------------------------ wmill lint over the flows a test produces
 
 WMILL = ROOT / "node_modules" / ".bin" / "wmill"

@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compose_catalog import lint_flows, runnable
+from compose_catalog import lint_flows, pipe, runnable, string_inputs
 
 from f.fractal import catalog, workspace
 from f.fractal.errors import ConfigError
+
+TIMEOUT_S = 10
 
 
 class Recorder:
@@ -58,6 +60,8 @@ class Recorder:
         recorder = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = TIMEOUT_S  # a client that stops sending fails the request, not the suite
+
             def log_message(self, *args: Any) -> None:
                 pass
 
@@ -89,33 +93,16 @@ def windmill(make_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     target = make_target("catalog")
     for item in runnable():
         catalog.save(item, [target])
-    motd = {"type": "object", "properties": {"motd_dir": {"type": "string"}}, "required": ["motd_dir"]}
+    motd = string_inputs("motd_dir", required=("motd_dir",))
+    wired = {"motd_dir": {"from": "inputs.motd_dir"}}
     catalog.save(
-        {
-            "apiVersion": "fractal/v1",
-            "kind": "Pipeline",
-            "metadata": {"name": "welcome"},
-            "spec": {
-                "inputs": motd,
-                "outputs": {"motd_path": {"from": "steps.motd.outputs.motd_path"}},
-                "steps": [{"id": "motd", "ref": "entity:local-motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}}],
-            },
-        },
+        pipe("Pipeline", "welcome", [{"id": "motd", "ref": "entity:local-motd@1.0.0", "inputs": wired}],
+             inputs=motd, outputs={"motd_path": {"from": "steps.motd.outputs.motd_path"}}),
         [target],
     )
     catalog.save(
-        {
-            "apiVersion": "fractal/v1",
-            "kind": "MetaPipeline",
-            "metadata": {"name": "estate"},
-            "spec": {
-                "inputs": motd,
-                "outputs": {"motd_path": {"from": "steps.welcome.outputs.motd_path"}},
-                "steps": [
-                    {"id": "welcome", "ref": "pipeline:welcome@1.0.0", "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}}
-                ],
-            },
-        },
+        pipe("MetaPipeline", "estate", [{"id": "welcome", "ref": "pipeline:welcome@1.0.0", "inputs": wired}],
+             inputs=motd, outputs={"motd_path": {"from": "steps.welcome.outputs.motd_path"}}),
         [target],
     )
     value = workspace.get_resource(target)
@@ -124,10 +111,16 @@ def windmill(make_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setenv("WM_TOKEN", "job-token-123")
     monkeypatch.setenv("BASE_INTERNAL_URL", recorder.url)
     monkeypatch.setenv("WM_WORKSPACE", "demo")
+    import httpx
     import wmill.client
 
-    monkeypatch.setattr(wmill.client, "_client", None)  # wmill keeps one global client: make it read this test's env
+    # wmill keeps one global client: give it this test's env, and a short timeout so a lost answer fails in
+    # seconds with a stack instead of hanging for wmill's default 900 s
+    client = wmill.client.Windmill()
+    client.client = httpx.Client(base_url=client.base_url, headers=client.headers, timeout=TIMEOUT_S)
+    monkeypatch.setattr(wmill.client, "_client", client)
     yield recorder
+    client.client.close()
     recorder.server.shutdown()
     recorder.server.server_close()
 
@@ -169,6 +162,21 @@ def test_inside_windmill_a_composite_runs_as_a_flow_job(windmill: Recorder) -> N
     run = next(r for r in windmill.requests if r["path"].startswith("/api/w/demo/jobs/run/f/"))
     assert run["path"] == "/api/w/demo/jobs/run/f/f/fractal_flows/meta_pipeline_estate_v1_0_0"
     assert run["body"] == {"motd_dir": "/x", "mode": "apply", "targets": [], "provider": "local"}
+    reads = [r for r in windmill.requests if "/resources/get_value_interpolated/" in r["path"]]
+    assert len(reads) == 3, "one catalog read per item (the root, its pipeline, its entity), none again to deploy"
+
+
+@pytest.mark.parametrize("wait", ["soon", "-1", "nan"])
+def test_a_bad_flow_wait_is_a_config_error_before_anything_starts(
+    windmill: Recorder, monkeypatch: pytest.MonkeyPatch, wait: str
+) -> None:
+    from f.fractal.run_item import main as run_item
+
+    monkeypatch.setenv("FRACTAL_FLOW_WAIT_S", wait)
+    with pytest.raises(ConfigError, match="FRACTAL_FLOW_WAIT_S must be a number of seconds") as info:
+        run_item("meta-pipeline:estate", "local", {"motd_dir": "/x"})
+    assert "0 (return the job id at once)" in info.value.hint
+    assert not [r for r in windmill.requests if "/flows/" in r["path"] or "/jobs/" in r["path"]], "nothing deployed or started"
 
 
 def test_deploy_outside_windmill_is_a_clear_error(make_target: Any, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,11 +8,12 @@ runner's unit tests use small Python script steps of their own (no stand-in for 
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from compose_catalog import entity_flows, lint_flows, runnable
+from compose_catalog import entity_flows, lint_flows, pipe, runnable, string_inputs
 from conftest import entity
 
 from f.fractal import catalog
@@ -22,19 +23,6 @@ from f.fractal.run_item import main as run_item
 
 pytestmark = pytest.mark.slow
 STR = {"type": "string"}
-
-
-def _pipe(kind: str, name: str, steps: list[dict[str, Any]], **spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "fractal/v1",
-        "kind": kind,
-        "metadata": {"name": name, "description": f"{name} ({kind})"},
-        "spec": {"steps": steps, **spec},
-    }
-
-
-def _inputs(*names: str, required: tuple[str, ...] = ()) -> dict[str, Any]:
-    return {"type": "object", "properties": {n: STR for n in names}, "required": list(required)}
 
 
 def _find(steps: list[dict[str, Any]], *path: str) -> dict[str, Any]:
@@ -51,7 +39,7 @@ def estate(make_target: Any) -> list[str]:
     for item in runnable():
         catalog.save(item, targets)
     catalog.save(
-        _pipe(
+        pipe(
             "Pipeline",
             "app-setup",
             [
@@ -67,7 +55,7 @@ def estate(make_target: Any) -> list[str]:
                     "inputs": {"config_path": {"from": "steps.config.outputs.config_path"}},
                 },
             ],
-            inputs=_inputs("base_dir", required=("base_dir",)),
+            inputs=string_inputs("base_dir", required=("base_dir",)),
             outputs={
                 "workdir": {"from": "steps.workdir.outputs.workdir", "type": "string"},
                 "config_path": {"from": "steps.config.outputs.config_path", "type": "string"},
@@ -77,7 +65,7 @@ def estate(make_target: Any) -> list[str]:
         targets,
     )
     catalog.save(
-        _pipe(
+        pipe(
             "Pipeline",
             "app-report",
             [
@@ -87,13 +75,13 @@ def estate(make_target: Any) -> list[str]:
                     "inputs": {"checksum": {"from": "inputs.checksum"}, "report_dir": {"from": "inputs.report_dir"}},
                 },
             ],
-            inputs=_inputs("checksum", "report_dir", required=("checksum", "report_dir")),
+            inputs=string_inputs("checksum", "report_dir", required=("checksum", "report_dir")),
             outputs={"report_path": {"from": "steps.report.outputs.report_path"}},
         ),
         targets,
     )
     catalog.save(
-        _pipe(
+        pipe(
             "Pipeline",
             "motd",
             [
@@ -103,13 +91,13 @@ def estate(make_target: Any) -> list[str]:
                     "inputs": {"motd_dir": {"from": "inputs.motd_dir"}, "message": {"from": "inputs.message"}},
                 },
             ],
-            inputs=_inputs("motd_dir", "message", required=("motd_dir",)),
+            inputs=string_inputs("motd_dir", "message", required=("motd_dir",)),
             outputs={"motd_path": {"from": "steps.motd.outputs.motd_path"}},
         ),
         targets,
     )
     catalog.save(
-        _pipe(
+        pipe(
             "MetaPipeline",
             "platform",
             [
@@ -120,7 +108,7 @@ def estate(make_target: Any) -> list[str]:
                     "inputs": {"checksum": {"from": "steps.setup.outputs.checksum"}, "report_dir": {"from": "inputs.report_dir"}},
                 },
             ],
-            inputs=_inputs("base_dir", "report_dir", required=("base_dir", "report_dir")),
+            inputs=string_inputs("base_dir", "report_dir", required=("base_dir", "report_dir")),
             outputs={
                 "workdir": {"from": "steps.setup.outputs.workdir"},
                 "checksum": {"from": "steps.setup.outputs.checksum"},
@@ -131,7 +119,7 @@ def estate(make_target: Any) -> list[str]:
         targets,
     )
     catalog.save(
-        _pipe(
+        pipe(
             "MetaPipeline",
             "estate",
             [
@@ -146,7 +134,7 @@ def estate(make_target: Any) -> list[str]:
                     "inputs": {"motd_dir": {"from": "steps.platform.outputs.workdir"}, "message": "written three levels down"},
                 },
             ],
-            inputs=_inputs("base_dir", "report_dir", required=("base_dir", "report_dir")),
+            inputs=string_inputs("base_dir", "report_dir", required=("base_dir", "report_dir")),
             outputs={
                 "checksum": {"from": "steps.platform.outputs.checksum"},
                 "report_path": {"from": "steps.platform.outputs.report_path"},
@@ -210,26 +198,26 @@ def test_a_failing_step_stops_its_pipeline_and_is_named(estate: list[str], tmp_p
     )
     catalog.save(fail, estate)
     catalog.save(
-        _pipe(
+        pipe(
             "Pipeline",
             "broken",
             [
                 {"id": "boom", "ref": "entity:always-fails@1.0.0"},
                 {"id": "after", "ref": "entity:local-motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}},
             ],
-            inputs=_inputs("motd_dir", required=("motd_dir",)),
+            inputs=string_inputs("motd_dir", required=("motd_dir",)),
         ),
         estate,
     )
     catalog.save(
-        _pipe(
+        pipe(
             "MetaPipeline",
             "broken-estate",
             [
                 {"id": "first", "ref": "pipeline:motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}},
                 {"id": "broken", "ref": "pipeline:broken@1.0.0", "inputs": {"motd_dir": {"from": "inputs.after_dir"}}},
             ],
-            inputs=_inputs("motd_dir", "after_dir", required=("motd_dir", "after_dir")),
+            inputs=string_inputs("motd_dir", "after_dir", required=("motd_dir", "after_dir")),
         ),
         estate,
     )
@@ -250,7 +238,7 @@ def test_a_failing_step_stops_its_pipeline_and_is_named(estate: list[str], tmp_p
 
 def test_steps_that_can_run_together_run_in_a_parallel_branch(estate: list[str], tmp_path: Path) -> None:
     catalog.save(
-        _pipe(
+        pipe(
             "Pipeline",
             "twins",
             [
@@ -272,7 +260,7 @@ def test_steps_that_can_run_together_run_in_a_parallel_branch(estate: list[str],
                     "inputs": {"config_path": {"from": "steps.right.outputs.motd_path"}},
                 },
             ],
-            inputs=_inputs("left", "right", required=("left", "right")),
+            inputs=string_inputs("left", "right", required=("left", "right")),
             outputs={"checksum": {"from": "steps.sum.outputs.checksum"}},
         ),
         estate,
@@ -307,6 +295,24 @@ def test_launches_are_refused_before_anything_runs(estate: list[str], tmp_path: 
     with pytest.raises(InvalidInput, match="bad mode"):
         run_item("pipeline:motd", "local", {"motd_dir": str(tmp_path)}, "explode", estate)
     assert not (tmp_path / "motd").exists()
+
+
+def test_a_secret_input_of_a_composite_never_appears_in_its_result(
+    estate: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = "hunter2-swordfish-77"
+    secret = {"type": "string", "format": "password", "description": "an API token"}
+    inputs = string_inputs("motd_dir", required=("motd_dir", "api_token"))
+    inputs["properties"]["api_token"] = secret
+    wired = {"motd_dir": {"from": "inputs.motd_dir"}, "message": {"from": "inputs.api_token"}}
+    steps = [{"id": "motd", "ref": "entity:local-motd@1.0.0", "inputs": wired}]
+    catalog.save(pipe("Pipeline", "tokened", steps, inputs=inputs), estate)
+    result = run_item("pipeline:tokened", "local", {"motd_dir": str(tmp_path), "api_token": token}, "apply", estate)
+    assert result["status"] == "success", result["error"]
+    assert (tmp_path / "motd").read_text() == f"{token}\n", "the step received the real value"
+    assert result["inputs"] == {"motd_dir": str(tmp_path), "api_token": "***"}
+    assert token not in json.dumps(result), "masked everywhere: inputs, step results, log"
+    assert token not in capsys.readouterr().err
 
 
 def test_check_mode_reaches_every_step_and_changes_nothing(estate: list[str], tmp_path: Path) -> None:

@@ -53,11 +53,16 @@ def flows_of(ref: str, targets: list[str] | None) -> tuple[str, dict[str, dict[s
     found = catalog.get(ref, targets)
     resolver = composite.Resolver(targets)
     resolver.seed(found)
+    return found["ref"], flows_for(found, resolver)
+
+
+def flows_for(found: dict[str, Any], resolver: composite.Resolver) -> dict[str, dict[str, Any]]:
+    """Every flow of an already resolved composite (what catalog.get returned), members before it."""
     root = flowrun.flow_of(found, resolver)
     members = flowrun.plan(root, resolver).flows
     ordered = dict(reversed(list(members.items())))  # deepest first: a parent's flow steps find their children
     ordered[flowgen.flow_path(found["ref"])] = root
-    return found["ref"], ordered
+    return ordered
 
 
 def main(ref: str, targets: list[str] | None = None, alias: bool = True) -> dict[str, Any]:

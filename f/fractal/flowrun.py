@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from f.fractal.errors import FractalError, InvalidInput, NotFound
+from f.fractal.errors import ConfigError, FractalError, InvalidInput, NotFound
 from f.fractal.runnable import load_main
 
 JS_TIME_LIMIT_S = 5
@@ -504,6 +504,8 @@ def run_composite(
     args = {**(inputs or {}), "mode": execute.check_mode(mode), "targets": list(targets or [])}
     if not spec.get("provider"):
         args["provider"] = chosen
+    hidden, forms = secret_forms(resolved["item"], inputs or {})
+    say = progress or _stderr_line
 
     def run_step(ref: str, provider: str | None = None, inputs: dict[str, Any] | None = None,
                  mode: str = "apply", targets: list[str] | None = None) -> dict[str, Any]:
@@ -511,7 +513,7 @@ def run_composite(
         return execute.run_entity(found, provider, inputs, mode, progress=None)
 
     runner = FlowRunner(scripts={flowgen.RUN_SCRIPT: run_step}, flows=prepared.flows.__getitem__,
-                        on_event=progress or _stderr_line)
+                        on_event=lambda line: say(scrub(line, forms)))
     t1 = time.perf_counter()
     out = runner.run(flow, args, name=resolved["ref"])
     total = time.perf_counter() - t0
@@ -522,7 +524,8 @@ def run_composite(
         "status": "success" if out["status"] in ("ok", "stopped") and final.get("status") == "success" else "failed",
         "ref": resolved["ref"], "kind": resolved["item"]["kind"], "name": meta["name"], "version": meta.get("version", ""),
         "commit": resolved.get("commit", ""), "target": resolved.get("target", ""), "provider": chosen, "mode": mode,
-        "inputs": inputs or {}, "outputs": final.get("outputs", {}),
+        "inputs": {k: execute.masked(v) if k in hidden else v for k, v in (inputs or {}).items()},
+        "outputs": final.get("outputs", {}),
         "steps": [r.to_dict() for r in out["steps"]],
         "error": out.get("error", ""), "failed_step": out.get("failed_step", ""),
         "log": "\n".join(runner.log), "started": started, "ended": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -530,7 +533,32 @@ def run_composite(
         "timings": {"prepare_s": round(t1 - t0, 4), "steps_own_s": round(own, 4), "scripts": count_scripts(out["steps"]),
                     "runner_overhead_s": round(out["duration_s"] - own, 4)},
     }
-    return result
+    return dict(scrub(result, forms))
+
+
+def secret_forms(item: dict[str, Any], inputs: dict[str, Any]) -> tuple[set[str], list[str]]:
+    """The composite's secret inputs (execute.secret_inputs: flagged in its schema or secret-named) and
+    every form their values can take in a result or a log line."""
+    from f.fractal import execute
+    from f.fractal.runners.base import mask_forms, strings
+
+    hidden = set(execute.secret_inputs(item, inputs))
+    return hidden, [form for name in sorted(hidden) for value in strings(inputs[name]) for form in mask_forms(value)]
+
+
+def scrub(value: Any, forms: list[str]) -> Any:
+    """The value with every secret form masked in every string at any depth (unchanged without secrets)."""
+    from f.fractal.secret_scan import redact
+
+    if not forms:
+        return value
+    if isinstance(value, str):
+        return redact(value, forms)
+    if isinstance(value, dict):
+        return {k: scrub(v, forms) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v, forms) for v in value]
+    return value
 
 
 def run_in_windmill(
@@ -538,15 +566,15 @@ def run_in_windmill(
 ) -> dict[str, Any]:
     """Inside Windmill: deploy the composite's flows, start its flow job, wait for it (FRACTAL_FLOW_WAIT_S,
     default 3600; 0 = return at once with the job id). The steps are Windmill's own flow status."""
-    import os
-
     from f.fractal import composite, deploy_flow, flowgen
 
+    wait_s = flow_wait_s()
     resolver = composite.Resolver(targets)
     resolver.seed(resolved)
     fits = resolved["item"]["spec"].get("providers") or composite.fits_of(resolved["item"], resolver)
     chosen = _choose_provider(resolved, fits, provider)
-    pinned, flows = deploy_flow.flows_of(resolved["ref"], targets)
+    pinned, flows = resolved["ref"], deploy_flow.flows_for(resolved, resolver)
+    _hidden, forms = secret_forms(resolved["item"], inputs or {})
     for path, flow in flows.items():
         deploy_flow.push_flow(path, flow, f"fractal: run {pinned}")
     path = flowgen.flow_path(pinned)
@@ -557,7 +585,7 @@ def run_in_windmill(
     job = str(deploy_flow._call("POST", f"{base}/api/w/{ws}/jobs/run/f/{path}", token, args)).strip().strip('"')
     out: dict[str, Any] = {"status": "started", "ref": pinned, "kind": resolved["item"]["kind"], "provider": chosen,
                            "mode": mode, "flow_path": path, "job_id": job, "outputs": {}, "steps": []}
-    deadline = time.monotonic() + float(os.environ.get("FRACTAL_FLOW_WAIT_S", "3600"))
+    deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         polled = deploy_flow._call("GET", f"{base}/api/w/{ws}/jobs_u/completed/get_result_maybe/{job}", token)
         if isinstance(polled, dict) and polled.get("completed"):
@@ -568,6 +596,22 @@ def run_in_windmill(
             out.update(status="success" if polled.get("success") and result.get("status") == "success" else "failed",
                        outputs=result.get("outputs", {}), error="" if polled.get("success") else str(polled.get("result"))[:2000],
                        steps=[{"id": m.get("id"), "status": m.get("type"), "job": m.get("job")} for m in modules])
-            return out
+            return dict(scrub(out, forms))
         time.sleep(1)
     return out
+
+
+def flow_wait_s() -> float:
+    """FRACTAL_FLOW_WAIT_S: seconds to wait for a composite's flow job (default 3600; 0 = do not wait)."""
+    import math
+    import os
+
+    raw = os.environ.get("FRACTAL_FLOW_WAIT_S", "3600")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not math.isfinite(value) or value < 0:
+        raise ConfigError(f"FRACTAL_FLOW_WAIT_S must be a number of seconds, got {raw!r:.40}",
+                          hint="set it to 0 (return the job id at once) or more, e.g. 3600; or unset it")
+    return value
