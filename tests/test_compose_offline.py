@@ -206,6 +206,54 @@ def test_bad_requests_are_refused_clearly(big_catalog: dict[str, Any]) -> None:
             compose.compose(Request(targets=big_catalog["targets"], **kwargs))
 
 
+_BUILD_INDEXES = """
+import sys, time
+from pathlib import Path
+from f.fractal import retrieval
+sync, me = Path(sys.argv[1]), sys.argv[2]
+for n in range(150):  # in lockstep with the other process: both build the same index at the same moment
+    (sync / f"{n}-{me}").touch()
+    deadline = time.monotonic() + 5
+    while len(list(sync.glob(f"{n}-*"))) < 2:
+        if time.monotonic() > deadline:
+            sys.exit(f"the other process stopped before round {n}")
+        time.sleep(0.0005)
+    rows = [{"ref": f"entity:e{n}-{i}@1.0.0", "name": f"e{n}-{i}", "description": f"nginx w{i} x{i * 7}"} for i in range(600)]
+    retrieval._CACHE.clear()
+    assert retrieval.index_for(rows).search("nginx", 1)
+print("built")
+"""
+
+
+def test_two_processes_building_the_index_cache_at_once_both_succeed(fractal_home: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from compose_catalog import ROOT
+
+    sync = tmp_path / "sync"
+    sync.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", _BUILD_INDEXES, str(sync), me], env=env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+        for me in ("a", "b")
+    ]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-800:] for _out, err in outs]
+    assert all(out.strip() == "built" for out, _err in outs)
+    cache = fractal_home / "cache" / "retrieval"
+    assert len(list(cache.glob("*.idx"))) == 150 and not list(cache.glob("*.tmp")), "each renamed its own temporary file"
+    stale, recent = cache / "stale.idx", cache / "recent.idx"
+    stale.write_bytes(b"x")
+    recent.write_bytes(b"x")
+    os.utime(stale, (time.time() - 2 * retrieval.STALE_INDEX_S,) * 2)
+    retrieval.index_for([{"ref": "entity:fresh@1.0.0", "name": "fresh"}])
+    assert not stale.exists() and recent.exists(), "only a stale index of another catalog state is removed"
+
+
 def test_retrieval_is_bilingual_and_ranks_names_first() -> None:
     assert sorted(retrieval.terms("Une grappe Kubernetes de 3 nœuds")) == sorted(
         retrieval.terms("a Kubernetes cluster of 3 nodes")

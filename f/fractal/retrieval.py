@@ -14,12 +14,17 @@ matched; the composer treats a need as uncovered below `MIN_COVERAGE`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
+import os
 import re
+import threading
+import time
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 STEM_LEN = 6
@@ -189,6 +194,7 @@ def _fits(row: dict[str, Any], provider: str | None) -> bool:
 
 _CACHE: dict[str, Index] = {}
 _FORMAT = 1
+STALE_INDEX_S = 86_400  # a cached index of another catalog state is removed a day after it was written
 
 
 def fingerprint(rows: list[dict[str, Any]]) -> str:
@@ -202,34 +208,53 @@ def fingerprint(rows: list[dict[str, Any]]) -> str:
 def index_for(rows: list[dict[str, Any]]) -> Index:
     """An index of these rows, reused while the catalog does not change (same refs = same index): in
     memory within a process, and as a marshal file in the worker's cache across processes (jobs)."""
-    import marshal
-
     from f.fractal import workspace
 
     key = fingerprint(rows)
     if key in _CACHE:
         return _CACHE[key]
     file = workspace.cache_dir("retrieval") / f"{key}.idx"
-    index: Index | None = None
-    if file.is_file():
-        try:
-            data = marshal.loads(file.read_bytes())  # noqa: S302 - our own cache file
-            if data.get("format") == _FORMAT:
-                index = Index(rows, {t: [tuple(p) for p in ps] for t, ps in data["postings"].items()},
-                              data["lengths"], data["avg_len"])
-        except (EOFError, ValueError, TypeError, KeyError):
-            index = None
+    index = _read_index(file, rows)
     if index is None:
         index = Index.build(rows)
-        for old in file.parent.glob("*.idx"):
-            old.unlink(missing_ok=True)
-        tmp = file.with_suffix(".tmp")
-        tmp.write_bytes(marshal.dumps({"format": _FORMAT, "postings": index.postings, "lengths": index.lengths,
-                                       "avg_len": index.avg_len}))
-        tmp.replace(file)
+        _write_index(file, index)
     _CACHE.clear()
     _CACHE[key] = index
     return index
+
+
+def _read_index(file: Path, rows: list[dict[str, Any]]) -> Index | None:
+    """The cached index of these rows, or None (absent, removed meanwhile, another format, damaged)."""
+    import marshal
+
+    try:
+        data = marshal.loads(file.read_bytes())  # noqa: S302 - our own cache file
+        if data.get("format") != _FORMAT:
+            return None
+        return Index(rows, {t: [tuple(p) for p in ps] for t, ps in data["postings"].items()}, data["lengths"], data["avg_len"])
+    except (OSError, EOFError, ValueError, TypeError, KeyError, AttributeError):
+        return None
+
+
+def _write_index(file: Path, index: Index) -> None:
+    """Cache the index (best effort): written to this process's own temporary file, then renamed into
+    place atomically, so processes building the same index at once never touch each other's files.
+    Indexes of other catalog states are removed only once stale (written a day ago)."""
+    import marshal
+
+    tmp = file.with_name(f"{file.stem}.{os.getpid()}.{threading.get_ident()}.tmp")
+    try:
+        tmp.write_bytes(marshal.dumps({"format": _FORMAT, "postings": index.postings, "lengths": index.lengths,
+                                       "avg_len": index.avg_len}))
+        os.replace(tmp, file)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return
+    cutoff = time.time() - STALE_INDEX_S
+    for old in file.parent.glob("*.idx"):
+        with contextlib.suppress(OSError):
+            if old != file and old.stat().st_mtime < cutoff:
+                old.unlink()
 
 
 def catalog_rows(targets: list[str] | str | None, kind: str | None = None) -> list[dict[str, Any]]:
