@@ -231,7 +231,7 @@ def test_checker_files_are_written_as_utf8_whatever_the_locale(tmp_path: Any) ->
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    code = ("import sys; from pathlib import Path; from f.fractal.validate import write_files; "
+    code = ("import sys; from pathlib import Path; from f.fractal.layout import write_files; "
             "write_files(Path(sys.argv[1]), {'a/b.yaml': 'name: caf\\u00e9 \\u20ac\\n'})")
     env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
            "PYTHONPATH": str(root)}

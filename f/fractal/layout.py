@@ -42,10 +42,17 @@ def write_item(root: Path, rel_dir: str, item: dict[str, Any]) -> None:
     target.mkdir(parents=True)
     (target / ITEM_FILE).write_text(yamlio.dump(doc), encoding="utf-8")
     (target / "README.md").write_text(item_readme(item), encoding="utf-8")
+    write_files(target, files)
+
+
+def write_files(root: Path, files: dict[str, str]) -> None:
+    """Write tool files under root, exactly as given (UTF-8; paths already checked by the item schema).
+
+    The one writer of item files: the catalog, the validators and the runners all use it."""
     for rel, text in files.items():
-        path = target / rel
+        path = root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")  # exactly as given: a re-save of the same text is a no-op
+        path.write_text(text, encoding="utf-8")
 
 
 def read_item(directory: Path) -> dict[str, Any]:

@@ -156,13 +156,6 @@ def require_binary(name: str, package: str) -> str:
     return found
 
 
-def write_files(root: Path, files: dict[str, str]) -> None:
-    """Materialize an entity's files under root (paths were checked by the item schema)."""
-    for rel, text in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-
 
 def run_tool(
     argv: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None

@@ -31,7 +31,8 @@ from typing import Any
 
 from f.fractal import workspace
 from f.fractal.errors import ConfigError, InvalidInput
-from f.fractal.runners.base import Outcome, Run, last_lines, tool_env, write_files, write_private
+from f.fractal.layout import write_files
+from f.fractal.runners.base import Outcome, Run, last_lines, tool_env, write_private
 
 PLAYBOOK_NAMES = ("site.yml", "site.yaml", "playbook.yml", "playbook.yaml", "main.yml", "main.yaml")
 DESTROY_NAMES = ("destroy.yml", "destroy.yaml")

@@ -151,13 +151,6 @@ def tool_env(extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def write_files(root: Path, files: dict[str, str]) -> None:
-    """Write an item's tool files (paths already validated by f.fractal.model) under root."""
-    for rel, text in files.items():
-        target = root / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-
 
 def write_private(path: Path, text: str) -> Path:
     """A file only the worker's user can read (credentials, extra vars)."""

@@ -18,7 +18,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from f.fractal.errors import InvalidInput
-from f.fractal.runners.base import Outcome, Run, command, step_failed, tool_env, which, write_files, write_private
+from f.fractal.layout import write_files
+from f.fractal.runners.base import Outcome, Run, command, step_failed, tool_env, which, write_private
 
 INSTALL_HINT = (
     "install kubectl on the Windmill worker and put it on PATH: https://kubernetes.io/docs/tasks/tools/ "

@@ -29,7 +29,8 @@ from typing import Any
 
 from f.fractal import workspace
 from f.fractal.errors import InvalidInput
-from f.fractal.runners.base import Outcome, Run, command, step_failed, strings, tool_env, which, write_files, write_private
+from f.fractal.layout import write_files
+from f.fractal.runners.base import Outcome, Run, command, step_failed, strings, tool_env, which, write_private
 
 INSTALL_HINT = (
     "install Terraform (>= 1.5) on the Windmill worker and put it on PATH: "

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from f.fractal.errors import InvalidInput
-from f.fractal.validate import Report, require_binary, run_tool, write_files
+from f.fractal.layout import write_files
+from f.fractal.validate import Report, require_binary, run_tool
 from f.fractal.yamlio import load_untrusted
 
 DEFAULT_FILE = "site.yml"

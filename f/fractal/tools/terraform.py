@@ -19,8 +19,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from f.fractal.layout import write_files
 from f.fractal.secret_scan import scan_text
-from f.fractal.validate import Report, find_binary, run_tool, write_files
+from f.fractal.validate import Report, find_binary, run_tool
 
 DEFAULT_FILE = "main.tf"
 RULES = (
