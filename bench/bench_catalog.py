@@ -41,9 +41,12 @@ for _p in (str(ROOT / "scripts"), str(ROOT)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-from f.fractal import catalog, layout, workspace, yamlio  # noqa: E402
-from f.fractal.gitstore import Clone, load_target  # noqa: E402
-from f.fractal.model import KIND_SLUGS, normalize_item, summary  # noqa: E402
+import f.fractal.catalog.items as catalog  # noqa: E402
+import f.fractal.catalog.layout as layout  # noqa: E402
+import f.fractal.platform.workspace as workspace  # noqa: E402
+import f.fractal.platform.yamlio as yamlio  # noqa: E402
+from f.fractal.catalog.store import Clone, load_target  # noqa: E402
+from f.fractal.model.item import KIND_SLUGS, normalize_item, summary  # noqa: E402
 
 PYTHONPATH = f"{ROOT}:{ROOT / 'scripts'}"
 IDENT = {"GIT_AUTHOR_NAME": "Bench", "GIT_AUTHOR_EMAIL": "bench@localhost",

@@ -68,8 +68,9 @@ def _synthetic(i: int, rng: random.Random) -> dict[str, Any]:
 
 
 def build_catalog(base: Path, n: int) -> list[str]:
-    from f.fractal import layout, workspace
-    from f.fractal.gitstore import git
+    import f.fractal.catalog.layout as layout
+    import f.fractal.platform.workspace as workspace
+    from f.fractal.catalog.store import git
 
     remote, work = base / "remote.git", base / "work"
     git(None, "init", "-q", "--bare", "-b", "main", str(remote))
@@ -86,7 +87,7 @@ def build_catalog(base: Path, n: int) -> list[str]:
 
 
 def _paged(targets: list[str]) -> int:
-    from f.fractal.catalog import list_items
+    from f.fractal.catalog.items import list_items
 
     total, offset = 0, 0
     while True:
@@ -98,7 +99,8 @@ def _paged(targets: list[str]) -> int:
 
 
 def bench_retrieval(base: Path, n: int) -> None:
-    from f.fractal import compose, retrieval
+    import f.fractal.catalog.search as retrieval
+    import f.fractal.composition.composer as compose
 
     t0 = time.perf_counter()
     targets = build_catalog(base, n)
@@ -132,14 +134,15 @@ def bench_retrieval(base: Path, n: int) -> None:
 
 
 def bench_compilation() -> None:
-    from f.fractal import composite, flowgen
-    from f.fractal.model import normalize_item
+    import f.fractal.flows.compile as flowgen
+    from f.fractal.catalog.items import resolver as catalog_resolver
+    from f.fractal.model.item import normalize_item
 
     entity = {"apiVersion": "fractal/v1", "kind": "Entity", "metadata": {"name": "e", "version": "1.0.0"},
               "spec": {"tool": "ansible", "providers": ["local"],
                        "inputs": {"type": "object", "properties": {"x": {"type": "string"}}, "required": ["x"]},
                        "outputs": {"x": {"type": "string"}}}}
-    resolver = composite.Resolver(None)
+    resolver = catalog_resolver(None)
     for i in range(10):
         resolver.seed({"ref": f"entity:e{i}@1.0.0", "item": {**entity, "metadata": {"name": f"e{i}", "version": "1.0.0"}}})
     steps = [{"id": f"s{i}", "ref": f"entity:e{i}@1.0.0",
@@ -147,14 +150,14 @@ def bench_compilation() -> None:
     pipe = normalize_item({"apiVersion": "fractal/v1", "kind": "Pipeline", "metadata": {"name": "p"},
                            "spec": {"steps": steps, "outputs": {"x": {"from": "steps.s9.outputs.x"}}}})
     pipe["metadata"].pop("version")
-    t_pipe, prepared = _timed(lambda: composite.prepare(pipe, None, resolver), 50)
+    t_pipe, prepared = _timed(lambda: flowgen.prepare(pipe, resolver), 50)
     for i in range(10):
         resolver.seed({"ref": f"pipeline:p{i}@1.0.0", "item": {**prepared, "metadata": {"name": f"p{i}", "version": "1.0.0"}}})
     msteps = [{"id": f"m{i}", "ref": f"pipeline:p{i}@1.0.0"} for i in range(10)]
     meta = normalize_item({"apiVersion": "fractal/v1", "kind": "MetaPipeline", "metadata": {"name": "m"},
                            "spec": {"steps": msteps}})
     meta["metadata"].pop("version")
-    t_meta, _ = _timed(lambda: composite.prepare(meta, None, resolver), 50)
+    t_meta, _ = _timed(lambda: flowgen.prepare(meta, resolver), 50)
     members = {s["ref"]: resolver.get(s["ref"])["item"] for s in prepared["spec"]["steps"]}
     t_flow, _ = _timed(lambda: flowgen.compile_flow(prepared, members, ["local"]), 200)
     print(f"  10-step pipeline: checks + compile + YAML {t_pipe * 1000:.2f} ms (compile alone {t_flow * 1000:.2f} ms)")
@@ -163,7 +166,7 @@ def bench_compilation() -> None:
 
 
 def bench_runner_trivial() -> None:
-    from f.fractal.flowrun import FlowRunner
+    from f.fractal.flows.interpreter import FlowRunner
 
     n = 200
     modules = [{"id": f"s{i}", "value": {"type": "script", "path": "f/bench/noop", "input_transforms": {
@@ -176,9 +179,11 @@ def bench_runner_trivial() -> None:
 
 
 def bench_runner_real(base: Path) -> None:
-    from f.fractal import catalog, workspace, yamlio
-    from f.fractal.flowrun import run_composite
-    from f.fractal.gitstore import git
+    import f.fractal.catalog.items as catalog
+    import f.fractal.platform.workspace as workspace
+    import f.fractal.platform.yamlio as yamlio
+    from f.fractal.catalog.store import git
+    from f.fractal.flows.interpreter import run_composite
 
     remote = base / "real.git"
     git(None, "init", "-q", "--bare", "-b", "main", str(remote))

@@ -68,9 +68,9 @@ def answer(tool: str, files: dict[str, str], provider: str) -> str:
 def bench_llm(runs: int) -> None:
     from llm_server import ScriptedLLM
 
-    from f.fractal import llm
-    from f.fractal.generate import generate
-    from f.fractal.validate import validate_entity
+    import f.fractal.platform.llm as llm
+    from f.fractal.generation.generator import generate
+    from f.fractal.tools.validate import validate_entity
 
     start = time.perf_counter()
     litellm = llm._litellm()
@@ -103,14 +103,14 @@ def bench_llm(runs: int) -> None:
 
 
 def bench_offline(runs: int) -> None:
-    from f.fractal.generate import generate
+    from f.fractal.generation.generator import generate
 
     print("\nOffline generation end to end (match + fill + render + validate)")
     for tool, need in OFFLINE_NEEDS.items():
         n = runs if tool != "ansible" else max(2, runs // 4)
         values = timed(lambda need=need: generate(need, llm="offline"), n)
         print(f"  {tool:<11} {ms(values)}   {need!r}")
-    from f.fractal.offline import pick
+    from f.fractal.generation.offline import pick
 
     match = timed(lambda: pick("un cluster K3s de 5 nœuds sur Exoscale à de-fra-1"), runs * 20)
     print(f"  matching alone            {ms(match)}")

@@ -60,7 +60,8 @@ def _entity() -> dict[str, Any]:
 
 def _setup(base: Path) -> str:
     os.environ["FRACTAL_HOME"] = str(base / "home")
-    from f.fractal import catalog, workspace
+    import f.fractal.catalog.items as catalog
+    import f.fractal.platform.workspace as workspace
 
     repo = base / "catalog.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(repo)], check=True)
@@ -123,7 +124,8 @@ def _job(ref: str, out: Path) -> float:
 
 def _parts(ref: str) -> dict[str, float]:
     """Fractal's own steps, timed alone (warm), many times: catalog read, launch checks."""
-    from f.fractal import catalog, execute
+    import f.fractal.catalog.items as catalog
+    import f.fractal.execution.entity as execute
 
     n = 20
     t = time.perf_counter()
@@ -135,7 +137,8 @@ def _parts(ref: str) -> dict[str, float]:
         run = execute.prepare(resolved, None, {"out_dir": "/tmp"}, "apply")
     prepare_s = (time.perf_counter() - t) / n
     from f.fractal.runners import ansible
-    from f.fractal.runners.base import RunLog
+
+    from f.fractal.tools.runs import RunLog
 
     t = time.perf_counter()
     for _ in range(n):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from f.fractal import yamlio
+import f.fractal.platform.yamlio as yamlio
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "resources" / "samples"
@@ -219,7 +219,7 @@ def all_entities() -> list[dict[str, Any]]:
 
 
 def save_all(targets: list[str]) -> list[str]:
-    from f.fractal import catalog
+    import f.fractal.catalog.items as catalog
 
     return [catalog.save(item, targets)["ref"] for item in all_entities()]
 
@@ -251,7 +251,7 @@ def lint_flows(flows: dict[str, dict[str, Any]], root: Path) -> dict[str, Any]:
     import json
     import subprocess
 
-    from f.fractal import flowgen
+    import f.fractal.flows.compile as flowgen
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "wmill.yaml").write_text('defaultTs: bun\nincludes:\n  - "f/**"\nnonDottedPaths: true\n')

@@ -44,7 +44,7 @@ def init_bare(path: Path) -> Path:
 @pytest.fixture
 def make_target(fractal_home: Path, tmp_path: Path) -> Callable[..., str]:
     """make_target('a') → 'f/fractal/a': a git_repository resource over a new bare repo."""
-    from f.fractal import workspace
+    import f.fractal.platform.workspace as workspace
 
     def make(name: str, *, url: str | None = None, folder: str = "", branch: str = "main") -> str:
         if url is None:

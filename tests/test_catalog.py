@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from conftest import entity, git_out
 
-from f.fractal import catalog
-from f.fractal.errors import Conflict, NotFound
+import f.fractal.catalog.items as catalog
+from f.fractal.model.errors import Conflict, NotFound
 
 
 def remote(tmp_path: Path, name: str) -> Path:
@@ -172,7 +172,7 @@ def test_index_readmes_list_items_and_graph_composites(make_target, tmp_path: Pa
 
 
 def test_target_resource_errors_are_clear(fractal_home, make_target) -> None:
-    from f.fractal.errors import ConfigError, FractalError
+    from f.fractal.model.errors import ConfigError, FractalError
 
     with pytest.raises(NotFound, match="f/fractal/missing"):
         catalog.save(entity("web"), ["f/fractal/missing"])
@@ -185,7 +185,7 @@ def test_target_resource_errors_are_clear(fractal_home, make_target) -> None:
 
 def test_a_writer_that_died_mid_save_leaves_no_trace(make_target) -> None:
     """Files staged in the shared clone but never committed (a killed job) are wiped by the next call."""
-    from f.fractal.gitstore import Clone
+    from f.fractal.catalog.store import Clone
 
     t = make_target("a")
     catalog.save(entity("web"), [t])
@@ -199,7 +199,7 @@ def test_a_writer_that_died_mid_save_leaves_no_trace(make_target) -> None:
 
 
 def normalize(item: dict[str, Any]) -> dict[str, Any]:
-    from f.fractal.model import normalize_item
+    from f.fractal.model.item import normalize_item
 
     return normalize_item(item)
 
@@ -218,7 +218,7 @@ def test_a_signing_key_is_reported_as_not_applied_yet(fractal_home, tmp_path: Pa
 
     monkeypatch.setenv("F_X_K", "-----BEGIN PGP PRIVATE KEY BLOCK-----")
 
-    from f.fractal import workspace
+    import f.fractal.platform.workspace as workspace
 
     url = str(init_bare(tmp_path / "remotes" / "signed.git"))
     workspace.write_resource(
@@ -243,7 +243,7 @@ def test_a_target_without_branch_uses_the_remote_default_in_every_later_process(
     """The default branch found at clone time is remembered: a later job (a new Clone) does not assume main."""
     import subprocess
 
-    from f.fractal import workspace
+    import f.fractal.platform.workspace as workspace
 
     bare = tmp_path / "remotes" / "legacy.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "master", str(bare)], check=True)

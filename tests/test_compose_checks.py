@@ -11,8 +11,10 @@ import yaml
 from compose_catalog import lint_flows
 from conftest import entity, git_out
 
-from f.fractal import catalog, composite, flowgen
-from f.fractal.errors import InvalidInput
+import f.fractal.catalog.items as catalog
+import f.fractal.flows.compile as flowgen
+import f.fractal.model.composite as composite
+from f.fractal.model.errors import InvalidInput
 
 STR = {"type": "string"}
 
@@ -200,7 +202,7 @@ def test_a_required_input_wired_from_an_optional_composite_input_is_refused(cat:
 
 
 def test_needs_or_wires_naming_an_unknown_step_are_errors_not_crashes(cat: dict[str, Any]) -> None:
-    resolver = composite.Resolver(cat["t"])
+    resolver = catalog.resolver(cat["t"])
     steps = [
         {"id": "a", "ref": "entity:motd@1.0.0", "inputs": {"motd_dir": "/x"}},
         {"id": "b", "ref": "entity:web@1.0.0", "needs": ["ghost"], "inputs": {"hosts": {"from": "steps.phantom.outputs.ips"}}},
@@ -225,7 +227,7 @@ def test_the_checks_and_the_flow_layout_share_one_dependency_rule() -> None:
 
 def test_wired_names_reach_javascript_as_json_strings_never_as_code() -> None:
     """Defense in depth: the model refuses such names, but the compiler must not paste them into code either."""
-    from f.fractal.flowrun import Scope
+    from f.fractal.flows.interpreter import Scope
 
     name = 'x, "w": (globalThis.hacked = 1)'
     item = pipe("guarded", [{"id": "s", "ref": "entity:x@1.0.0", "inputs": {"v": {"from": f"inputs.{name}"}}}])

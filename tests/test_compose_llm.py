@@ -13,9 +13,9 @@ import yaml
 from compose_catalog import all_entities, lint_flows, save_all
 from llm_server import ScriptedLLM
 
-from f.fractal import compose
+import f.fractal.composition.composer as compose
 from f.fractal.compose_pipeline import main as compose_pipeline
-from f.fractal.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput
 
 
 @pytest.fixture
@@ -150,6 +150,6 @@ def test_the_script_uses_the_configured_llm_resource(targets: list[str], monkeyp
 
 
 def _config(llm: ScriptedLLM) -> Any:
-    from f.fractal.llm import load_config
+    from f.fractal.platform.llm import load_config
 
     return load_config(llm.config)

@@ -15,9 +15,11 @@ import pytest
 from compose_catalog import TABLE, all_entities, lint_flows, save_all
 from conftest import git_out, init_bare, run_cli
 
-from f.fractal import catalog, compose, retrieval
-from f.fractal.compose import Request
-from f.fractal.errors import InvalidInput
+import f.fractal.catalog.items as catalog
+import f.fractal.catalog.search as retrieval
+import f.fractal.composition.composer as compose
+from f.fractal.composition.composer import Request
+from f.fractal.model.errors import InvalidInput
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,7 @@ def big_catalog(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         mp.setenv("FRACTAL_ACTOR", "Test Runner <tests@localhost>")
         for var in ("WM_TOKEN", "WM_BASE_URL", "BASE_INTERNAL_URL", "FRACTAL_DEFAULT_TARGETS", "FRACTAL_LLM_MODEL"):
             mp.delenv(var, raising=False)
-        from f.fractal import workspace
+        import f.fractal.platform.workspace as workspace
 
         remote = init_bare(base / "remotes" / "catalog.git")
         workspace.write_resource("f/fractal/catalog", "git_repository", {"url": str(remote), "branch": "main"})
@@ -209,7 +211,7 @@ def test_bad_requests_are_refused_clearly(big_catalog: dict[str, Any]) -> None:
 _BUILD_INDEXES = """
 import sys, time
 from pathlib import Path
-from f.fractal import retrieval
+import f.fractal.catalog.search as retrieval
 sync, me = Path(sys.argv[1]), sys.argv[2]
 for n in range(150):  # in lockstep with the other process: both build the same index at the same moment
     (sync / f"{n}-{me}").touch()

@@ -10,13 +10,14 @@ from pathlib import Path
 
 from conftest import ROOT, GitDaemon, entity, git_out
 
-from f.fractal import catalog, workspace
+import f.fractal.catalog.items as catalog
+import f.fractal.platform.workspace as workspace
 
 SAVER = """
 import json, sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from conftest import entity
-from f.fractal import catalog
+import f.fractal.catalog.items as catalog
 name, description = sys.argv[1], sys.argv[2]
 item = entity(name)
 item["metadata"]["description"] = description

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from compose_catalog import lint_flows, pipe, runnable, string_inputs
 
-from f.fractal import catalog, workspace
-from f.fractal.errors import ConfigError
+import f.fractal.catalog.items as catalog
+import f.fractal.platform.workspace as workspace
+from f.fractal.model.errors import ConfigError
 
 TIMEOUT_S = 10
 
@@ -196,7 +197,7 @@ def test_deploy_outside_windmill_is_a_clear_error(make_target: Any, monkeypatch:
     )
     with pytest.raises(ConfigError, match="runs inside Windmill"):
         deploy("pipeline:p")
-    from f.fractal.errors import InvalidInput
+    from f.fractal.model.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="only pipelines and meta-pipelines"):
         deploy("entity:local-motd")

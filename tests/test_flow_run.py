@@ -16,9 +16,9 @@ import pytest
 from compose_catalog import entity_flows, lint_flows, pipe, runnable, string_inputs
 from conftest import entity
 
-from f.fractal import catalog
-from f.fractal.errors import InvalidInput, NotFound
-from f.fractal.flowrun import FlowRunner
+import f.fractal.catalog.items as catalog
+from f.fractal.flows.interpreter import FlowRunner
+from f.fractal.model.errors import InvalidInput, NotFound
 from f.fractal.run_item import main as run_item
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,12 @@ from typing import Any
 import pytest
 from llm_server import ScriptedLLM
 
-from f.fractal import generate_entity, llm, refine_entity, workspace
-from f.fractal.errors import ConfigError, InvalidInput, Unreachable
-from f.fractal.generate import GenerationFailed, parse_answer
+import f.fractal.generate_entity as generate_entity
+import f.fractal.platform.llm as llm
+import f.fractal.platform.workspace as workspace
+import f.fractal.refine_entity as refine_entity
+from f.fractal.generation.generator import GenerationFailed, parse_answer
+from f.fractal.model.errors import ConfigError, InvalidInput, Unreachable
 
 LLM_PATH = "f/fractal/test_llm"
 
@@ -242,7 +245,7 @@ def test_catalog_examples_reach_the_prompt(use_llm: Callable[..., str], make_tar
     """Scripted LLM: the most similar saved entity is shown to the model as an example."""
     from conftest import entity
 
-    from f.fractal.catalog import save
+    from f.fractal.catalog.items import save
 
     target = make_target("examples")
     save(entity("motd-writer", tool="terraform", files=TF_FILES), [target])

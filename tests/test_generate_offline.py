@@ -16,10 +16,11 @@ from typing import Any
 import pytest
 from conftest import git_out, run_cli
 
-from f.fractal import generate_entity, refine_entity
-from f.fractal.errors import ConfigError, InvalidInput
-from f.fractal.generate import generate
-from f.fractal.templates import TEMPLATES
+import f.fractal.generate_entity as generate_entity
+import f.fractal.refine_entity as refine_entity
+from f.fractal.generation.generator import generate
+from f.fractal.generation.templates import TEMPLATES
+from f.fractal.model.errors import ConfigError, InvalidInput
 
 # (need, tool, provider, template, parameters the sentence must have set)
 NEEDS: list[tuple[str, str, str, str, dict[str, Any]]] = [
@@ -118,7 +119,7 @@ def test_offline_need_gives_a_valid_entity(need: str, tool: str, provider: str, 
 
 def test_every_template_builds_a_valid_entity_from_defaults() -> None:
     """Templates never matched by the table above are still checked (terraform/kubernetes/secret: fast)."""
-    from f.fractal.validate import validate_files
+    from f.fractal.tools.validate import validate_files
 
     for t in TEMPLATES:
         if t.tool != "ansible":
@@ -265,7 +266,7 @@ def test_refine_offline_refuses_a_tampered_draft(where: str, key: str, value: An
 ])
 def test_ports_are_read_after_the_word_port_only(need: str, ports: list[int] | None) -> None:
     """'support', 'transport', 'supporte' hold 'port' but name no port (EN and FR)."""
-    from f.fractal.offline import extract
+    from f.fractal.generation.offline import extract
 
     assert extract(need).get("ports") == ports
 
@@ -279,7 +280,8 @@ def test_attempts_must_be_a_real_count(attempts: Any) -> None:
 
 def test_template_yaml_indents_lists_without_aliases() -> None:
     """templates.to_yaml is yamlio.dump(indent_lists=True): lists under their key, no &anchors; the default dump is unchanged."""
-    from f.fractal import templates, yamlio
+    import f.fractal.generation.templates as templates
+    import f.fractal.platform.yamlio as yamlio
 
     shared = ["a"]
     assert templates.to_yaml({"x": shared, "y": shared}) == "x:\n  - a\ny:\n  - a\n"
@@ -290,7 +292,7 @@ def test_terraform_files_are_parsed_once_per_draft(monkeypatch: pytest.MonkeyPat
     """Building the entity's interface and validating it share one parse of each .tf file."""
     import hcl2
 
-    from f.fractal.tools import terraform
+    import f.fractal.tools.terraform.check as terraform
 
     calls: list[str] = []
     real = hcl2.loads

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from f.fractal.validate import validate_entity, validate_files
+from f.fractal.tools.validate import validate_entity, validate_files
 
 VERSIONS = ('terraform {\n  required_providers {\n    local = {\n      source  = "hashicorp/local"\n'
             '      version = "~> 2.5"\n    }\n  }\n}\n')
@@ -211,12 +211,14 @@ def test_kubernetes_odd_shapes_are_findings_not_crashes(case: str, manifest: str
 
 def test_a_crashing_tool_checker_becomes_a_report_error(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backstop: a TypeError/AttributeError inside a checker is reported, not raised."""
-    from f.fractal.tools import kubernetes
+    import dataclasses
+
+    import f.fractal.tools.registry as registry
 
     def crash(files: dict[str, str], report: Any) -> None:
         raise AttributeError("'list' object has no attribute 'get'")
 
-    monkeypatch.setattr(kubernetes, "check", crash)
+    monkeypatch.setitem(registry.TOOLS, "kubernetes", dataclasses.replace(registry.TOOLS["kubernetes"], check=crash))
     report = validate_files("kubernetes", {"m.yaml": K8S_SERVICE})
     assert not report["ok"]
     assert report["errors"][0]["message"].startswith("malformed kubernetes files: ")
@@ -231,7 +233,7 @@ def test_checker_files_are_written_as_utf8_whatever_the_locale(tmp_path: Any) ->
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[1]
-    code = ("import sys; from pathlib import Path; from f.fractal.layout import write_files; "
+    code = ("import sys; from pathlib import Path; from f.fractal.platform.files import write_files; "
             "write_files(Path(sys.argv[1]), {'a/b.yaml': 'name: caf\\u00e9 \\u20ac\\n'})")
     env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",
            "PYTHONPATH": str(root)}

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 from conftest import entity, git_out
 
-from f.fractal import catalog, yamlio
-from f.fractal.errors import FractalError
+import f.fractal.catalog.items as catalog
+import f.fractal.platform.yamlio as yamlio
+from f.fractal.model.errors import FractalError
 
 Mutation = Callable[[dict[str, Any]], Any]
 
@@ -266,7 +267,7 @@ def test_the_table_holds_over_100_hostile_inputs() -> None:
 
 def test_a_redacted_url_is_no_longer_a_secret() -> None:
     """redact() masks a URL's password as ***; the scanner must then see nothing left to refuse."""
-    from f.fractal.secret_scan import find_secrets, redact
+    from f.fractal.platform.secrets import find_secrets, redact
 
     text = "clone https://bob:hunter2pass@github.com/x/y"
     assert find_secrets(text)
@@ -275,8 +276,8 @@ def test_a_redacted_url_is_no_longer_a_secret() -> None:
 
 @pytest.mark.parametrize("name", [["local"], {"a": 1}, None, 3])
 def test_a_provider_that_is_not_a_name_is_refused_clearly(name: object) -> None:
-    from f.fractal import providers
-    from f.fractal.errors import InvalidInput
+    import f.fractal.model.providers as providers
+    from f.fractal.model.errors import InvalidInput
 
     with pytest.raises(InvalidInput, match="unknown provider"):
         providers.get(name)  # type: ignore[arg-type]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, entity
 
-from f.fractal.errors import InvalidInput
-from f.fractal.model import Ref, bump, normalize_item, parse_ref, schema_for, summary
+from f.fractal.model.errors import InvalidInput
+from f.fractal.model.item import Ref, bump, normalize_item, parse_ref, schema_for, summary
 
 
 @pytest.mark.parametrize(
@@ -126,7 +126,7 @@ def test_published_schemas_match_the_model(slug: str) -> None:
     """resources/schemas/ is what outside tools read: it must equal what the code validates with."""
     from fractal_local.schemas import render
 
-    from f.fractal.model import SLUG_KINDS
+    from f.fractal.model.item import SLUG_KINDS
 
     published = Path(ROOT / "resources" / "schemas" / f"{slug}.schema.json").read_text()
     assert published == render(SLUG_KINDS[slug]), "run: scripts/fractal schemas"
@@ -134,7 +134,7 @@ def test_published_schemas_match_the_model(slug: str) -> None:
 
 
 def test_samples_are_valid_items() -> None:
-    from f.fractal import yamlio
+    import f.fractal.platform.yamlio as yamlio
 
     for sample in (ROOT / "resources" / "samples").glob("*.yaml"):
         normalize_item(yamlio.load_untrusted(sample.read_text()))

@@ -17,7 +17,7 @@ import pytest
 import yaml
 from conftest import ROOT, entity, run_cli
 
-from f.fractal import catalog
+import f.fractal.catalog.items as catalog
 from f.fractal.list_providers import main as list_providers
 
 pytestmark = pytest.mark.slow

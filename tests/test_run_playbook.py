@@ -17,9 +17,9 @@ import pytest
 import yaml
 from conftest import ROOT, entity
 
-from f.fractal import catalog
+import f.fractal.catalog.items as catalog
 from f.fractal.compile_playbook import main as compile_playbook
-from f.fractal.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput
 
 pytestmark = pytest.mark.slow
 

@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 from conftest import entity
 
-from f.fractal import catalog
-from f.fractal.errors import ConfigError, InvalidInput
+import f.fractal.catalog.items as catalog
+from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.run_item import main as run_item
 
 STAND_IN = """#!{python}

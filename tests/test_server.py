@@ -96,7 +96,7 @@ def test_async_jobs(api: str, make_target) -> None:
 
 
 def test_every_route_points_at_a_pack_script_and_every_public_script_has_a_route() -> None:
-    from f.fractal.runnable import load_main
+    from f.fractal.platform.scripts import load_main
 
     routes = load_routes()
     for route, script in routes.items():

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from f.fractal.compose import run
+from f.fractal.composition.composer import run
 
 
 def main(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from f.fractal.catalog import delete
+from f.fractal.catalog.items import delete
 
 
 def main(ref: str, targets: list[str] | None = None, force: bool = False) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from f.fractal.generate import generate
+from f.fractal.catalog.items import save as save_item
+from f.fractal.generation.generator import generate
 
 
 def main(
@@ -19,7 +20,5 @@ def main(
     result = generate(need, tool=tool or None, provider=provider or None, name=name or None, conversation=conversation,
                       llm=llm or None, attempts=attempts, targets=targets or None)
     if save:
-        from f.fractal.catalog import save as save_item
-
         result["saved"] = save_item(result["draft"], targets or None)
     return result

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from f.fractal.catalog import get
+from f.fractal.catalog.items import get
 
 
 def main(ref: str, targets: list[str] | None = None) -> dict[str, Any]:

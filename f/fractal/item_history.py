@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from f.fractal.catalog import history
+from f.fractal.catalog.items import history
 
 
 def main(ref: str, targets: list[str] | None = None, limit: int = 100) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from f.fractal.catalog import list_items
+from f.fractal.catalog.items import list_items
 
 
 def main(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from f.fractal.generate import refine
+from f.fractal.generation.generator import refine
 
 
 def main(

@@ -10,8 +10,10 @@ Inside Windmill this is a script (and a webhook): its job log shows the tool's o
 
 from typing import Any, Literal
 
-from f.fractal import catalog, execute
-from f.fractal.errors import InvalidInput
+from f.fractal.catalog.items import get
+from f.fractal.execution.composite import run_composite
+from f.fractal.execution.entity import check_mode, run_entity
+from f.fractal.model.errors import InvalidInput
 
 
 def main(
@@ -21,12 +23,10 @@ def main(
     mode: Literal["plan", "check", "apply", "destroy"] = "apply",
     targets: list[str] | None = None,
 ) -> dict[str, Any]:
-    execute.check_mode(mode)
+    check_mode(mode)
     if inputs is not None and not isinstance(inputs, dict):
         raise InvalidInput("inputs must be an object of input names to values")
-    resolved = catalog.get(ref, targets)
+    resolved = get(ref, targets)
     if resolved["item"]["kind"] != "Entity":  # Pipeline / MetaPipeline: through its compiled flow
-        from f.fractal import flowrun
-
-        return flowrun.run_composite(resolved, provider, inputs, mode, targets)
-    return execute.run_entity(resolved, provider, inputs, mode)
+        return run_composite(resolved, provider, inputs, mode, targets)
+    return run_entity(resolved, provider, inputs, mode)

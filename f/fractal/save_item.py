@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from f.fractal.catalog import save
+from f.fractal.catalog.items import save
 
 
 def main(

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from f.fractal.catalog import sync
+from f.fractal.catalog.items import sync
 
 
 def main(targets: list[str] | None = None) -> dict[str, Any]:

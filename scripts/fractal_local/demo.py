@@ -19,8 +19,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from f.fractal import workspace, yamlio
-from f.fractal.gitstore import git
+import f.fractal.platform.workspace as workspace
+import f.fractal.platform.yamlio as yamlio
+from f.fractal.catalog.store import git
 from fractal_local.runner import call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -90,7 +91,7 @@ def _wires(draft: dict[str, Any]) -> None:
 
 
 def _lint(ref: str, targets: list[str], out: Path) -> str:
-    from f.fractal import flowgen
+    import f.fractal.flows.compile as flowgen
     from f.fractal.deploy_flow import flows_of
 
     _pinned, flows = flows_of(ref, targets)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from f.fractal.errors import FractalError, InvalidInput
-from f.fractal.runnable import load_main
+from f.fractal.model.errors import FractalError, InvalidInput
+from f.fractal.platform.scripts import load_main
 
 
 def call(path: str, args: dict[str, Any] | None = None) -> Any:

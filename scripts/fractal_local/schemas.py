@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from f.fractal.model import KIND_SLUGS, schema_for
+from f.fractal.model.item import KIND_SLUGS, schema_for
 
 
 def render(kind: str) -> str:

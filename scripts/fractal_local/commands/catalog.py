@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from f.fractal.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput
 from fractal_local.runner import call
 
 
@@ -74,7 +74,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         emit(result)
         return 0
-    from f.fractal import yamlio
+    import f.fractal.platform.yamlio as yamlio
 
     item = result["item"]
     files = item["spec"].pop("files", {}) or {}
@@ -86,7 +86,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_save(args: argparse.Namespace) -> int:
-    from f.fractal import yamlio
+    import f.fractal.platform.yamlio as yamlio
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
@@ -128,8 +128,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_target(args: argparse.Namespace) -> int:
     """Register a local git_repository resource (creating a bare repo for a new local path)."""
-    from f.fractal import workspace
-    from f.fractal.gitstore import git
+    import f.fractal.platform.workspace as workspace
+    from f.fractal.catalog.store import git
 
     url = args.url
     if args.init and not Path(url).exists():

@@ -50,8 +50,9 @@ def cmd_compose(args: argparse.Namespace) -> int:
         "conversation": conversation, "llm": args.llm or "", "targets": _targets(args), "save": args.save,
     })
     if args.export and result.get("draft", {}).get("spec", {}).get("files", {}).get("flow.yaml"):
-        from f.fractal import flowgen, yamlio
-        from f.fractal.model import Ref
+        import f.fractal.flows.compile as flowgen
+        import f.fractal.platform.yamlio as yamlio
+        from f.fractal.model.item import Ref
 
         draft = result["draft"]
         ref = result["saved"]["ref"] if result.get("saved") else str(Ref(draft["kind"], draft["metadata"]["name"]))
@@ -69,9 +70,9 @@ def cmd_compose(args: argparse.Namespace) -> int:
 
 def cmd_flows(args: argparse.Namespace) -> int:
     """Export a saved composite's flow and every member flow, for `wmill lint` / `wmill sync push`."""
-    from f.fractal import flowgen
+    import f.fractal.flows.compile as flowgen
     from f.fractal.deploy_flow import flows_of
-    from f.fractal.model import parse_ref
+    from f.fractal.model.item import parse_ref
 
     pinned, flows = flows_of(args.ref, _targets(args))
     flows[flowgen.flow_path(parse_ref(pinned).pinned("latest"))] = flows[flowgen.flow_path(pinned)]

@@ -25,7 +25,7 @@ def _show(result: dict[str, Any], args: argparse.Namespace) -> None:
     if args.json:
         emit(result)
         return
-    from f.fractal import yamlio
+    import f.fractal.platform.yamlio as yamlio
 
     draft = result["draft"]
     spec = {k: v for k, v in draft["spec"].items() if k != "files"}
@@ -48,7 +48,7 @@ def _draft_file(out: str | None) -> Path | None:
     """The file the draft will be written to, checked before anything is generated or saved."""
     if not out:
         return None
-    from f.fractal.errors import InvalidInput
+    from f.fractal.model.errors import InvalidInput
 
     path = Path(out)
     if path.is_dir():
@@ -67,7 +67,7 @@ def _write_draft(result: dict[str, Any], path: Path | None) -> None:
     """Write the draft and conversation whole: a temporary file beside it, then renamed over it."""
     if path is None:
         return
-    from f.fractal import yamlio
+    import f.fractal.platform.yamlio as yamlio
 
     text = yamlio.dump({"draft": result["draft"], "conversation": result["conversation"]})
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -82,7 +82,7 @@ def _write_draft(result: dict[str, Any], path: Path | None) -> None:
 def _read_draft(name: str) -> str:
     if name == "-":
         return sys.stdin.read()
-    from f.fractal.errors import InvalidInput
+    from f.fractal.model.errors import InvalidInput
 
     try:
         return Path(name).read_text(encoding="utf-8")
@@ -104,7 +104,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_refine(args: argparse.Namespace) -> int:
-    from f.fractal import yamlio
+    import f.fractal.platform.yamlio as yamlio
 
     text = _read_draft(args.draft)
     out = _draft_file(args.out or (args.draft if args.draft != "-" else None))

@@ -15,7 +15,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from f.fractal.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput
 from fractal_local.commands.catalog import _targets, add_targets, emit
 from fractal_local.runner import call
 

@@ -1,0 +1,176 @@
+"""How items look on disk: a folder per item, its YAML, its tool files, READMEs and Mermaid graphs.
+
+    <folder>/README.md                       index: counts and links
+    <folder>/entities/README.md              one row per entity
+    <folder>/pipelines/README.md             one Mermaid graph per pipeline
+    <folder>/entities/<name>/fractal.yaml    the item (without spec.files)
+    <folder>/entities/<name>/README.md       generated
+    <folder>/entities/<name>/main.tf …       the tool files, in the tool's own layout
+
+Pure functions over dicts: no Git, no I/O beyond the paths they are given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import f.fractal.platform.yamlio as yamlio
+from f.fractal.model.item import KIND_FOLDERS, KIND_SLUGS, RESERVED_FILES, member_refs
+from f.fractal.platform.files import write_files
+
+ITEM_FILE = "fractal.yaml"
+
+
+def item_dir(folder: str, kind: str, name: str) -> str:
+    """Repository-relative folder of an item."""
+    return "/".join(p for p in (folder, KIND_FOLDERS[kind], name) if p)
+
+
+def split_files(item: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The item YAML without inline files, and the files."""
+    spec = dict(item["spec"])
+    files = spec.pop("files", None) or {}
+    return {**item, "spec": spec}, files
+
+
+def write_item(root: Path, rel_dir: str, item: dict[str, Any]) -> None:
+    """Replace the item's folder with its YAML, README and tool files."""
+    target = root / rel_dir
+    if target.exists():
+        _remove_tree(target)
+    doc, files = split_files(item)
+    target.mkdir(parents=True)
+    (target / ITEM_FILE).write_text(yamlio.dump(doc), encoding="utf-8")
+    (target / "README.md").write_text(item_readme(item), encoding="utf-8")
+    write_files(target, files)
+
+
+def read_item(directory: Path) -> dict[str, Any]:
+    """Load an item folder back into the API shape (files inline under spec.files)."""
+    item: dict[str, Any] = yamlio.load_trusted((directory / ITEM_FILE).read_text(encoding="utf-8"))
+    files = {
+        str(p.relative_to(directory)): p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted(directory.rglob("*"))
+        if p.is_file() and str(p.relative_to(directory)) not in RESERVED_FILES
+    }
+    if files:
+        item["spec"]["files"] = files
+    return item
+
+
+def remove_item(root: Path, rel_dir: str) -> None:
+    """Delete an item's folder from the working tree (the commit stages the removal)."""
+    _remove_tree(root / rel_dir)
+
+
+def _remove_tree(path: Path) -> None:
+    for child in sorted(path.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        child.rmdir() if child.is_dir() and not child.is_symlink() else child.unlink()
+    path.rmdir()
+
+
+def mermaid(item: dict[str, Any]) -> str:
+    """A Mermaid flowchart of a composite's steps, edges from `needs` or else the step order."""
+    steps = item["spec"].get("steps", [])
+    lines = ["```mermaid", "flowchart LR"]
+    for step, ref in zip(steps, member_refs(item), strict=True):
+        lines.append(f'  {step["id"]}["{step["id"]}<br/>{ref}"]')
+    for i, step in enumerate(steps):
+        needs = step.get("needs")
+        if needs is None and i > 0:
+            needs = [steps[i - 1]["id"]]
+        lines.extend(f"  {need} --> {step['id']}" for need in needs or [])
+    lines.append("```")
+    return "\n".join(lines)
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    def cell(text: str) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+
+    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    out.extend("| " + " | ".join(cell(c) for c in row) + " |" for row in rows)
+    return "\n".join(out)
+
+
+def item_readme(item: dict[str, Any]) -> str:
+    meta, spec = item["metadata"], item["spec"]
+    slug = KIND_SLUGS[item["kind"]]
+    parts = [f"# {meta['name']}", "", meta.get("description") or "_No description._", ""]
+    facts = [f"- Ref: `{slug}:{meta['name']}@{meta.get('version', '')}`"]
+    if item["kind"] == "Entity":
+        facts.append(f"- Tool: {spec.get('tool')}")
+        facts.append(f"- Providers: {', '.join(spec.get('providers') or []) or 'any'}")
+        if spec.get("credentials"):
+            facts.append(f"- Credentials: {', '.join(spec['credentials'])}")
+    else:
+        facts.append(f"- Provider: {spec.get('provider') or 'chosen at launch'}")
+        if spec.get("providers"):
+            facts.append(f"- Providers that fit every member: {', '.join(spec['providers'])}")
+    if meta.get("tags"):
+        facts.append(f"- Tags: {', '.join(meta['tags'])}")
+    if meta.get("owner"):
+        facts.append(f"- Owner: {meta['owner']}")
+    parts += [*facts, ""]
+    inputs = spec.get("inputs") or {}
+    props = inputs.get("properties") or {}
+    if props:
+        required = set(inputs.get("required") or [])
+        rows = [
+            [k, str(v.get("type", "")), "yes" if k in required else "", str(v.get("description", ""))] for k, v in props.items()
+        ]
+        parts += ["## Inputs", "", _table(rows, ["name", "type", "required", "description"]), ""]
+    outputs = spec.get("outputs") or {}
+    if outputs:
+        rows = [[k, str(v.get("description", ""))] for k, v in outputs.items()]
+        parts += ["## Outputs", "", _table(rows, ["name", "description"]), ""]
+    if item["kind"] != "Entity":
+        steps = spec.get("steps", [])
+        parts += ["## Steps", "", mermaid(item), ""]
+        parts += [_table([[s["id"], f"`{s['ref']}`", s.get("summary", "")] for s in steps], ["step", "member", "summary"]), ""]
+    files = sorted(spec.get("files") or {})
+    if files:
+        parts += ["## Files", ""] + [f"- [{f}]({f})" for f in files] + [""]
+    parts.append("_Generated by Fractal; edit the item, not this file._")
+    return "\n".join(parts) + "\n"
+
+
+def index_readmes(folder: str, rows: list[dict[str, Any]], kinds: list[str] | None = None) -> dict[str, str]:
+    """The catalog's index READMEs, {repo-relative path: text}: the top one, and one per kind in `kinds`
+    (default: every kind). A save regenerates only its own kind's, so it stays cheap at 10,000 items."""
+    by_kind: dict[str, list[dict[str, Any]]] = {k: [] for k in KIND_FOLDERS}
+    for row in rows:
+        by_kind[row["kind"]].append(row)
+    prefix = f"{folder}/" if folder else ""
+    top = ["# Fractal catalog", "", "Generated by Fractal on every save; browse by kind:", ""]
+    out: dict[str, str] = {}
+    for kind, kind_rows in by_kind.items():
+        sub = KIND_FOLDERS[kind]
+        top.append(f"- [{sub}]({sub}/README.md): {len(kind_rows)}")
+        if kinds is None or kind in kinds:
+            kind_rows.sort(key=lambda r: r["name"])
+            out[f"{prefix}{sub}/README.md"] = _kind_readme(kind, kind_rows)
+    out[f"{prefix}README.md"] = "\n".join(top) + "\n"
+    return out
+
+
+def _kind_readme(kind: str, rows: list[dict[str, Any]]) -> str:
+    text = [f"# {KIND_FOLDERS[kind]}", ""]
+    if kind == "Entity":
+        table = [
+            [
+                f"[{r['name']}]({r['name']}/README.md)",
+                r["version"],
+                r.get("tool", ""),
+                ", ".join(r.get("providers") or []) or "any",
+                r["description"][:120],
+            ]
+            for r in rows
+        ]
+        text.append(_table(table, ["name", "version", "tool", "providers", "description"]))
+    else:
+        for r in rows:
+            text += [f"## [{r['name']}]({r['name']}/README.md) {r['version']}", "", r["description"][:300], ""]
+            text += [mermaid({"kind": kind, "spec": {"steps": r.get("steps", [])}}), ""]
+    return "\n".join(text) + "\n"

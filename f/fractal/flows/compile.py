@@ -1,0 +1,268 @@
+"""Compile a checked pipeline or meta-pipeline into a Windmill flow (OpenFlow), deterministically.
+
+- Pipeline: one `script` step per member calling `f/fractal/run_item` with the pinned ref, the
+  provider, the mode, the targets and the step's inputs as one JavaScript object, e.g.
+  `({"hosts": results.cluster.outputs["ips"], "nodes": 3})`.
+- Meta-pipeline: one `type: flow` step per member calling the member's own flow (at its pinned
+  version's path) with its inputs, and the provider passed down unless the member fixes one.
+- Steps that can run together (same depth in the DAG) go into a `branchall` with `parallel: true`;
+  a wire into a step inside it reads `results.<branch module>[<branch index>]`.
+- Every step stops the flow with an error naming it when its result's status is a failure.
+- A last step, `f/fractal/pipeline_result`, returns `{status, outputs, steps}`: the composite's
+  declared outputs and each step's status, so a parent reads `results.<step>.outputs.<name>`.
+- Input schema: the composite's inputs, then `provider` (a dropdown of the providers that fit,
+  absent when the composite fixes one), `mode` and `targets`.
+
+Flow paths (`flow_path`): `f/fractal_flows/<kind>_<name>_v<major>_<minor>_<patch>`, one per pinned
+version (parents call exactly the version they pin) — outside the pack's own `f/fractal/` folder, so
+a `wmill sync push` of the pack never deletes them. Without a version: the operator's alias.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from f.fractal.model.composite import Analysis, Resolver, analyze, label, step_deps
+from f.fractal.model.errors import InvalidInput
+from f.fractal.model.item import KIND_SLUGS, SLUG_KINDS, Ref, parse_ref
+from f.fractal.platform.yamlio import dump as dump_yaml
+
+FLOW_FILE = "flow.yaml"
+FLOW_FOLDER = "f/fractal_flows"
+RUN_SCRIPT = "f/fractal/run_item"
+RESULT_SCRIPT = "f/fractal/pipeline_result"
+RESULT_STEP = "result"
+MODES = ["apply", "plan", "check", "destroy"]
+# run_item's and pipeline_result's success is "success" or "ok"; failed, timeout, canceled stop the flow
+FAILED_EXPR = "result == null || !['success', 'ok'].includes(result.status)"
+_PATH_RE = re.compile(r"^f/fractal_flows/(pipeline|meta_pipeline)_([a-z0-9_]+?)(?:_v(\d+)_(\d+)_(\d+))?$")
+
+
+def flow_path(ref: Ref | str) -> str:
+    """The Windmill path of a composite's flow: f/fractal_flows/pipeline_gpu_training_v1_2_0."""
+    parsed = parse_ref(ref) if isinstance(ref, str) else ref
+    base = f"{FLOW_FOLDER}/{parsed.slug.replace('-', '_')}_{parsed.name.replace('-', '_')}"
+    return base if parsed.version == "latest" else f"{base}_v{parsed.version.replace('.', '_')}"
+
+
+def ref_of_flow_path(path: str) -> Ref | None:
+    """The composite ref a flow path names (None when the path is not a Fractal flow)."""
+    m = _PATH_RE.match(path)
+    if not m:
+        return None
+    version = ".".join(m.group(3, 4, 5)) if m.group(3) else "latest"
+    return Ref(SLUG_KINDS[m.group(1).replace("_", "-")], m.group(2).replace("_", "-"), version)
+
+
+def dump(flow: dict[str, Any]) -> str:
+    return dump_yaml(flow)
+
+
+# ------------------------------------------------------------------ expressions
+
+
+def _js(value: Any) -> str:
+    """A JSON literal is a JavaScript literal (ASCII-escaped, so U+2028 cannot break it)."""
+    return json.dumps(value, ensure_ascii=True, sort_keys=True)
+
+
+def _static(value: Any) -> dict[str, Any]:
+    return {"type": "static", "value": value}
+
+
+def _expr(expr: str) -> dict[str, Any]:
+    return {"type": "javascript", "expr": expr}
+
+
+def _wire_expr(source: str, where: dict[str, str]) -> str:
+    """A wire as JavaScript; names go in brackets as JSON strings, never pasted as code."""
+    parts = source.split(".", 3)
+    if parts[0] == "inputs":
+        return f"flow_input[{_js(source.split('.', 1)[1])}]"
+    return f"{where[parts[1]]}.outputs[{_js(parts[3])}]"
+
+
+def _inputs_expr(bound: dict[str, Any], where: dict[str, str]) -> str:
+    fields = []
+    for name in sorted(bound):
+        value = bound[name]
+        source = value.get("from") if isinstance(value, dict) else None
+        fields.append(f"{_js(name)}: {_wire_expr(source, where) if isinstance(source, str) else _js(value)}")
+    return "({" + ", ".join(fields) + "})"
+
+
+# ------------------------------------------------------------------ layout of steps
+
+
+def _levels(steps: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Steps grouped by DAG depth (composite.step_deps, as composite._order; the item is already checked)."""
+    direct = step_deps(steps)
+    depth: dict[str, int] = {}
+
+    def level(sid: str) -> int:
+        if sid not in depth:
+            depth[sid] = 1 + max((level(d) for d in direct[sid]), default=-1)
+        return depth[sid]
+
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for step in steps:
+        grouped.setdefault(level(step["id"]), []).append(step)
+    return [grouped[k] for k in sorted(grouped)]
+
+
+def _unique_id(base: str, taken: set[str]) -> str:
+    candidate, n = base, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{base}_{n}"
+    taken.add(candidate)
+    return candidate
+
+
+# ------------------------------------------------------------------ compile
+
+
+def _provider_transform(fixed: str | None) -> dict[str, Any]:
+    return _static(fixed) if fixed else _expr("flow_input.provider")
+
+
+def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, Any], where: dict[str, str]) -> dict[str, Any]:
+    fixed = item["spec"].get("provider")
+    bound = step.get("inputs") or {}
+    common = {"mode": _expr("flow_input.mode"), "targets": _expr("flow_input.targets")}
+    if item["kind"] == "Pipeline":
+        transforms = {
+            "ref": _static(step["ref"]),
+            "provider": _provider_transform(fixed),
+            "inputs": _expr(_inputs_expr(bound, where)),
+            **common,
+        }
+        value: dict[str, Any] = {"type": "script", "path": RUN_SCRIPT, "input_transforms": transforms}
+    else:
+        transforms = {}
+        for name in sorted(bound):
+            v = bound[name]
+            source = v.get("from") if isinstance(v, dict) else None
+            transforms[name] = _expr(_wire_expr(source, where)) if isinstance(source, str) else _static(v)
+        if not member["spec"].get("provider"):
+            transforms["provider"] = _provider_transform(fixed)
+        transforms.update(common)
+        value = {"type": "flow", "path": flow_path(step["ref"]), "input_transforms": transforms}
+    return {
+        "id": step["id"],
+        "summary": step.get("summary") or step["ref"],
+        "value": value,
+        "stop_after_if": {"expr": FAILED_EXPR, "skip_if_stopped": False,
+                          "error_message": f"step {step['id']} ({step['ref']}) failed"},
+    }
+
+
+def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, str], taken: set[str]) -> dict[str, Any]:
+    outputs = {name: {"from": out["from"]} for name, out in (item["spec"].get("outputs") or {}).items()}
+    steps_expr = "({" + ", ".join(f"{_js(sid)}: {where[sid]}" for sid in step_ids) + "})"
+    ref = f"{KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
+    return {
+        "id": _unique_id(RESULT_STEP, taken),
+        "summary": "Collect the outputs and the status of every step",
+        "value": {
+            "type": "script",
+            "path": RESULT_SCRIPT,
+            "input_transforms": {
+                "ref": _static(ref),
+                "provider": _provider_transform(item["spec"].get("provider")),
+                "mode": _expr("flow_input.mode"),
+                "outputs": _expr(_inputs_expr(outputs, where)),
+                "steps": _expr(steps_expr),
+            },
+        },
+    }
+
+
+def _schema(item: dict[str, Any], fits: list[str]) -> dict[str, Any]:
+    inputs = item["spec"].get("inputs") or {}
+    props: dict[str, Any] = {k: dict(v) for k, v in (inputs.get("properties") or {}).items()}
+    required = list(inputs.get("required") or [])
+    if not item["spec"].get("provider"):
+        props["provider"] = {"type": "string", "enum": list(fits),
+                             "description": "Where to run every step (the providers that fit every member)"}
+        if len(fits) == 1:
+            props["provider"]["default"] = fits[0]
+        required.append("provider")
+    props["mode"] = {"type": "string", "enum": MODES, "default": "apply",
+                     "description": "apply, plan/check (dry run) or destroy, passed to every step"}
+    props["targets"] = {"type": "array", "items": {"type": "string"}, "default": [],
+                        "description": "Catalog targets to read members from (git_repository resource paths); empty = default"}
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "type": "object",
+            "order": list(props), "properties": props, "required": required}
+
+
+def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], fits: list[str]) -> dict[str, Any]:
+    """The OpenFlow document of a checked composite (members: pinned ref → item)."""
+    steps = item["spec"]["steps"]
+    taken = {s["id"] for s in steps}
+    where: dict[str, str] = {}
+    modules: list[dict[str, Any]] = []
+    for depth, group in enumerate(_levels(steps)):
+        if len(group) == 1:
+            step = group[0]
+            modules.append(_step_module(step, item, members[step["ref"]], where))
+            where[step["id"]] = f"results.{step['id']}"
+            continue
+        branch_id = _unique_id(f"together_{depth + 1}", taken)
+        branches = [{"summary": s.get("summary") or s["ref"], "skip_failure": False,
+                     "modules": [_step_module(s, item, members[s["ref"]], where)]} for s in group]
+        modules.append({"id": branch_id, "summary": f"Run {', '.join(s['id'] for s in group)} together",
+                        "value": {"type": "branchall", "parallel": True, "branches": branches}})
+        for index, step in enumerate(group):
+            where[step["id"]] = f"results.{branch_id}[{index}]"
+    modules.append(_result_module(item, [s["id"] for s in steps], where, taken))
+    meta = item["metadata"]
+    kind = "Pipeline" if item["kind"] == "Pipeline" else "Meta-pipeline"
+    return {
+        "summary": f"{kind} {meta['name']}: {meta.get('description') or ''}".strip().rstrip(":")[:200],
+        "description": (f"Compiled by Fractal from {KIND_SLUGS[item['kind']]}:{meta['name']}; "
+                        f"members: {', '.join(s['ref'] for s in steps)}. Edit the catalog item, not this flow."),
+        "value": {"modules": modules},
+        "schema": _schema(item, fits),
+    }
+
+
+def write_flows(flows: dict[str, dict[str, Any]], root: Any) -> list[str]:
+    """Write flows in windmill-cli's sync layout (`<path>__flow/flow.yaml`, nonDottedPaths) under `root`."""
+    from pathlib import Path
+
+    written = []
+    for path, flow in flows.items():
+        target = Path(root) / f"{path}__flow" / "flow.yaml"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(dump(flow))
+        written.append(str(target))
+    folder = Path(root) / FLOW_FOLDER / "folder.meta.yaml"
+    if any(p.startswith(f"{FLOW_FOLDER}/") for p in flows) and not folder.exists():
+        meta = {"summary": "Flows compiled by Fractal from catalog pipelines", "display_name": "fractal_flows",
+                "owners": [], "extra_perms": {}}
+        folder.write_text(dump_yaml(meta))
+    return written
+
+
+def prepare(item: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+    """Check a normalized composite and return it pinned, with spec.providers and spec.files['flow.yaml']."""
+    analysis = analyze(item, resolver)
+    if analysis.errors:
+        raise InvalidInput(
+            f"cannot save {label(item)}: " + "; ".join(analysis.errors[:12]) + (" …" if len(analysis.errors) > 12 else ""),
+            hint="fix the steps named above; nothing was written",
+            data={"errors": analysis.errors},
+        )
+    return compiled(analysis)
+
+
+def compiled(analysis: Analysis) -> dict[str, Any]:
+    """The analysed item (no errors) with spec.providers and its flow attached: `prepare` without a second analysis."""
+    out = analysis.item
+    flow = compile_flow(out, analysis.members, analysis.fits)
+    out["spec"]["providers"] = analysis.fits
+    out["spec"]["files"] = {**(out["spec"].get("files") or {}), FLOW_FILE: dump(flow)}
+    return out

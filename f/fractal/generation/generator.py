@@ -1,0 +1,517 @@
+"""Generation: a need in plain words → a validated Entity draft, by an LLM (repaired in a loop) or offline.
+
+    generate(need, tool=, provider=, name=, conversation=, llm=, attempts=3, targets=)
+    refine(draft, message, conversation=, llm=, attempts=3)
+      → {"draft": Entity, "report": validation report, "conversation": [...], "attempts": [...],
+         "generator": "llm" | "offline"}  (+ "diff" for refine)
+
+The LLM loop: a prompt (the tool's rules, the provider's facts, the most similar catalog entities as
+examples) → the answer parsed (a JSON object, or fenced files) → validated by the tool's own checker
+→ the errors fed back → at most `attempts` answers. A draft that never passes raises
+GenerationFailed with every attempt's errors (`data.attempts`) and the last draft (`data.draft`).
+With no LLM configured (or `llm="offline"`) the template library answers instead, through the same
+validators. Every draft carries its provenance: generator, model, need, prompt digest, attempts,
+validation, time.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import re
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import f.fractal.catalog.items as catalog
+import f.fractal.generation.offline as offline
+import f.fractal.generation.templates as templates
+import f.fractal.model.providers as providers
+import f.fractal.platform.llm as llm_boundary
+import f.fractal.tools.validate as validate
+from f.fractal.model.composite import literal_type
+from f.fractal.model.errors import ConfigError, FractalError, InvalidInput
+from f.fractal.model.item import NAME_RE, normalize_item, schema_for
+from f.fractal.platform.yamlio import dump
+from f.fractal.tools.registry import TOOLS, get_tool
+
+OFFLINE = "offline"
+OFFLINE_MODEL = "fractal-offline-templates"
+MAX_NEED = 4000
+MAX_ATTEMPTS = 10
+MAX_EXAMPLE_FILE = 3000
+ANSWER_SHAPE = (
+    '{"name": "kebab-case-name", "description": "one sentence", "tool": "<tool>", "providers": ["<provider>"], '
+    '"inputs": {"type": "object", "properties": {"<input>": {"type": "string", "description": "…", "default": "…"}}, '
+    '"required": []}, "outputs": {"<output>": {"description": "…"}}, "credentials": ["<resource type>"], '
+    '"files": {"<relative path>": "<file text>"}}'
+)
+
+
+class GenerationFailed(FractalError):
+    """No answer passed the checks within the attempts allowed; `data.attempts` holds every error."""
+
+    code = "generation_failed"
+
+
+# ------------------------------------------------------------------ inputs
+
+
+def check_inputs(need: Any, tool: Any, provider: Any, name: Any, attempts: Any, what: str = "need") -> None:
+    if not isinstance(need, str) or not need.strip():
+        raise InvalidInput(f"{what} must be a sentence in plain words", hint='e.g. "a 3-node K3s cluster on Exoscale"')
+    if len(need) > MAX_NEED:
+        raise InvalidInput(f"{what} is {len(need)} characters, over {MAX_NEED}", hint="ask for one thing at a time")
+    if tool and tool not in TOOLS:
+        raise InvalidInput(f"unknown tool {tool!r:.40}", hint=f"use one of {', '.join(TOOLS)}, or leave it empty")
+    if provider:
+        providers.get(provider)
+    if name and (not isinstance(name, str) or not NAME_RE.match(name)):
+        raise InvalidInput(f"bad name {name!r:.70}", hint="use kebab-case: lowercase letters, digits and dashes")
+    if not isinstance(attempts, int) or isinstance(attempts, bool) or not 1 <= attempts <= MAX_ATTEMPTS:
+        raise InvalidInput(f"attempts must be 1..{MAX_ATTEMPTS}, got {attempts!r:.20}")
+
+
+def check_conversation(conversation: Any) -> list[dict[str, str]]:
+    if conversation is None:
+        return []
+    if not isinstance(conversation, list) or not all(
+        isinstance(m, dict) and m.get("role") in ("user", "assistant") and isinstance(m.get("content"), str) for m in conversation
+    ):
+        raise InvalidInput("conversation must be a list of {role: user|assistant, content: text}",
+                           hint="pass back the conversation a previous call returned")
+    return [{"role": m["role"], "content": m["content"]} for m in conversation]
+
+
+# ------------------------------------------------------------------ drafts
+
+
+def slug(text: str, fallback: str = "entity") -> str:
+    words = re.findall(r"[a-z0-9]+", offline.normalize(text))
+    stop = {"a", "an", "the", "on", "in", "of", "for", "with", "and", "to", "un", "une", "le", "la", "les", "de", "des", "du",
+            "sur", "avec", "pour", "et", "dans", "en", "my", "mon", "ma"}
+    kept = [w for w in words if w not in stop][:5]
+    name = "-".join(kept)[:50].strip("-")
+    return name if NAME_RE.match(name) else fallback
+
+
+def _tool_of(files: dict[str, str]) -> str:
+    if any(p.endswith(".tf") for p in files):
+        return "terraform"
+    if "secret.yaml" in files:
+        return "secret"
+    return "ansible" if any(p in ("site.yml", "playbook.yml") for p in files) else "kubernetes"
+
+
+def build_entity(fields: dict[str, Any], *, need: str, name: str | None, provider: str | None) -> dict[str, Any]:
+    """An Entity from answer fields; the pack fills what it knows better (name asked, Terraform interface, credentials)."""
+    files = fields.get("files")
+    if not isinstance(files, dict) or not files or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
+        raise ValueError('the answer has no "files" mapping of {relative path: file text}')
+    tool = fields.get("tool") if fields.get("tool") in TOOLS else _tool_of(files)
+    names = fields.get("providers")
+    names = [str(n) for n in names] if isinstance(names, list) else ([str(names)] if isinstance(names, str) else [])
+    names = names or ([provider] if provider else [])
+    spec: dict[str, Any] = {"tool": tool, "providers": names}
+    inputs, outputs = fields.get("inputs"), fields.get("outputs")
+    interface = TOOLS[tool].interface if tool in TOOLS else None
+    if interface is not None:  # a tool that declares its interface in its files (Terraform's variables/outputs)
+        try:
+            inputs, outputs = interface(files)
+        except ValueError:
+            pass  # files that do not parse: the validator reports it
+    spec["inputs"] = inputs if isinstance(inputs, dict) and inputs else {"type": "object", "properties": {}, "required": []}
+    spec["outputs"] = outputs if isinstance(outputs, dict) else {}
+    creds = fields.get("credentials")
+    known = [providers.PROVIDERS[n].credential for n in names if n in providers.PROVIDERS]
+    spec["credentials"] = creds if isinstance(creds, list) and creds else [c.resource_type for c in known if c]
+    spec["files"] = files
+    raw_name = name or str(fields.get("name") or "")
+    metadata = {"name": raw_name if NAME_RE.match(raw_name) else slug(raw_name or need),
+                "version": str(fields.get("version") or ""),
+                "description": str(fields.get("description") or need)[:4000],
+                "tags": [t for t in dict.fromkeys([tool, *names]) if _TAG_RE.match(t)],
+                "owner": ""}
+    return published({"apiVersion": "fractal/v1", "kind": "Entity", "metadata": metadata, "spec": spec})
+
+
+def published(item: dict[str, Any]) -> dict[str, Any]:
+    """The item as callers get it: without an empty version (a draft has none until it is saved)."""
+    meta = {k: v for k, v in item["metadata"].items() if k != "version" or v}
+    return {**item, "metadata": meta}
+
+
+# ------------------------------------------------------------------ reading an answer
+
+_TAG_RE = re.compile(schema_for("Entity")["properties"]["metadata"]["properties"]["tags"]["items"]["pattern"])
+_FENCE = re.compile(r"```([^\n`]*)\n(.*?)```", re.S)
+_FILE_NAME = re.compile(r"([A-Za-z0-9_][A-Za-z0-9_./-]*\.(?:tf|tfvars|ya?ml|json|j2|cfg|conf|sh|ini|txt|hcl))\b")
+
+
+def _fields(obj: Any) -> dict[str, Any] | None:
+    if not isinstance(obj, dict):
+        return None
+    if isinstance(obj.get("spec"), dict):  # a whole item
+        meta: dict[str, Any] = obj["metadata"] if isinstance(obj.get("metadata"), dict) else {}
+        return {**obj["spec"], "name": meta.get("name"), "description": meta.get("description"), "version": meta.get("version")}
+    return obj if "files" in obj else None
+
+
+def _json_candidates(text: str) -> list[str]:
+    stripped = text.strip()
+    found = [stripped]
+    found += [body for info, body in _FENCE.findall(text) if info.strip().lower() in ("json", "", "javascript")]
+    if "{" in text:
+        found.append(text[text.index("{"): text.rindex("}") + 1])
+    return found
+
+
+def _fenced_files(text: str, tool: str | None) -> dict[str, str]:
+    files: dict[str, str] = {}
+    for m in _FENCE.finditer(text):
+        info, body = m.group(1).strip(), m.group(2)
+        named = _FILE_NAME.search(info) or _FILE_NAME.search((text[: m.start()].rstrip().splitlines() or [""])[-1])
+        guess = "main.tf" if "hcl" in info or "terraform" in info else "manifests.yaml"
+        default = get_tool(tool).default_file if tool else guess
+        path = named.group(1) if named else (default if default not in files else f"part{len(files) + 1}-{default}")
+        files[path] = body if body.endswith("\n") else body + "\n"
+    return files
+
+
+def parse_answer(text: str, tool: str | None = None) -> dict[str, Any]:
+    """The entity fields in a model's answer: a JSON object (bare, fenced or inside prose), or fenced files."""
+    for candidate in _json_candidates(text):
+        try:
+            fields = _fields(json.loads(candidate))
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if fields is not None:
+            return fields
+    files = _fenced_files(text, tool)
+    if files:
+        return {"files": files}
+    raise ValueError("the answer holds neither a JSON object with \"files\" nor fenced code blocks")
+
+
+# ------------------------------------------------------------------ prompts
+
+
+def _provider_facts(name: str) -> str:
+    p = providers.get(name)
+    lines = [f"Provider {p.name} ({p.title}); tools: {', '.join(p.tools)}."]
+    if p.credential:
+        env = ", ".join(p.credential.env)
+        lines.append(f"Credential: Windmill resource type {p.credential.resource_type} at {p.credential.default_path}; "
+                     f"tools read it from {env} (never write the values).")
+    if p.terraform_source:
+        lines.append(f"Terraform provider: source {p.terraform_source}, version {p.terraform_version}.")
+    if p.regions:
+        lines.append(f"Regions/zones: {', '.join(p.regions)} (default {p.default_region}).")
+    lines += [f"- {fact}" for fact in p.facts]
+    return "\n".join(lines)
+
+
+def system_prompt(tool: str | None, provider: str | None) -> str:
+    tools = [tool] if tool else [t for t in TOOLS if not provider or t in providers.get(provider).tools]
+    parts = [
+        "You are Fractal's infrastructure generator. Turn the operator's need into ONE catalog entity that passes "
+        "the tool's own checks. Answer with a single JSON object and nothing else, shaped like:",
+        ANSWER_SHAPE,
+        f"tool is one of: {', '.join(tools)}.",
+    ]
+    for t in tools:
+        parts.append(f"Rules for {t}:\n" + "\n".join(f"- {r}" for r in get_tool(t).rules))
+    if provider:
+        parts.append(_provider_facts(provider))
+    else:
+        parts.append("Providers (choose the one the need names; none named = local): "
+                     + "; ".join(f"{p.name} ({', '.join(p.tools)})" for p in providers.PROVIDERS.values()))
+    parts.append("Never write a credential value, even if the need asks for one: reference the resource type and the "
+                 "environment variable instead.")
+    return "\n\n".join(parts)
+
+
+def _examples(need: str, tool: str | None, provider: str | None, targets: list[str] | None) -> tuple[str, list[str]]:
+    """The most similar catalog entities, as JSON the model can imitate (none when no catalog is reachable)."""
+    try:
+        rows = catalog.list_items(targets, kind="Entity", query=need, tool=tool, provider=provider, limit=2)["items"]
+        items = [catalog.get(row["ref"], targets)["item"] for row in rows]
+    except FractalError:
+        return "", []
+    if not items:
+        return "", []
+    shown = []
+    for item in items:
+        spec = dict(item["spec"])
+        spec["files"] = {p: t[:MAX_EXAMPLE_FILE] for p, t in (spec.get("files") or {}).items()}
+        shown.append({"name": item["metadata"]["name"], "description": item["metadata"].get("description", ""), **spec})
+    text = "Similar entities already in the catalog (follow their style and conventions):\n" + "\n".join(
+        f"```json\n{json.dumps(s, ensure_ascii=False)}\n```" for s in shown
+    )
+    return text, [f"entity:{i['metadata']['name']}@{i['metadata'].get('version', '')}" for i in items]
+
+
+def _feedback(report: dict[str, Any], attempt: int, attempts: int) -> str:
+    lines = [f"Your answer did not pass the checks (attempt {attempt} of {attempts}):"]
+    for e in report["errors"][:20]:
+        where = e.get("file") or "answer"
+        lines.append(f"- {where}{' line ' + str(e['line']) if e.get('line') else ''}: {e['message']}")
+    lines.append("Fix every error and answer again with the complete JSON object only.")
+    return "\n".join(lines)
+
+
+def _parse_failure(error: str) -> dict[str, Any]:
+    return {"ok": False, "errors": [{"file": "", "message": f"could not read the answer: {error}"}], "warnings": [],
+            "checks_run": ["answer format"], "checks_skipped": []}
+
+
+# ------------------------------------------------------------------ the loop
+
+
+def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, attempts: int, need: str, tool: str | None,
+          provider: str | None, name: str | None) -> dict[str, Any]:
+    log: list[dict[str, Any]] = []
+    draft: dict[str, Any] | None = None
+    for n in range(1, attempts + 1):
+        started = time.perf_counter()
+        answer = llm_boundary.complete(messages, config)
+        llm_seconds = time.perf_counter() - started
+        try:
+            draft = build_entity(parse_answer(answer, tool), need=need, name=name, provider=provider)
+            report = validate.validate_entity(draft, tool=tool, provider=provider)
+        except ValueError as e:
+            report = _parse_failure(str(e))
+        log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"],
+                    "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
+        digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
+        messages = [*messages, {"role": "assistant", "content": answer}]
+        if report["ok"] and draft is not None:
+            return {"draft": draft, "report": report, "attempts": log, "messages": messages, "digest": digest, "answer": answer}
+        messages.append({"role": "user", "content": _feedback(report, n, attempts)})
+    summary = "; ".join(f"attempt {a['attempt']}: " + (a["errors"][0]["message"][:160] if a["errors"] else "failed") for a in log)
+    raise GenerationFailed(
+        f"no valid entity after {attempts} attempts ({summary})",
+        hint="make the need more specific (tool, provider), raise attempts, or try another model",
+        data={"attempts": log, "draft": draft},
+    )
+
+
+def _provenance(generator: str, model: str, need: str, digest: str, attempts: int, report: dict[str, Any], started: float,
+                **extra: Any) -> dict[str, Any]:
+    return {"generator": generator, "model": model, "need": need, "prompt_digest": f"sha256:{digest}", "attempts": attempts,
+            "validation": report, **extra, "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 3)}
+
+
+def _config(llm: str | dict[str, Any] | None) -> llm_boundary.LLMConfig | None:
+    return None if llm == OFFLINE else llm_boundary.load_config(llm or None)
+
+
+def _masked(text: str, config: llm_boundary.LLMConfig | None) -> str:
+    return llm_boundary.guard([{"role": "user", "content": text}], config)[0]["content"]
+
+
+def generate(
+    need: str,
+    *,
+    tool: str | None = None,
+    provider: str | None = None,
+    name: str | None = None,
+    conversation: list[dict[str, str]] | None = None,
+    llm: str | dict[str, Any] | None = None,
+    attempts: int = 3,
+    targets: list[str] | None = None,
+) -> dict[str, Any]:
+    """A validated Entity draft for a need (see the module doc for the result and the failure)."""
+    check_inputs(need, tool, provider, name, attempts)
+    history = check_conversation(conversation)
+    started = time.perf_counter()
+    config = _config(llm)
+    safe_need = _masked(need, config)
+    if config is None:
+        return _offline(safe_need, tool or None, provider or None, name or None, history, started)
+    examples, refs = _examples(safe_need, tool, provider, targets)
+    system = system_prompt(tool, provider) + (f"\n\n{examples}" if examples else "")
+    ask = safe_need + "".join(f"\n{k}: {v}" for k, v in (("Tool", tool), ("Provider", provider), ("Name", name)) if v)
+    ask += _hints(safe_need, tool, provider)
+    messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": ask}]
+    out = _loop(messages, config, attempts=attempts, need=safe_need, tool=tool, provider=provider, name=name)
+    draft = out["draft"]
+    draft["provenance"] = _provenance("llm", config.model, safe_need, out["digest"], len(out["attempts"]), out["report"], started,
+                                      examples=refs)
+    convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out["answer"], config)}]
+    return {"draft": draft, "report": out["report"], "conversation": convo, "attempts": out["attempts"], "generator": "llm"}
+
+
+def _hints(need: str, tool: str | None, provider: str | None) -> str:
+    """What the wording suggests (keyword guesses), offered to the model as hints, never checked as rules."""
+    text = offline.normalize(need)
+    guessed_tool = None if tool else offline.detect_tool(text)
+    guessed = [] if provider else offline.detect_providers(text)
+    hints = ([f"tool {guessed_tool}"] if guessed_tool else []) + [f"provider {p}" for p in guessed]
+    if not hints:
+        return ""
+    return f"\n(Hint, guessed from keywords and possibly wrong: {', '.join(hints)}. Follow what the need actually asks.)"
+
+
+def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
+             started: float, params: dict[str, Any] | None = None, template_id: str | None = None) -> dict[str, Any]:
+    if template_id:
+        template = templates.by_id(template_id)
+        if template is None:
+            raise InvalidInput(f"unknown template {template_id}")
+        chosen = params or {}
+    else:
+        template, chosen = offline.pick(need, tool, provider)
+    fields = {"name": name or template.id, "description": template.description, "tool": template.tool,
+              "providers": [template.provider] if template.provider else ([provider] if provider else []),
+              "credentials": list(template.credentials), "files": template.build(chosen)}
+    if template.tool == "ansible" and chosen:
+
+        fields["inputs"] = {"type": "object", "required": [], "properties": {
+            k: {"type": literal_type(v), "description": templates.PARAM_DOCS.get(k, k), "default": v} for k, v in chosen.items()}}
+    draft = build_entity(fields, need=need, name=name or template.id, provider=provider)
+    report = validate.validate_entity(draft, tool=tool, provider=provider)
+    attempt = {"attempt": 1, "ok": report["ok"], "errors": report["errors"], "llm_seconds": 0.0,
+               "seconds": round(time.perf_counter() - started, 3)}
+    if not report["ok"]:
+        raise GenerationFailed(
+            f"the offline template {template.id} produced an invalid entity: {report['errors'][0]['message']}",
+            hint="report this as a bug; meanwhile configure an LLM", data={"attempts": [attempt], "draft": draft},
+        )
+    digest = hashlib.sha256(need.encode()).hexdigest()
+    draft["provenance"] = _provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started,
+                                      template=template.id, params=chosen)
+    convo = [*history, {"role": "user", "content": need},
+             {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({template.tool}) from template "
+                                              f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"}]
+    return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline"}
+
+
+# ------------------------------------------------------------------ refinement
+
+
+def _readable(item: dict[str, Any]) -> dict[str, str]:
+    spec = dict(item.get("spec") or {})
+    files = spec.pop("files", None) or {}
+    doc = {k: v for k, v in item.items() if k != "provenance"}
+    return {"fractal.yaml": dump({**doc, "spec": spec}), **files}
+
+
+def diff(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """A unified diff of two items: their YAML (without provenance) and every file."""
+    a, b = _readable(old), _readable(new)
+    chunks: list[str] = []
+    for path in sorted(set(a) | set(b)):
+        chunks += difflib.unified_diff(a.get(path, "").splitlines(True), b.get(path, "").splitlines(True),
+                                       f"a/{path}" if path in a else "/dev/null", f"b/{path}" if path in b else "/dev/null")
+    return "".join(chunks)
+
+
+def refine(
+    draft: dict[str, Any],
+    message: str,
+    *,
+    conversation: list[dict[str, str]] | None = None,
+    llm: str | dict[str, Any] | None = None,
+    attempts: int = 3,
+) -> dict[str, Any]:
+    """The next draft after a change request, validated, with a readable diff."""
+    if not isinstance(draft, dict) or not isinstance(draft.get("metadata"), dict):
+        raise InvalidInput("draft must be an Entity item, as generate_entity returned it")
+    current = published(normalize_item(published(draft)))
+    if current["kind"] != "Entity":
+        raise InvalidInput("refine works on Entity drafts", hint="compose pipelines with the composition scripts")
+    check_inputs(message, None, None, None, attempts, what="message")
+    history = check_conversation(conversation)
+    started = time.perf_counter()
+    config = _config(llm)
+    safe = _masked(message, config)
+    spec, meta = current["spec"], current["metadata"]
+    tool, names = spec["tool"], spec.get("providers") or []
+    provider = names[0] if len(names) == 1 else None
+    if config is None:
+        out = _refine_offline(current, safe, history, started)
+    else:
+        shown = {"name": meta["name"], "description": meta.get("description", ""), **spec}
+        ask = (f"Current entity:\n```json\n{json.dumps(shown, ensure_ascii=False)}\n```\nChange request: {safe}\n"
+               "Answer with the complete updated JSON object.")
+        messages = [{"role": "system", "content": system_prompt(tool, provider)}, *history, {"role": "user", "content": ask}]
+        loop = _loop(messages, config, attempts=attempts, need=safe, tool=tool, provider=provider, name=meta["name"])
+        new = loop["draft"]
+        new["provenance"] = _provenance("llm", config.model, safe, loop["digest"], len(loop["attempts"]), loop["report"], started,
+                                        refined_from=meta.get("version") or "draft")
+        convo = [*history, {"role": "user", "content": safe}, {"role": "assistant", "content": _masked(loop["answer"], config)}]
+        out = {"draft": new, "report": loop["report"], "conversation": convo, "attempts": loop["attempts"], "generator": "llm"}
+    out["draft"] = published({**out["draft"], "metadata": {**out["draft"]["metadata"], "version": meta.get("version", "")}})
+    out["diff"] = diff(current, out["draft"])
+    return out
+
+
+def _refine_offline(current: dict[str, Any], message: str, history: list[dict[str, str]], started: float) -> dict[str, Any]:
+    prov = current.get("provenance") or {}
+    template = templates.by_id(str(prov.get("template", "")))
+    if prov.get("generator") != "offline" or template is None:
+        raise ConfigError("refining this draft by dialogue needs an LLM (it was not made from an offline template)",
+                          hint="pass an LLM resource, create f/fractal/llm, or export FRACTAL_LLM_MODEL")
+    old = _stored_params(template, prov.get("params"))
+    names = _stored_providers(template, current["spec"].get("providers") or [])
+    found = offline.extract(message, template.provider or None)
+    filled = offline.fill(template, found)
+    new = {**old, **{k: v for k, v in filled.items() if k in found or (k == "name" and "namespace" in found)}}
+    if new == old:
+        raise InvalidInput(
+            f"no change understood in {message[:100]!r}",
+            hint=f"offline refinement changes the template's parameters ({', '.join(old)}); "
+            "configure an LLM for free-form changes",
+        )
+    out = _offline(message, template.tool, names[0] if names else None, current["metadata"]["name"], history, started,
+                   params=new, template_id=template.id)
+    out["draft"]["provenance"]["need"] = f"{prov.get('need', '')} / {message}"[:2000]
+    return out
+
+
+_TAMPERED = "refine the draft exactly as generate returned it, or generate a new one; configure an LLM for free-form changes"
+
+
+def _fits(value: Any, default: Any) -> bool:
+    """A parameter value of the default's JSON type (an integer may stand for a number, list items too)."""
+
+    want, got = literal_type(default), literal_type(value)
+    if got != want and not (want == "number" and got == "integer"):
+        return False
+    return not (isinstance(value, list) and default) or all(_fits(v, default[0]) for v in value)
+
+
+def _stored_params(template: templates.Template, raw: Any) -> dict[str, Any]:
+    """The template parameters an offline draft recorded (provenance.params), checked against the template."""
+    if raw is None or raw == {}:
+        return dict(template.params)
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"the draft's provenance.params must be a mapping of template {template.id}'s parameters, "
+                           f"not {type(raw).__name__}", hint=_TAMPERED)
+    missing = [k for k in template.params if k not in raw]
+    unknown = [str(k)[:40] for k in raw if k not in template.params]
+    wrong = [k for k, v in raw.items() if k in template.params and not _fits(v, template.params[k])]
+    problems = ([f"missing {', '.join(missing)}"] if missing else []) + ([f"unknown {', '.join(unknown)}"] if unknown else []) \
+        + ([f"wrong type for {', '.join(wrong)}"] if wrong else [])
+    if problems:
+        raise InvalidInput(f"the draft's provenance.params do not fit template {template.id}: {'; '.join(problems)}",
+                           hint=_TAMPERED)
+    return dict(raw)
+
+
+def _stored_providers(template: templates.Template, names: list[str]) -> list[str]:
+    """The draft's providers, checked against the template it was made from."""
+    for name in names:
+        if name not in providers.PROVIDERS:
+            raise InvalidInput(f"unknown provider {name!r:.40} in the draft's spec.providers",
+                               hint=f"use one of {', '.join(providers.PROVIDERS)}; {_TAMPERED}")
+    fits = names == [template.provider] if template.provider else len(names) <= 1 and all(
+        template.tool in providers.PROVIDERS[n].tools for n in names)
+    if not fits:
+        made_for = template.provider or f"any one provider supporting {template.tool}"
+        raise InvalidInput(f"spec.providers {', '.join(names) or '(none)'} do not fit template {template.id} (made for "
+                           f"{made_for})", hint=f"offline refinement keeps the provider; {_TAMPERED}")
+    return names

@@ -1,0 +1,355 @@
+"""Checks on pipelines and meta-pipelines, run before anything is written (DESIGN §1).
+
+`analyze(item, resolver)` collects every problem of a composite; `flows.compile.prepare` (what
+`catalog.save` calls for every composite) raises them as one `InvalidInput` or attaches the flow. It
+1. resolves every step's ref in the targets and pins `@latest` to the exact version;
+2. refuses a cycle at any depth: a composite that contains itself (by name, through any chain of
+   members) or steps whose `needs`/wiring loop; `needs` or a wire naming a step that is not there;
+3. refuses an unbound required input (wiring it from an optional composite input without a default
+   does not bind it), an input the member does not declare, a wire from a step that does not run
+   before, an output the member does not declare, a wire whose types do not match;
+4. refuses a fixed provider that does not fit every member, or members with no provider in common;
+then attaches `spec.providers` (the providers that fit every member, at any depth) and the compiled
+Windmill flow as `spec.files['flow.yaml']`. Every problem is listed in one `InvalidInput`.
+
+Step order: a step runs after the steps in its `needs`; a step without `needs` runs after the step
+before it in the list (`needs: []` makes it a root). A wire `{from: steps.<id>.outputs.<name>}`
+also makes `<id>` upstream (`step_deps`, shared with the flow compiler).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import f.fractal.model.providers as provider_data
+from f.fractal.model.errors import FractalError, NotFound
+from f.fractal.model.item import KIND_SLUGS
+
+MAX_DEPTH = 20
+_JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object", type(None): "null"}
+
+
+class Resolver(Protocol):
+    """What the checks need from a catalog: the item behind a ref (catalog.resolver.Resolver reads it)."""
+
+    targets: list[str] | str | None
+
+    def get(self, ref: str) -> dict[str, Any]:
+        """{ref (pinned), item, target, commit} for a ref; raises NotFound."""
+        ...
+
+
+@dataclass
+class Analysis:
+    item: dict[str, Any]
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)  # pinned ref → item
+    fits: list[str] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)  # step ids, upstream first
+    upstream: dict[str, set[str]] = field(default_factory=dict)  # step id → every step before it
+    errors: list[str] = field(default_factory=list)
+
+
+# ------------------------------------------------------------------ public API
+
+
+def analyze(item: dict[str, Any], resolver: Resolver) -> Analysis:
+    """Every check, collecting all problems instead of stopping at the first."""
+    spec = dict(item["spec"])
+    spec["steps"] = [dict(s) for s in spec.get("steps", [])]
+    analysis = Analysis(item={**item, "spec": spec})
+    _resolve(analysis, resolver)
+    if analysis.errors:
+        return analysis
+    _check_cycles(analysis, resolver)
+    _order(analysis)
+    if analysis.errors:
+        return analysis
+    for step in spec["steps"]:
+        _check_step(analysis, step)
+    _check_outputs(analysis)
+    _check_providers(analysis, resolver)
+    return analysis
+
+
+def fits_of(item: dict[str, Any], resolver: Resolver, _seen: tuple[str, ...] = ()) -> list[str]:
+    """Providers that fit an item: an entity's own (narrowed to its tool); a composite's fixed one,
+    else the providers every member fits, at any depth."""
+    spec = item["spec"]
+    if item["kind"] == "Entity":
+        return provider_data.fitting(spec.get("providers"), spec.get("tool"))
+    if spec.get("provider"):
+        return [spec["provider"]]
+    key = f"{KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
+    if key in _seen or len(_seen) > MAX_DEPTH:
+        return []
+    common = list(provider_data.PROVIDERS)
+    for step in spec.get("steps", []):
+        member = resolver.get(step["ref"])["item"]
+        member_fits = fits_of(member, resolver, (*_seen, key))
+        common = [p for p in common if p in member_fits]
+    return common
+
+
+# ------------------------------------------------------------------ resolution and cycles
+
+
+def label(item: dict[str, Any]) -> str:
+    return f"{KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
+
+
+def _resolve(analysis: Analysis, resolver: Resolver) -> None:
+    for step in analysis.item["spec"]["steps"]:
+        try:
+            found = resolver.get(step["ref"])
+        except NotFound:
+            analysis.errors.append(f"step {step['id']}: {step['ref']} is in none of the catalog targets")
+            continue
+        step["ref"] = found["ref"]
+        analysis.members[found["ref"]] = found["item"]
+
+
+def _check_cycles(analysis: Analysis, resolver: Resolver) -> None:
+    root = label(analysis.item)
+    for step in analysis.item["spec"]["steps"]:
+        chain = _find_cycle(analysis.members[step["ref"]], resolver, (root,))
+        if chain:
+            analysis.errors.append(f"step {step['id']}: cycle {' → '.join(chain)} (a composite cannot contain itself)")
+
+
+def _find_cycle(item: dict[str, Any], resolver: Resolver, path: tuple[str, ...]) -> tuple[str, ...] | None:
+    name = label(item)
+    if name in path:
+        return (*path[path.index(name):], name)
+    if item["kind"] == "Entity":
+        return None
+    if len(path) > MAX_DEPTH:
+        return (*path, name, "… (deeper than 20 levels)")
+    for step in item["spec"].get("steps", []):
+        try:
+            member = resolver.get(step["ref"])["item"]
+        except FractalError:
+            continue  # a stored composite whose member vanished: the run will say so
+        chain = _find_cycle(member, resolver, (*path, name))
+        if chain:
+            return chain
+    return None
+
+
+def _wired_step(value: Any) -> str | None:
+    source = _source(value)
+    if source and source.startswith("steps."):
+        return source.split(".")[1]
+    return None
+
+
+def _source(value: Any) -> str | None:
+    if isinstance(value, dict) and isinstance(value.get("from"), str):
+        return str(value["from"])
+    return None
+
+
+def step_deps(steps: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """The direct upstream step ids of each step: its `needs` (else the step before it), then the
+    steps its inputs are wired from. Ids are not checked here (see `_order`)."""
+    ids = [s["id"] for s in steps]
+    direct: dict[str, list[str]] = {}
+    for i, step in enumerate(steps):
+        needs = step["needs"] if "needs" in step else ids[i - 1 : i]
+        deps = [n for n in needs if isinstance(n, str)] if isinstance(needs, list) else []
+        wired = (_wired_step(v) for v in (step.get("inputs") or {}).values())
+        direct[step["id"]] = list(dict.fromkeys([*deps, *(w for w in wired if w)]))
+    return direct
+
+
+def _unknown_deps(steps: list[dict[str, Any]], direct: dict[str, list[str]]) -> list[str]:
+    """Errors for `needs` or wires that name no step of this composite."""
+    errors = []
+    for step in steps:
+        for dep in direct[step["id"]]:
+            if dep not in direct:
+                how = "needs" if dep in (step.get("needs") or []) else "is wired from"
+                errors.append(f"step {step['id']} {how} {dep!r}, which is not a step here (steps: {', '.join(direct)})")
+    return errors
+
+
+def _order(analysis: Analysis) -> None:
+    """Topological order of the steps; refuses an unknown step id and a loop in needs/wiring."""
+    steps = analysis.item["spec"]["steps"]
+    ids = [s["id"] for s in steps]
+    direct = step_deps(steps)
+    unknown = _unknown_deps(steps, direct)
+    if unknown:
+        analysis.errors.extend(unknown)
+        return
+    state: dict[str, int] = {}
+    order: list[str] = []
+
+    def visit(sid: str, trail: list[str]) -> bool:
+        if state.get(sid) == 2:
+            return True
+        if state.get(sid) == 1:
+            loop = [*trail[trail.index(sid):], sid]
+            analysis.errors.append(f"steps form a cycle: {' → '.join(loop)}")
+            return False
+        state[sid] = 1
+        ok = all(visit(dep, [*trail, sid]) for dep in direct[sid])
+        state[sid] = 2
+        order.append(sid)
+        return ok
+
+    for sid in ids:
+        if not visit(sid, []):
+            return
+    analysis.order = order
+    for sid in order:
+        analysis.upstream[sid] = set(direct[sid]).union(*(analysis.upstream[d] for d in direct[sid]))
+
+
+# ------------------------------------------------------------------ inputs, outputs, wiring
+
+
+def types_of(schema: Any) -> set[str]:
+    if not isinstance(schema, dict) or "type" not in schema:
+        return set()
+    declared = schema["type"]
+    return set(declared) if isinstance(declared, list) else {str(declared)}
+
+
+def compatible(source: set[str], dest: set[str]) -> bool:
+    if not source or not dest:
+        return True
+    if "integer" in source and "number" in dest:
+        return True
+    return bool(source & dest)
+
+
+def member_inputs(member: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """(properties, required-without-default) of a member's input schema."""
+    schema = member["spec"].get("inputs") or {}
+    props = schema.get("properties") or {}
+    required = {n for n in schema.get("required") or [] if "default" not in (props.get(n) or {})}
+    return props, required
+
+
+def _output_schema(analysis: Analysis, step_id: str, name: str) -> tuple[dict[str, Any] | None, str]:
+    """The declared output `name` of step `step_id`'s member, or None and why not."""
+    steps = {s["id"]: s for s in analysis.item["spec"]["steps"]}
+    if step_id not in steps:
+        return None, f"there is no step {step_id!r}"
+    member = analysis.members[steps[step_id]["ref"]]
+    outputs = member["spec"].get("outputs") or {}
+    if name not in outputs:
+        known = ", ".join(sorted(outputs)) or "none"
+        return None, f"{steps[step_id]['ref']} (step {step_id}) declares no output {name!r} (its outputs: {known})"
+    return outputs[name], ""
+
+
+def _check_wire(analysis: Analysis, where: str, source: str, dest: dict[str, Any], step_id: str | None) -> None:
+    parts = source.split(".")
+    spec = analysis.item["spec"]
+    if len(parts) == 2 and parts[0] == "inputs":
+        props = (spec.get("inputs") or {}).get("properties") or {}
+        if parts[1] not in props:
+            analysis.errors.append(f"{where}: wired from inputs.{parts[1]}, which is not declared in spec.inputs")
+        elif not compatible(types_of(props[parts[1]]), types_of(dest)):
+            analysis.errors.append(f"{where}: type mismatch: inputs.{parts[1]} is {_fmt(props[parts[1]])}, expected {_fmt(dest)}")
+        return
+    if len(parts) == 4 and parts[0] == "steps" and parts[2] == "outputs":
+        producer, name = parts[1], parts[3]
+        if step_id is not None and producer not in analysis.upstream.get(step_id, set()):
+            analysis.errors.append(f"{where}: wired from step {producer!r}, which does not run before step {step_id!r}")
+            return
+        schema, why = _output_schema(analysis, producer, name)
+        if schema is None:
+            analysis.errors.append(f"{where}: {why}")
+        elif not compatible(types_of(schema), types_of(dest)):
+            wire = f"steps.{producer}.outputs.{name}"
+            analysis.errors.append(f"{where}: type mismatch: {wire} is {_fmt(schema)}, expected {_fmt(dest)}")
+        return
+    analysis.errors.append(f"{where}: bad wire {source!r}; use inputs.<name> or steps.<id>.outputs.<name>")
+
+
+def _fmt(schema: dict[str, Any]) -> str:
+    return "/".join(sorted(types_of(schema))) or "untyped"
+
+
+def _check_step(analysis: Analysis, step: dict[str, Any]) -> None:
+    member = analysis.members[step["ref"]]
+    props, required = member_inputs(member)
+    bound = step.get("inputs") or {}
+    where = f"step {step['id']} ({step['ref']})"
+    for name, value in bound.items():
+        if props and name not in props:
+            analysis.errors.append(f"{where}: unknown input {name!r} (its inputs: {', '.join(sorted(props))})")
+            continue
+        dest = props.get(name) or {}
+        source = _source(value)
+        if source is not None:
+            _check_wire(analysis, f"{where} input {name!r}", source, dest, step["id"])
+        elif isinstance(value, dict) and "from" in value:
+            analysis.errors.append(f"{where} input {name!r}: 'from' must be a string")
+        elif types_of(dest) and not compatible({literal_type(value)}, types_of(dest)):
+            analysis.errors.append(f"{where} input {name!r}: literal {value!r:.40} is not {_fmt(dest)}")
+    for name in sorted(required - set(bound)):
+        analysis.errors.append(
+            f"{where}: required input {name!r} is not bound "
+            f"(bind a literal, {{from: inputs.{name}}} or {{from: steps.<id>.outputs.<name>}})"
+        )
+    for name in sorted(required & set(bound)):
+        optional = _optional_input(analysis, _source(bound[name]))
+        if optional:
+            analysis.errors.append(
+                f"{where}: required input {name!r} is not bound: inputs.{optional} is optional with no default "
+                f"(list {optional!r} in spec.inputs.required or give it a default)"
+            )
+
+
+def _optional_input(analysis: Analysis, source: str | None) -> str | None:
+    """The composite input a wire reads when that input may be absent (not required, no default)."""
+    parts = (source or "").split(".")
+    if len(parts) != 2 or parts[0] != "inputs":
+        return None
+    inputs = analysis.item["spec"].get("inputs") or {}
+    prop = (inputs.get("properties") or {}).get(parts[1])
+    if not isinstance(prop, dict) or parts[1] in (inputs.get("required") or []) or "default" in prop:
+        return None
+    return parts[1]
+
+
+def _check_outputs(analysis: Analysis) -> None:
+    for name, out in (analysis.item["spec"].get("outputs") or {}).items():
+        source = out.get("from") if isinstance(out, dict) else None
+        if not source:
+            analysis.errors.append(f"output {name!r}: needs from: steps.<id>.outputs.<name>")
+        elif not source.startswith("steps."):
+            analysis.errors.append(f"output {name!r}: bad source {source!r}; use steps.<id>.outputs.<name>")
+        else:
+            _check_wire(analysis, f"output {name!r}", source, out, None)
+
+
+def _check_providers(analysis: Analysis, resolver: Resolver) -> None:
+    spec = analysis.item["spec"]
+    per_step = {s["id"]: fits_of(analysis.members[s["ref"]], resolver) for s in spec["steps"]}
+    common = [p for p in provider_data.PROVIDERS if all(p in f for f in per_step.values())]
+    fixed = spec.get("provider")
+    if fixed:
+        if fixed not in provider_data.PROVIDERS:
+            analysis.errors.append(f"provider {fixed!r} is unknown (known: {', '.join(provider_data.PROVIDERS)})")
+            return
+        misfits = [f"{sid} fits {', '.join(f) or 'none'}" for sid, f in per_step.items() if fixed not in f]
+        if misfits:
+            analysis.errors.append(f"provider {fixed} does not fit every member: {'; '.join(misfits)}")
+            return
+        analysis.fits = [fixed]
+        return
+    if not common:
+        detail = "; ".join(f"{sid} fits {', '.join(f) or 'none'}" for sid, f in per_step.items())
+        analysis.errors.append(f"no provider fits every member: {detail}")
+        return
+    analysis.fits = common
+
+
+def literal_type(value: Any) -> str:
+    """The JSON Schema type of a literal value (a dict or anything unknown is an object)."""
+    return _JSON_TYPES.get(type(value), "object")

@@ -1,0 +1,127 @@
+"""Where resources, variables and caches come from: Windmill inside a worker, files + env outside.
+
+Outside Windmill the local workspace is `$FRACTAL_HOME` (default `.fractal/` in the checkout).
+It holds resources in Windmill's own format at their Windmill paths, e.g.
+`$FRACTAL_HOME/f/fractal/catalog.resource.yaml`, so the same files can be pushed to a workspace.
+Variable `f/x/name` comes from env `F_X_NAME` (secrets) or `$FRACTAL_HOME/f/x/name.variable.yaml`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from f.fractal.model.errors import ConfigError, InvalidInput, NotFound
+from f.fractal.platform.yamlio import dump, load_untrusted
+
+PATH_RE = re.compile(r"^[fu]/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+){1,6}$")
+DEFAULT_CATALOG = "f/fractal/catalog"
+WINDMILL_CACHE = Path("/tmp/windmill/cache")
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def in_windmill() -> bool:
+    """True inside a Windmill job (a worker sets the job token and base URL)."""
+    return bool(os.environ.get("WM_TOKEN")) and bool(os.environ.get("BASE_INTERNAL_URL") or os.environ.get("WM_BASE_URL"))
+
+
+def home() -> Path:
+    return Path(os.environ.get("FRACTAL_HOME") or _REPO_ROOT / ".fractal").resolve()
+
+
+def cache_dir(*parts: str) -> Path:
+    """A persistent cache folder: Windmill's worker cache inside a job, the local workspace outside."""
+    base = WINDMILL_CACHE / "fractal" if in_windmill() else home() / "cache"
+    path = base.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def check_path(path: Any, what: str = "resource path") -> str:
+    if not isinstance(path, str) or not PATH_RE.match(path) or ".." in path:
+        raise InvalidInput(f"bad {what} {path!r:.80}", hint="use a Windmill path such as f/fractal/catalog")
+    return path
+
+
+def env_name(path: str) -> str:
+    """The environment variable that holds variable `path` locally: f/fractal/api_key → F_FRACTAL_API_KEY."""
+    return re.sub(r"[^A-Za-z0-9]", "_", path).upper()
+
+
+def get_variable(path: str) -> str:
+    check_path(path, "variable path")
+    if in_windmill():
+        import wmill
+
+        return str(wmill.get_variable(path))
+    if env_name(path) in os.environ:
+        return os.environ[env_name(path)]
+    file = home() / f"{path}.variable.yaml"
+    if file.is_file():
+        return str((load_untrusted(file.read_text(encoding="utf-8"), what=str(file)) or {}).get("value", ""))
+    raise ConfigError(f"variable {path} is not set", hint=f"export {env_name(path)}=… or create it in Windmill")
+
+
+def _interpolate(value: Any) -> Any:
+    """Resolve `$var:path` strings the way Windmill does for resource values."""
+    if isinstance(value, str) and value.startswith("$var:"):
+        return get_variable(value[5:])
+    if isinstance(value, dict):
+        return {k: _interpolate(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_interpolate(v) for v in value]
+    return value
+
+
+def resource_file(path: str) -> Path:
+    return home() / f"{path}.resource.yaml"
+
+
+def get_resource(path: str) -> dict[str, Any]:
+    check_path(path)
+    if in_windmill():
+        import wmill
+
+        value = wmill.get_resource(path)
+        if not isinstance(value, dict):
+            raise ConfigError(f"resource {path} is not an object")
+        return value
+    file = resource_file(path)
+    if not file.is_file():
+        raise NotFound(f"resource {path} does not exist", hint=f"create {file} (see README: local workspace)")
+
+    doc = load_untrusted(file.read_text(encoding="utf-8"), what=str(file)) or {}
+    value = doc.get("value")
+    if not isinstance(value, dict):
+        raise ConfigError(f"{file} has no 'value' mapping")
+    return dict(_interpolate(value))
+
+
+def resource_type(path: str) -> str:
+    """The resource type of a local resource ('' inside Windmill, where the server checks it)."""
+    if in_windmill():
+        return ""
+
+    file = resource_file(check_path(path))
+    return str((load_untrusted(file.read_text(encoding="utf-8")) or {}).get("resource_type", "")) if file.is_file() else ""
+
+
+def write_resource(path: str, resource_type: str, value: dict[str, Any], description: str = "") -> Path:
+    """Create a local resource file (outside Windmill only)."""
+    file = resource_file(check_path(path))
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text(dump({"description": description, "resource_type": resource_type, "value": value}), encoding="utf-8")
+    return file
+
+
+def default_targets() -> list[str]:
+    """The workspace's default catalog(s): $FRACTAL_DEFAULT_TARGETS (comma-separated) or f/fractal/catalog."""
+    raw = os.environ.get("FRACTAL_DEFAULT_TARGETS", DEFAULT_CATALOG)
+    return [p.strip() for p in raw.split(",") if p.strip()]
+
+
+def actor() -> str:
+    """Who is acting: the Windmill user, $FRACTAL_ACTOR, or the local user."""
+    return os.environ.get("WM_EMAIL") or os.environ.get("FRACTAL_ACTOR") or f"{os.environ.get('USER', 'local')}@localhost"

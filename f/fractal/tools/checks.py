@@ -1,0 +1,93 @@
+"""What every tool checker shares: the report shape, binaries, running a checker process.
+
+    {"ok": bool,
+     "errors":   [{"file": "main.tf", "line": 12, "message": "…"}],   # line when known
+     "warnings": [{"file": …, "message": …}],
+     "checks_run": ["item schema", "secret scan", "hcl2 parse", …],
+     "checks_skipped": [{"check": "terraform validate", "reason": "…"}]}
+
+Checkers that need a binary say so: a missing required binary is a ConfigError, an optional one
+(terraform) is a skipped check with its reason.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from f.fractal.model.errors import ConfigError
+
+MAX_MESSAGE = 500
+
+
+@dataclass
+class Report:
+    """Collects findings; `to_dict()` is the published shape."""
+
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+    checks_run: list[str] = field(default_factory=list)
+    checks_skipped: list[dict[str, str]] = field(default_factory=list)
+
+    @staticmethod
+    def _finding(file: str, message: str, line: int | None) -> dict[str, Any]:
+        found: dict[str, Any] = {"file": file}
+        if line:
+            found["line"] = int(line)
+        found["message"] = message[:MAX_MESSAGE]
+        return found
+
+    def error(self, file: str, message: str, line: int | None = None) -> None:
+        self.errors.append(self._finding(file, message, line))
+
+    def warn(self, file: str, message: str, line: int | None = None) -> None:
+        self.warnings.append(self._finding(file, message, line))
+
+    def ran(self, check: str) -> None:
+        self.checks_run.append(check)
+
+    def skipped(self, check: str, reason: str) -> None:
+        self.checks_skipped.append({"check": check, "reason": reason})
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings,
+                "checks_run": self.checks_run, "checks_skipped": self.checks_skipped}
+
+
+
+def find_binary(name: str) -> str | None:
+    """A tool's executable: next to this Python (the venv) first, then on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which(name)
+
+
+def require_binary(name: str, package: str) -> str:
+    found = find_binary(name)
+    if found is None:
+        raise ConfigError(f"{name} is not installed on this worker, so the files cannot be checked",
+                          hint=f"install {package} (pinned in requirements.txt) into the worker's Python environment")
+    return found
+
+
+
+def run_tool(
+    argv: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run a checker with a scrubbed, offline-friendly environment; a timeout becomes a ConfigError."""
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")}
+    base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
+    try:
+        return subprocess.run(argv, cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        raise ConfigError(f"{Path(argv[0]).name} took over {timeout:.0f} s", hint="the worker is overloaded; retry") from e

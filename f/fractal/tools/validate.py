@@ -1,0 +1,75 @@
+"""Validate an entity with its tool's own checker (tools.registry): one report shape for every tool
+(tools.checks.Report). A checker that trips on a shape it did not foresee (TypeError/AttributeError)
+gives a `malformed <tool> files` error, never a crash.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import f.fractal.model.providers as providers
+from f.fractal.model.errors import InvalidInput
+from f.fractal.model.item import normalize_item
+from f.fractal.platform.secrets import find_secrets
+from f.fractal.tools.checks import Report
+from f.fractal.tools.registry import TOOLS, get_tool
+
+
+def validate_files(tool: str, files: dict[str, str]) -> dict[str, Any]:
+    """Check a tool's files alone (no item around them)."""
+    report = Report()
+    _check_files(tool, files, report)
+    return report.to_dict()
+
+
+def _check_files(tool: str, files: dict[str, str], report: Report) -> None:
+    if not files:
+        report.error("", f"the entity has no files; a {tool} entity needs at least {get_tool(tool).default_file}")
+        return
+    try:
+        get_tool(tool).check(files, report)
+    except (TypeError, AttributeError) as e:  # a shape the checker did not foresee: a finding, not a crash
+        report.error("", f"malformed {tool} files: {type(e).__name__}: {e}")
+
+
+def validate_entity(item: Any, *, tool: str | None = None, provider: str | None = None) -> dict[str, Any]:
+    """Validate a draft Entity: the item schema, tool and providers, no secret, then the tool's checker."""
+    report = Report()
+    report.ran("item schema")
+    try:
+        item = normalize_item(item)
+    except InvalidInput as e:
+        report.error("fractal.yaml", e.message)
+        return report.to_dict()
+    if item["kind"] != "Entity":
+        report.error("fractal.yaml", f"kind is {item['kind']}, expected Entity")
+        return report.to_dict()
+    spec = item["spec"]
+    _check_tool_and_providers(spec, tool, provider, report)
+    report.ran("secret scan")
+    for found in find_secrets(spec, "spec"):
+        file = found["path"].split(".", 2)[2] if found["path"].startswith("spec.files.") else "fractal.yaml"
+        report.error(file, f"plaintext {found['kind']} at {found['path']}: reference a Windmill resource or variable instead")
+    if spec["tool"] in TOOLS and not report.errors:
+        _check_files(spec["tool"], spec.get("files") or {}, report)
+    return report.to_dict()
+
+
+def _check_tool_and_providers(spec: dict[str, Any], tool: str | None, provider: str | None, report: Report) -> None:
+    report.ran("tool and providers")
+    if tool and spec["tool"] != tool:
+        report.error("fractal.yaml", f"the entity's tool is {spec['tool']}, but a {tool} entity was asked for")
+    if spec["tool"] not in TOOLS:
+        report.error("fractal.yaml", f"tool {spec['tool']} has no generator or validator yet; use one of {', '.join(TOOLS)}")
+    names = spec.get("providers") or []
+    if provider and names and provider not in names:
+        report.error("fractal.yaml", f"providers are {', '.join(names)}, but the entity was asked for {provider}")
+    for name in names:
+        known = providers.PROVIDERS.get(name)
+        if known is None:
+            report.error("fractal.yaml", f"unknown provider {name}; use one of {', '.join(providers.PROVIDERS)}")
+        elif spec["tool"] not in known.tools:
+            supported = ", ".join(known.tools)
+            report.error("fractal.yaml", f"provider {name} does not support {spec['tool']} (it supports {supported})")
+
+
