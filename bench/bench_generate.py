@@ -2,7 +2,7 @@
 
     PYTHONPATH=.:scripts .venv/bin/python bench/bench_generate.py [--runs N]
 
-The LLM is the scripted OpenAI-compatible server of the test suite (tests/llm_server.py) on
+The LLM is the scripted OpenAI-compatible server of the test suite (tests/support/llm_server.py) on
 127.0.0.1: its answer is instant, so what a generation costs beyond a bare litellm round-trip to the
 same server is the pack's own work (prompt, guard, parse, validate). Prints figures and ratios;
 asserts nothing.
@@ -66,7 +66,7 @@ def answer(tool: str, files: dict[str, str], provider: str) -> str:
 
 
 def bench_llm(runs: int) -> None:
-    from llm_server import ScriptedLLM
+    from support.llm_server import ScriptedLLM
 
     import f.fractal.platform.llm as llm
     from f.fractal.generation.generator import generate

@@ -1,9 +1,9 @@
 """Fractal: get an item by ref (entity:name@1.2.0, @latest by default) from the first target holding it."""
 
-from typing import Any
 
 from f.fractal.catalog.items import get
+from f.fractal.model.records import Found
 
 
-def main(ref: str, targets: list[str] | None = None) -> dict[str, Any]:
+def main(ref: str, targets: list[str] | None = None) -> Found:
     return get(ref, targets)

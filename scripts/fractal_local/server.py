@@ -27,18 +27,11 @@ from typing import Any
 
 import yaml
 
+from f.fractal.model.errors import http_status
 from fractal_local.runner import call, error_payload
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_BODY = 8 * 1024 * 1024
-_STATUS = {
-    "invalid_input": 400,
-    "secret_in_item": 400,
-    "not_found": 404,
-    "conflict": 409,
-    "unreachable": 503,
-    "config_error": 424,
-}
 _JOB = re.compile(r"^/api/w/[^/]+/jobs/(run_wait_result|run)/p/(.+)$")
 _RESULT = re.compile(r"^/api/w/[^/]+/jobs_u/completed/(get_result|get_result_maybe)/([0-9a-f-]{36})$")
 
@@ -130,7 +123,7 @@ def make_handler(token: str | None, routes: dict[str, str], jobs: Jobs) -> type[
                 self._send(200, call(path, args))
             except Exception as exc:
                 payload = error_payload(exc)
-                self._send(_STATUS.get(payload["error"], 500), payload)
+                self._send(http_status(payload["error"]), payload)
 
         def do_GET(self) -> None:
             if self.path == "/api/version":
@@ -151,7 +144,7 @@ def make_handler(token: str | None, routes: dict[str, str], jobs: Jobs) -> type[
             except Exception as exc:
                 payload = error_payload(exc)
                 self._send(
-                    _STATUS.get(payload["error"], 500),
+                    http_status(payload["error"]),
                     payload if m.group(1) == "get_result" else {"completed": True, "result": payload},
                 )
                 return

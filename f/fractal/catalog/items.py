@@ -35,6 +35,7 @@ from f.fractal.model.item import (
     summary,
     version_key,
 )
+from f.fractal.model.records import Found
 from f.fractal.platform.secrets import ensure_no_secrets
 
 MAX_PUSH_ATTEMPTS = 40
@@ -307,7 +308,7 @@ def _read(target: Target, fn: Callable[[Clone], Any]) -> tuple[Any, bool]:
         return fn(clone), stale
 
 
-def get(ref: str, targets: list[str] | str | None = None) -> dict[str, Any]:
+def get(ref: str, targets: list[str] | str | None = None) -> Found:
     """The item a ref names, from the first target that has it, with the commit it came from."""
     parsed = parse_ref(ref)
     errors = []

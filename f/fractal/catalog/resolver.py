@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-Read = Callable[[str], dict[str, Any]]
+from f.fractal.model.records import Found
+
+Read = Callable[[str], Found]
 
 
 class Resolver:
@@ -14,9 +15,9 @@ class Resolver:
     def __init__(self, targets: list[str] | str | None, read: Read) -> None:
         self.targets = targets
         self._read = read
-        self._items: dict[str, dict[str, Any]] = {}
+        self._items: dict[str, Found] = {}
 
-    def get(self, ref: str) -> dict[str, Any]:
+    def get(self, ref: str) -> Found:
         """{ref (pinned), item, target, commit} for a ref; raises NotFound."""
         if ref not in self._items:
             found = self._read(ref)
@@ -24,6 +25,6 @@ class Resolver:
             self._items[found["ref"]] = found
         return self._items[ref]
 
-    def seed(self, found: dict[str, Any]) -> None:
+    def seed(self, found: Found) -> None:
         """Make an item known without reading the catalog (for drafts and tests)."""
         self._items[found["ref"]] = found

@@ -25,7 +25,7 @@ from typing import Any
 
 import f.fractal.catalog.layout as layout
 import f.fractal.platform.workspace as workspace
-from f.fractal.model.errors import ConfigError, InvalidInput, Unreachable
+from f.fractal.model.errors import ConfigError, GitError, InvalidInput, Unreachable
 from f.fractal.model.item import KIND_FOLDERS, KIND_SLUGS, SLUG_KINDS, summary
 from f.fractal.platform.yamlio import load_trusted
 
@@ -52,12 +52,6 @@ def redact_url(text: str) -> str:
     return _CREDS_RE.sub(r"\1***@", text)
 
 
-class GitError(Exception):
-    def __init__(self, args: list[str], stderr: str) -> None:
-        super().__init__(redact_url(f"git {' '.join(args[:2])}: {stderr.strip()[-600:]}"))
-        self.stderr = stderr
-
-
 _GIT_ENV = {
     **os.environ,
     "GIT_TERMINAL_PROMPT": "0",
@@ -73,7 +67,8 @@ def git(cwd: Path | None, *args: str, check: bool = True, env: dict[str, str] | 
         ["git", *args], cwd=cwd, env=full_env, capture_output=True, encoding="utf-8", errors="replace", stdin=subprocess.DEVNULL
     )
     if check and proc.returncode != 0:
-        raise GitError(list(args), f"{proc.stderr}\n{proc.stdout}".strip())
+        stderr = f"{proc.stderr}\n{proc.stdout}".strip()
+        raise GitError(redact_url(f"git {' '.join(args[:2])}: {stderr[-600:]}"), stderr)
     return proc.stdout
 
 

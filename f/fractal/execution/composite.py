@@ -21,6 +21,7 @@ from f.fractal.flows.interpreter import FlowRunner, count_scripts, own_time
 from f.fractal.flows.plan import flow_of, flows_for, plan
 from f.fractal.model.composite import fits_of
 from f.fractal.model.errors import ConfigError, InvalidInput
+from f.fractal.model.records import Found
 from f.fractal.platform.secrets import redact
 from f.fractal.platform.windmill import call, push_flow, windmill_api
 from f.fractal.platform.workspace import in_windmill
@@ -32,7 +33,7 @@ def _stderr_line(line: str) -> None:
     sys.stderr.flush()
 
 
-def _choose_provider(found: dict[str, Any], fits: list[str], provider: str | None) -> str:
+def _choose_provider(found: Found, fits: list[str], provider: str | None) -> str:
     fixed = found["item"]["spec"].get("provider")
     if fixed and provider and provider != fixed:
         raise InvalidInput(f"{found['ref']} fixes provider {fixed}; {provider} was asked", hint=f"omit provider or pass {fixed}")
@@ -47,7 +48,7 @@ def _choose_provider(found: dict[str, Any], fits: list[str], provider: str | Non
 
 
 def run_composite(
-    resolved: dict[str, Any],
+    resolved: Found,
     provider: str | None = None,
     inputs: dict[str, Any] | None = None,
     mode: str = "apply",
@@ -130,7 +131,7 @@ def scrub(value: Any, forms: list[str]) -> Any:
 
 
 def run_in_windmill(
-    resolved: dict[str, Any], provider: str | None, inputs: dict[str, Any] | None, mode: str, targets: list[str] | None,
+    resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str, targets: list[str] | None,
 ) -> dict[str, Any]:
     """Inside Windmill: deploy the composite's flows, start its flow job, wait for it (FRACTAL_FLOW_WAIT_S,
     default 3600; 0 = return at once with the job id). The steps are Windmill's own flow status."""

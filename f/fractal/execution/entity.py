@@ -28,6 +28,7 @@ import f.fractal.platform.credentials as credentials
 import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.model.providers import Provider
+from f.fractal.model.records import Found
 from f.fractal.tools.registry import get_tool
 from f.fractal.tools.runs import Outcome, Progress, Run, RunLog, strings
 
@@ -148,7 +149,7 @@ def provider_credentials(chosen: Provider, tool: str, inputs: dict[str, Any]) ->
     return credentials.for_provider(chosen)
 
 
-def prepare(resolved: dict[str, Any], provider: str | None, inputs: dict[str, Any] | None, mode: str) -> Run:
+def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str) -> Run:
     """Every check that can refuse the launch; returns the run, nothing executed yet."""
     ref, item = resolved["ref"], resolved["item"]
     if item.get("kind") != "Entity":
@@ -185,7 +186,7 @@ def _redact(value: Any, log: RunLog) -> Any:
 
 
 def run_entity(
-    resolved: dict[str, Any], provider: str | None = None, inputs: dict[str, Any] | None = None,
+    resolved: Found, provider: str | None = None, inputs: dict[str, Any] | None = None,
     mode: str = "apply", progress: Progress | None = _stderr,
 ) -> dict[str, Any]:
     """Check, then run an entity that f.fractal.catalog.get resolved; returns the result JSON."""
@@ -216,7 +217,7 @@ def _masked_inputs(run: Run) -> dict[str, Any]:
 
 
 def _result(
-    resolved: dict[str, Any], run: Run, outcome: Outcome, log: RunLog, run_id: str, started: str,
+    resolved: Found, run: Run, outcome: Outcome, log: RunLog, run_id: str, started: str,
     marks: tuple[float, float, float, float],
 ) -> dict[str, Any]:
     meta = run.item["metadata"]

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from f.fractal.model.errors import FractalError, InvalidInput, NotFound
+from f.fractal.model.errors import FractalError, InvalidInput, NotFound, StepFailed
 from f.fractal.platform.scripts import load_main
 
 JS_TIME_LIMIT_S = 5
@@ -31,15 +31,6 @@ MAX_FLOW_DEPTH = 25
 
 ScriptFn = Callable[..., Any]
 FlowLoader = Callable[[str], dict[str, Any]]
-
-
-class StepFailed(Exception):
-    """A step failed: carries the step path and the message; the run turns it into a result."""
-
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
-        self.message = message
 
 
 class _Stop(Exception):
@@ -189,7 +180,7 @@ class FlowRunner:
         except _Stop as stop:
             status, result = "stopped", stop.result
         except StepFailed as e:
-            status, failed, error = "failed", e.path, e.message
+            status, failed, error = "failed", e.path, e.step_message
         out: dict[str, Any] = {"status": status, "result": result, "steps": records, "duration_s": time.perf_counter() - started}
         if failed:
             out.update(failed_step=failed, error=error)
@@ -218,9 +209,9 @@ class FlowRunner:
         except _Stop:
             raise
         except StepFailed as e:
-            record.status, record.error = "failed", e.message
+            record.status, record.error = "failed", e.step_message
             if module.get("continue_on_error"):
-                return {"error": {"message": e.message, "step_id": e.path}}
+                return {"error": {"message": e.step_message, "step_id": e.path}}
             raise
         except FractalError as e:
             return self._fail(module, record, path, str(e))
@@ -319,9 +310,9 @@ class FlowRunner:
             try:
                 return self._modules(branches[i]["modules"], scope.child(), holder.steps, f"{path}.", depth)
             except StepFailed as e:
-                holder.status, holder.error = "failed", e.message
+                holder.status, holder.error = "failed", e.step_message
                 if branches[i].get("skip_failure"):
-                    return {"error": {"message": e.message, "step_id": e.path}}
+                    return {"error": {"message": e.step_message, "step_id": e.path}}
                 raise
             finally:
                 holder.duration_s = time.perf_counter() - t0
@@ -360,7 +351,7 @@ class FlowRunner:
         try:
             return self._modules(value["modules"], inner, holder.steps, f"{path}[{index}].", depth)
         except StepFailed as e:
-            holder.status, holder.error = "failed", e.message
+            holder.status, holder.error = "failed", e.step_message
             if value.get("skip_failures"):
                 return None
             raise

@@ -15,10 +15,11 @@ from f.fractal.flows.compile import FLOW_FILE, RUN_SCRIPT, flow_path, prepare, r
 from f.fractal.flows.interpreter import MAX_FLOW_DEPTH
 from f.fractal.model.composite import Resolver
 from f.fractal.model.errors import InvalidInput, NotFound
+from f.fractal.model.records import Found
 from f.fractal.platform.yamlio import load_trusted
 
 
-def flow_of(found: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
+def flow_of(found: Found, resolver: Resolver) -> dict[str, Any]:
     """The compiled flow of a resolved composite: its stored flow.yaml, else compiled now."""
     text = (found["item"]["spec"].get("files") or {}).get(FLOW_FILE)
     if text:
@@ -46,7 +47,7 @@ class Plan:
     """Everything a composite run needs, resolved before any step runs."""
 
     flows: dict[str, dict[str, Any]] = field(default_factory=dict)  # flow path → flow
-    entities: dict[str, dict[str, Any]] = field(default_factory=dict)  # pinned entity ref → catalog.get result
+    entities: dict[str, Found] = field(default_factory=dict)  # pinned entity ref → catalog.get result
 
 
 def plan(flow: dict[str, Any], resolver: Resolver, out: Plan | None = None, depth: int = 0) -> Plan:
@@ -70,7 +71,7 @@ def plan(flow: dict[str, Any], resolver: Resolver, out: Plan | None = None, dept
     return out
 
 
-def flows_for(found: dict[str, Any], resolver: Resolver) -> dict[str, dict[str, Any]]:
+def flows_for(found: Found, resolver: Resolver) -> dict[str, dict[str, Any]]:
     """Every flow of an already resolved composite (what catalog.get returned), members before it."""
     root = flow_of(found, resolver)
     members = plan(root, resolver).flows

@@ -31,8 +31,9 @@ import f.fractal.model.providers as providers
 import f.fractal.platform.llm as llm_boundary
 import f.fractal.tools.validate as validate
 from f.fractal.model.composite import literal_type
-from f.fractal.model.errors import ConfigError, FractalError, InvalidInput
+from f.fractal.model.errors import ConfigError, FractalError, GenerationFailed, InvalidInput
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
+from f.fractal.model.records import CheckReport
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.registry import TOOLS, get_tool
 
@@ -47,12 +48,6 @@ ANSWER_SHAPE = (
     '"required": []}, "outputs": {"<output>": {"description": "…"}}, "credentials": ["<resource type>"], '
     '"files": {"<relative path>": "<file text>"}}'
 )
-
-
-class GenerationFailed(FractalError):
-    """No answer passed the checks within the attempts allowed; `data.attempts` holds every error."""
-
-    code = "generation_failed"
 
 
 # ------------------------------------------------------------------ inputs
@@ -252,7 +247,7 @@ def _examples(need: str, tool: str | None, provider: str | None, targets: list[s
     return text, [f"entity:{i['metadata']['name']}@{i['metadata'].get('version', '')}" for i in items]
 
 
-def _feedback(report: dict[str, Any], attempt: int, attempts: int) -> str:
+def _feedback(report: CheckReport, attempt: int, attempts: int) -> str:
     lines = [f"Your answer did not pass the checks (attempt {attempt} of {attempts}):"]
     for e in report["errors"][:20]:
         where = e.get("file") or "answer"
@@ -261,7 +256,7 @@ def _feedback(report: dict[str, Any], attempt: int, attempts: int) -> str:
     return "\n".join(lines)
 
 
-def _parse_failure(error: str) -> dict[str, Any]:
+def _parse_failure(error: str) -> CheckReport:
     return {"ok": False, "errors": [{"file": "", "message": f"could not read the answer: {error}"}], "warnings": [],
             "checks_run": ["answer format"], "checks_skipped": []}
 
@@ -297,7 +292,7 @@ def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, att
     )
 
 
-def _provenance(generator: str, model: str, need: str, digest: str, attempts: int, report: dict[str, Any], started: float,
+def _provenance(generator: str, model: str, need: str, digest: str, attempts: int, report: CheckReport, started: float,
                 **extra: Any) -> dict[str, Any]:
     return {"generator": generator, "model": model, "need": need, "prompt_digest": f"sha256:{digest}", "attempts": attempts,
             "validation": report, **extra, "time": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -25,6 +25,7 @@ from typing import Any, Protocol
 import f.fractal.model.providers as provider_data
 from f.fractal.model.errors import FractalError, NotFound
 from f.fractal.model.item import KIND_SLUGS
+from f.fractal.model.records import Found
 
 MAX_DEPTH = 20
 _JSON_TYPES = {bool: "boolean", int: "integer", float: "number", str: "string", list: "array", dict: "object", type(None): "null"}
@@ -35,7 +36,7 @@ class Resolver(Protocol):
 
     targets: list[str] | str | None
 
-    def get(self, ref: str) -> dict[str, Any]:
+    def get(self, ref: str) -> Found:
         """{ref (pinned), item, target, commit} for a ref; raises NotFound."""
         ...
 

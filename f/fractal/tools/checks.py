@@ -18,9 +18,9 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from f.fractal.model.errors import ConfigError
+from f.fractal.model.records import CheckReport, Finding
 
 MAX_MESSAGE = 500
 
@@ -29,17 +29,16 @@ MAX_MESSAGE = 500
 class Report:
     """Collects findings; `to_dict()` is the published shape."""
 
-    errors: list[dict[str, Any]] = field(default_factory=list)
-    warnings: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[Finding] = field(default_factory=list)
+    warnings: list[Finding] = field(default_factory=list)
     checks_run: list[str] = field(default_factory=list)
     checks_skipped: list[dict[str, str]] = field(default_factory=list)
 
     @staticmethod
-    def _finding(file: str, message: str, line: int | None) -> dict[str, Any]:
-        found: dict[str, Any] = {"file": file}
+    def _finding(file: str, message: str, line: int | None) -> Finding:
+        found: Finding = {"file": file, "message": message[:MAX_MESSAGE]}
         if line:
             found["line"] = int(line)
-        found["message"] = message[:MAX_MESSAGE]
         return found
 
     def error(self, file: str, message: str, line: int | None = None) -> None:
@@ -58,7 +57,7 @@ class Report:
     def ok(self) -> bool:
         return not self.errors
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CheckReport:
         return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings,
                 "checks_run": self.checks_run, "checks_skipped": self.checks_skipped}
 

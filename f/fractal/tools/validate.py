@@ -10,12 +10,13 @@ from typing import Any
 import f.fractal.model.providers as providers
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
+from f.fractal.model.records import CheckReport
 from f.fractal.platform.secrets import find_secrets
 from f.fractal.tools.checks import Report
 from f.fractal.tools.registry import TOOLS, get_tool
 
 
-def validate_files(tool: str, files: dict[str, str]) -> dict[str, Any]:
+def validate_files(tool: str, files: dict[str, str]) -> CheckReport:
     """Check a tool's files alone (no item around them)."""
     report = Report()
     _check_files(tool, files, report)
@@ -32,7 +33,7 @@ def _check_files(tool: str, files: dict[str, str], report: Report) -> None:
         report.error("", f"malformed {tool} files: {type(e).__name__}: {e}")
 
 
-def validate_entity(item: Any, *, tool: str | None = None, provider: str | None = None) -> dict[str, Any]:
+def validate_entity(item: Any, *, tool: str | None = None, provider: str | None = None) -> CheckReport:
     """Validate a draft Entity: the item schema, tool and providers, no secret, then the tool's checker."""
     report = Report()
     report.ran("item schema")

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from f.fractal.tools.registry import TOOLS
 from fractal_local.commands.catalog import add_targets, emit
 from fractal_local.runner import call
 
@@ -134,7 +135,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def register(sub: Any) -> None:
     p = sub.add_parser("generate", help='a validated entity from a need: generate "a 3-node K3s cluster on Exoscale"')
     p.add_argument("need", nargs="+", help="what to build, in English or French")
-    p.add_argument("--tool", choices=["terraform", "ansible", "kubernetes", "secret"])
+    p.add_argument("--tool", choices=list(TOOLS))
     p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
     p.add_argument("--name", help="entity name (kebab-case)")
     _common(p)

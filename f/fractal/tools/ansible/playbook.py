@@ -15,13 +15,14 @@ import yaml
 
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.providers import PROVIDERS
+from f.fractal.model.records import Found
 from f.fractal.tools.ansible.files import DESTROY_NAMES, playbook_name
 from f.fractal.tools.ansible.run import FROM_RE
 
 _TYPES = ("string", "integer", "number", "boolean", "object", "array")
 
 
-def compile_entity(resolved: dict[str, Any]) -> str:
+def compile_entity(resolved: Found) -> str:
     """The `.playbook.yml` text of an Ansible entity (refused when it needs more than one file)."""
     item = resolved["item"]
     spec = item["spec"]
@@ -44,7 +45,7 @@ def compile_entity(resolved: dict[str, Any]) -> str:
     return note + "---\n" + dump(header, sort_keys=False) + "---\n" + dump(plays, sort_keys=False, width=120)
 
 
-def _header(resolved: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+def _header(resolved: Found) -> tuple[dict[str, Any], dict[str, str]]:
     spec = resolved["item"]["spec"]
     schema = spec.get("inputs") or {}
     required = set(schema.get("required") or [])
@@ -89,7 +90,7 @@ def _outputs_play(outputs: dict[str, Any]) -> dict[str, Any]:
                        "ansible.builtin.copy": {"dest": "result.json", "content": content, "mode": "0644"}}]}
 
 
-def script_meta(resolved: dict[str, Any], content: str) -> dict[str, Any]:
+def script_meta(resolved: Found, content: str) -> dict[str, Any]:
     """The .script.yaml of the compiled script: its form is the header's extra_vars."""
     header = next(yaml.safe_load_all(content))
     args = header["extra_vars"].items()

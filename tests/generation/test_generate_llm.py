@@ -1,4 +1,4 @@
-"""Generation with an LLM — the LLM is SCRIPTED: tests/llm_server.ScriptedLLM, an OpenAI-compatible server
+"""Generation with an LLM — the LLM is SCRIPTED: tests/support/llm_server.ScriptedLLM, an OpenAI-compatible server
 on 127.0.0.1, answers each call with the next scripted reply and records what the pack sent.
 Everything else is real: litellm, the prompt guard, the answer parser, the validators, Git.
 """
@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import ScriptedLLM
+from support.llm_server import ScriptedLLM
 
 import f.fractal.generate_entity as generate_entity
 import f.fractal.platform.llm as llm
 import f.fractal.platform.workspace as workspace
 import f.fractal.refine_entity as refine_entity
-from f.fractal.generation.generator import GenerationFailed, parse_answer
-from f.fractal.model.errors import ConfigError, InvalidInput, Unreachable
+from f.fractal.generation.generator import parse_answer
+from f.fractal.model.errors import ConfigError, GenerationFailed, InvalidInput, Unreachable
 
 LLM_PATH = "f/fractal/test_llm"
 
@@ -243,7 +243,7 @@ def test_guard_refuses_or_masks_before_anything_is_sent(fractal_home: Path, monk
 
 def test_catalog_examples_reach_the_prompt(use_llm: Callable[..., str], make_target: Callable[..., str]) -> None:
     """Scripted LLM: the most similar saved entity is shown to the model as an example."""
-    from conftest import entity
+    from support.items import entity
 
     from f.fractal.catalog.items import save
 

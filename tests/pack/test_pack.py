@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, run_cli
+from support.cli import run_cli
+from support.paths import ROOT
 
 PY_FILES = sorted(
     p for p in (ROOT / "f").rglob("*.py") if "__pycache__" not in p.parts and "__flow" not in str(p) and "__raw_app" not in str(p)

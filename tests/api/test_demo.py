@@ -7,7 +7,8 @@ import hashlib
 from pathlib import Path
 
 import pytest
-from conftest import git_out, run_cli
+from support.cli import run_cli
+from support.git import git_out
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compose_catalog import lint_flows, pipe, runnable, string_inputs
+from support.compose_catalog import lint_flows, pipe, runnable, string_inputs
 
 import f.fractal.catalog.items as catalog
 import f.fractal.platform.workspace as workspace

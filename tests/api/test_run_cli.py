@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, entity, run_cli
+from support.cli import run_cli
+from support.items import entity
+from support.paths import ROOT
 
 import f.fractal.catalog.items as catalog
 from f.fractal.list_providers import main as list_providers

@@ -8,7 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT, GitDaemon, entity, git_out
+from support.git import GitDaemon, git_out
+from support.items import entity
+from support.paths import ROOT
 
 import f.fractal.catalog.items as catalog
 import f.fractal.platform.workspace as workspace
@@ -16,7 +18,7 @@ import f.fractal.platform.workspace as workspace
 SAVER = """
 import json, sys
 sys.path[:0] = [{root!r}, {tests!r}]
-from conftest import entity
+from support.items import entity
 import f.fractal.catalog.items as catalog
 name, description = sys.argv[1], sys.argv[2]
 item = entity(name)

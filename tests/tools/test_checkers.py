@@ -232,7 +232,7 @@ def test_checker_files_are_written_as_utf8_whatever_the_locale(tmp_path: Any) ->
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     code = ("import sys; from pathlib import Path; from f.fractal.platform.files import write_files; "
             "write_files(Path(sys.argv[1]), {'a/b.yaml': 'name: caf\\u00e9 \\u20ac\\n'})")
     env = {"PATH": os.environ.get("PATH", ""), "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0",

@@ -9,8 +9,8 @@ import urllib.request
 from typing import Any
 
 import pytest
-from conftest import entity
 from fractal_local.server import load_routes, serve
+from support.items import entity
 
 
 def _post(url: str, body: Any, token: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:

@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import entity, git_out
+from support.git import git_out
+from support.items import entity
 
 import f.fractal.catalog.items as catalog
 from f.fractal.model.errors import Conflict, NotFound
@@ -214,7 +215,7 @@ def test_listing_is_in_kind_then_name_order_after_incremental_updates(make_targe
 
 
 def test_a_signing_key_is_reported_as_not_applied_yet(fractal_home, tmp_path: Path, monkeypatch) -> None:
-    from conftest import init_bare
+    from support.git import init_bare
 
     monkeypatch.setenv("F_X_K", "-----BEGIN PGP PRIVATE KEY BLOCK-----")
 

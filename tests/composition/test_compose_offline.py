@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compose_catalog import TABLE, all_entities, lint_flows, save_all
-from conftest import git_out, init_bare, run_cli
+from support.cli import run_cli
+from support.compose_catalog import TABLE, all_entities, lint_flows, save_all
+from support.git import git_out, init_bare
 
 import f.fractal.catalog.items as catalog
 import f.fractal.catalog.search as retrieval
@@ -233,7 +234,7 @@ def test_two_processes_building_the_index_cache_at_once_both_succeed(fractal_hom
     import sys
     import time
 
-    from compose_catalog import ROOT
+    from support.compose_catalog import ROOT
 
     sync = tmp_path / "sync"
     sync.mkdir()

@@ -11,7 +11,7 @@ from typing import Any
 
 import f.fractal.platform.yamlio as yamlio
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "resources" / "samples"
 
 STR = {"type": "string"}

@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 import yaml
-from compose_catalog import lint_flows
-from conftest import entity, git_out
+from support.compose_catalog import lint_flows
+from support.git import git_out
+from support.items import entity
 
 import f.fractal.catalog.items as catalog
 import f.fractal.flows.compile as flowgen

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import entity
+from support.items import entity
 
 import f.fractal.catalog.items as catalog
 from f.fractal.model.errors import ConfigError, InvalidInput, NotFound

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import ROOT, entity
+from support.items import entity
+from support.paths import ROOT
 
 import f.fractal.catalog.items as catalog
 from f.fractal.compile_playbook import main as compile_playbook

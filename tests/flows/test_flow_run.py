@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compose_catalog import entity_flows, lint_flows, pipe, runnable, string_inputs
-from conftest import entity
+from support.compose_catalog import entity_flows, lint_flows, pipe, runnable, string_inputs
+from support.items import entity
 
 import f.fractal.catalog.items as catalog
 from f.fractal.flows.interpreter import FlowRunner

@@ -1,4 +1,4 @@
-"""Composition with an LLM. THE LLM IS SCRIPTED: tests/llm_server.ScriptedLLM, an OpenAI-compatible
+"""Composition with an LLM. THE LLM IS SCRIPTED: tests/support/llm_server.ScriptedLLM, an OpenAI-compatible
 server on 127.0.0.1, answers in place of a model (the suite's only stand-in). Everything else is
 real: litellm, the catalog of 36 entities in a bare Git repo, retrieval, the checks, wmill lint."""
 
@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 import yaml
-from compose_catalog import all_entities, lint_flows, save_all
-from llm_server import ScriptedLLM
+from support.compose_catalog import all_entities, lint_flows, save_all
+from support.llm_server import ScriptedLLM
 
 import f.fractal.composition.composer as compose
 from f.fractal.compose_pipeline import main as compose_pipeline

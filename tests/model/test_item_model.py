@@ -6,7 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, entity
+from support.items import entity
+from support.paths import ROOT
 
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import Ref, bump, normalize_item, parse_ref, schema_for, summary

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import entity, git_out
+from support.git import git_out
+from support.items import entity
 
 import f.fractal.catalog.items as catalog
 import f.fractal.platform.yamlio as yamlio
@@ -218,7 +219,7 @@ def test_hostile_call_is_refused(label: str, kwargs: dict[str, Any], target: str
 
 @pytest.mark.parametrize(("label", "text"), HOSTILE_YAML, ids=[c[0] for c in HOSTILE_YAML])
 def test_hostile_yaml_is_refused_before_parsing_into_an_item(label: str, text: str, target: str, tmp_path: Path) -> None:
-    from conftest import run_cli
+    from support.cli import run_cli
 
     file = tmp_path / "item.yaml"
     file.write_text(text)

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import git_out, run_cli
+from support.cli import run_cli
+from support.git import git_out
 
 import f.fractal.generate_entity as generate_entity
 import f.fractal.refine_entity as refine_entity
@@ -169,7 +170,7 @@ def test_refine_offline_changes_parameters_and_shows_a_diff() -> None:
 
 
 def test_refine_without_llm_of_a_handmade_draft_says_what_to_configure() -> None:
-    from conftest import entity
+    from support.items import entity
 
     with pytest.raises(ConfigError) as e:
         refine_entity.main(entity("hand-made"), "add a task")
