@@ -21,7 +21,6 @@ import os
 import re
 import threading
 import time
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import Any
 import f.fractal.platform.workspace as workspace
 from f.fractal.catalog.items import merged_rows, resolve_targets
 from f.fractal.model.item import SLUG_KINDS
+from f.fractal.platform.text import fold
 
 STEM_LEN = 6
 MIN_COVERAGE = 0.5
@@ -80,12 +80,6 @@ SYNONYMS: dict[str, str] = {
 FIELD_WEIGHTS = (("name", 3), ("tags", 2), ("tool", 2), ("providers", 1), ("description", 1), ("inputs", 1), ("outputs", 1))
 
 _SPLIT = re.compile(r"[^a-z0-9]+")
-
-
-def fold(text: str) -> str:
-    """Lowercase without accents: « Clé réseau » → 'cle reseau'."""
-    decomposed = unicodedata.normalize("NFKD", text.lower().replace("œ", "oe").replace("æ", "ae"))
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def terms(text: str) -> list[str]:

@@ -43,6 +43,7 @@ from f.fractal.flows.compile import compiled
 from f.fractal.model.errors import FractalError, InvalidInput
 from f.fractal.model.item import NAME_RE, STEP_ID_RE, normalize_item, parse_ref, summary
 from f.fractal.model.providers import PROVIDERS
+from f.fractal.platform.text import fold, name_slug
 from f.fractal.tools.registry import TOOLS
 
 MAX_ATTEMPTS = 3
@@ -112,7 +113,7 @@ def _content(text: str) -> list[str]:
 
 def provider_in(text: str) -> str | None:
     """The provider a need names (exoscale, vastai, runpod, local), if exactly one; k3s only alone."""
-    words = set(re.split(r"[^a-z0-9]+", retrieval.fold(text)))
+    words = set(re.split(r"[^a-z0-9]+", fold(text)))
     named = {p for w, p in _PROVIDER_WORDS.items() if w in words}
     if "vast" in words and "ai" in words:
         named.add("vastai")
@@ -133,9 +134,8 @@ def guess_tool(text: str, provider: str | None) -> str:
 
 
 def slug(text: str, limit: int = 40) -> str:
-    words = [w for w in re.split(r"[^a-z0-9]+", retrieval.fold(text)) if w and w not in retrieval.STOP][:5]
-    name = "-".join(words)[:limit].strip("-") or "composed"
-    return name if NAME_RE.match(name) else "composed"
+    """A composite's name from its need."""
+    return name_slug(text, stop=retrieval.STOP, fallback="composed", limit=limit)
 
 
 # ------------------------------------------------------------------ candidates

@@ -34,6 +34,7 @@ from f.fractal.model.composite import literal_type
 from f.fractal.model.errors import ConfigError, FractalError, GenerationFailed, InvalidInput
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
 from f.fractal.model.records import CheckReport
+from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.registry import TOOLS, get_tool
 
@@ -82,13 +83,13 @@ def check_conversation(conversation: Any) -> list[dict[str, str]]:
 # ------------------------------------------------------------------ drafts
 
 
+NAME_STOP_WORDS = frozenset({"a", "an", "the", "on", "in", "of", "for", "with", "and", "to", "un", "une", "le", "la", "les",
+                             "de", "des", "du", "sur", "avec", "pour", "et", "dans", "en", "my", "mon", "ma"})
+
+
 def slug(text: str, fallback: str = "entity") -> str:
-    words = re.findall(r"[a-z0-9]+", offline.normalize(text))
-    stop = {"a", "an", "the", "on", "in", "of", "for", "with", "and", "to", "un", "une", "le", "la", "les", "de", "des", "du",
-            "sur", "avec", "pour", "et", "dans", "en", "my", "mon", "ma"}
-    kept = [w for w in words if w not in stop][:5]
-    name = "-".join(kept)[:50].strip("-")
-    return name if NAME_RE.match(name) else fallback
+    """An entity name from a need (number words as digits)."""
+    return name_slug(offline.normalize(text), stop=NAME_STOP_WORDS, fallback=fallback, limit=50)
 
 
 def _tool_of(files: dict[str, str]) -> str:

@@ -11,12 +11,12 @@ too. Parameters only replace a template's defaults for the parameters it declare
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from f.fractal.generation.templates import TEMPLATES, Template
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.providers import PROVIDERS
+from f.fractal.platform.text import fold
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -61,8 +61,7 @@ _NODE_NOUNS = r"(?:nodes?|noeuds?|instances?|servers?|serveurs?|vms?|machines?|w
 
 def normalize(text: str) -> str:
     """Lowercase, accents removed, number words as digits, spaced punctuation kept."""
-    text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
-    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    text = fold(text)
     text = re.sub(r"[«»“”\"(),;!?]", " ", text)
     for word, n in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
         text = re.sub(rf"\b{word}\b", str(n), text)

@@ -91,7 +91,6 @@ def bump(version: str, part: str = "patch") -> str:
 # ---------------------------------------------------------------- JSON Schemas
 
 IDENTIFIER = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # input and output names: they become variables in flows and plays
-_STRING_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 _INPUT_SCHEMA = {
     "description": "JSON Schema (type object) of the item's inputs, as Windmill shows them in a form.",
     "type": "object",
@@ -277,11 +276,6 @@ def _check_steps(steps: list[dict[str, Any]]) -> None:
         for need in step.get("needs") or []:
             if need not in ids:
                 raise InvalidInput(f"step {step['id']} needs unknown step {need!r}", hint=f"known steps: {', '.join(ids)}")
-
-
-def item_ref(item: dict[str, Any]) -> Ref:
-    meta = item["metadata"]
-    return Ref(item["kind"], meta["name"], meta.get("version") or "latest")
 
 
 def member_refs(item: dict[str, Any]) -> list[Ref]:

@@ -38,7 +38,6 @@ from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotF
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.secrets import mask_assignments, redact, scan_text, string_values
 
-RESOURCE_TYPE = "fractal_llm"
 DEFAULT_RESOURCE = "f/fractal/llm"
 ENV_PREFIX = "FRACTAL_LLM_"
 Message = dict[str, str]
