@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from f.fractal.model.errors import (
-    Conflict,
     ConfigError,
+    Conflict,
     FractalError,
     GenerationFailed,
     GitError,

@@ -30,10 +30,11 @@ import f.fractal.generation.templates as templates
 import f.fractal.model.providers as providers
 import f.fractal.platform.llm as llm_boundary
 import f.fractal.tools.validate as validate
+from f.fractal.learning.knowledge import decisive, instantiate
 from f.fractal.model.composite import literal_type
 from f.fractal.model.errors import ConfigError, FractalError, GenerationFailed, InvalidInput
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
-from f.fractal.model.records import CheckReport
+from f.fractal.model.records import CheckReport, Found
 from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.registry import TOOLS, get_tool
@@ -326,6 +327,9 @@ def generate(
     config = _config(llm)
     safe_need = _masked(need, config)
     if config is None:
+        learned = decisive(safe_need, tool or None, provider or None)
+        if learned is not None:
+            return _from_rune(safe_need, learned[0], tool or None, provider or None, name or None, history, started)
         return _offline(safe_need, tool or None, provider or None, name or None, history, started)
     examples, refs = _examples(safe_need, tool, provider, targets)
     system = system_prompt(tool, provider) + (f"\n\n{examples}" if examples else "")
@@ -383,6 +387,28 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
              {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({template.tool}) from template "
                                               f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline"}
+
+
+def _from_rune(need: str, rune: Found, tool: str | None, provider: str | None, name: str | None,
+               history: list[dict[str, str]], started: float) -> dict[str, Any]:
+    """An offline draft built from a learned Rune: the need's values where the Rune has inputs of their kind."""
+    inputs, files, used, unused = instantiate(rune, need)
+    spec = rune["item"]["spec"]
+    fields = {"description": need, "tool": spec["tool"], "providers": spec.get("providers") or ([provider] if provider else []),
+              "inputs": inputs, "outputs": spec.get("outputs") or {}, "files": files}
+    draft = build_entity(fields, need=need, name=name, provider=provider)
+    report = validate.validate_entity(draft, tool=tool, provider=provider)
+    if not report["ok"]:  # the need does not fit the Rune after all: the templates decide
+        return _offline(need, tool, provider, name, history, started)
+    digest = hashlib.sha256(need.encode()).hexdigest()
+    draft["provenance"] = _provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started,
+                                      rune=rune["ref"], params=used, unused_specifics=unused)
+    attempt = {"attempt": 1, "ok": True, "errors": [], "llm_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3)}
+    convo = [*history, {"role": "user", "content": need},
+             {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({spec['tool']}) from the learned "
+                                              f"{rune['ref']} with {json.dumps(used, ensure_ascii=False)}"}]
+    return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline",
+            "rune": rune["ref"], "unused_specifics": unused}
 
 
 # ------------------------------------------------------------------ refinement

@@ -1,0 +1,68 @@
+"""`learn` (teach Fractal a solution) and `solutions` (find learned ones): the learning loop from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from fractal_local.commands.catalog import add_targets, emit
+from fractal_local.runner import call
+
+
+def _files(paths: list[str]) -> dict[str, str]:
+    """{name: text} of the files or of every file in the folders given (relative to the folder)."""
+    files: dict[str, str] = {}
+    for raw in paths:
+        path = Path(raw)
+        entries = sorted(p for p in path.rglob("*") if p.is_file() and ".git" not in p.parts) if path.is_dir() else [path]
+        for entry in entries:
+            files[str(entry.relative_to(path)) if path.is_dir() else entry.name] = entry.read_text(encoding="utf-8")
+    return files
+
+
+def _learn(args: argparse.Namespace) -> None:
+    solution: dict[str, Any] = {"tool": args.tool, "files": _files(args.files), "providers": args.provider or []}
+    targets = [t for group in args.target or [] for t in group.split(",") if t] or None
+    result = call("f/fractal/submit_solution", {"task": " ".join(args.task), "solution": solution, "author": args.author,
+                                                "tags": args.tag or [], "confidence": args.confidence, "targets": targets})
+    if args.json or not sys.stdout.isatty():
+        emit(result)
+        return
+    print(f"learned {result['rune']} with inputs {', '.join(result['inputs']) or '(none)'}")
+    for change in result["sanitizer"]["changes"]:
+        print(f"  sanitized {change['file']}: {change['what']}")
+
+
+def _solutions(args: argparse.Namespace) -> None:
+    targets = [t for group in args.target or [] for t in group.split(",") if t] or None
+    result = call("f/fractal/find_solutions", {"query": " ".join(args.query), "tool": args.tool or "",
+                                               "provider": args.provider or "", "limit": args.limit, "targets": targets})
+    if args.json or not sys.stdout.isatty():
+        emit(result)
+        return
+    for row in result["solutions"]:
+        print(f"{row['score']:>7.2f}  {row['ref']:<50} {row['why']}")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser("learn", help='teach Fractal a solution: learn "install chrony" --tool ansible -f site.yml')
+    p.add_argument("task", nargs="+", help="what the solution does, in words")
+    p.add_argument("--tool", required=True, help="the solution's tool (terraform, ansible, kubernetes, secret)")
+    p.add_argument("--files", "-f", nargs="+", required=True, help="the solution's files, or a folder holding them")
+    p.add_argument("--provider", action="append", help="a provider the solution fits (repeat)")
+    p.add_argument("--author", default="", help="who solved it (default: you)")
+    p.add_argument("--tag", action="append", help="an extra tag for the Rune (repeat)")
+    p.add_argument("--confidence", type=float, default=1.0, help="how much you trust it, 0 to 1 (below 0.5 it is not learned)")
+    p.add_argument("--json", action="store_true", help="print the JSON result")
+    add_targets(p)
+    p.set_defaults(func=_learn)
+    s = sub.add_parser("solutions", help='find learned solutions: solutions "keep clocks in sync with chrony"')
+    s.add_argument("query", nargs="+", help="the need, in words")
+    s.add_argument("--tool", help="only Runes of this tool")
+    s.add_argument("--provider", help="only Runes that fit this provider")
+    s.add_argument("--limit", type=int, default=5, help="how many to show")
+    s.add_argument("--json", action="store_true", help="print the JSON result")
+    add_targets(s)
+    s.set_defaults(func=_solutions)
