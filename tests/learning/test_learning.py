@@ -122,7 +122,8 @@ def test_bad_pairs_are_refused_with_the_reason(knowledge: str, task: str, soluti
 def test_terraform_literals_become_variables_with_their_defaults(knowledge: str) -> None:
     main_tf = ('resource "exoscale_compute_instance" "web" {\n  zone        = "ch-gva-2"\n  name        = "web"\n'
                '  disk_size   = 50\n  template_id = "tmpl-123"\n  type        = "standard.medium"\n}\n')
-    versions = 'terraform {\n  required_providers {\n    exoscale = {\n      source  = "exoscale/exoscale"\n      version = "~> 0.62"\n    }\n  }\n}\n'
+    versions = ('terraform {\n  required_providers {\n    exoscale = {\n      source  = "exoscale/exoscale"\n'
+                '      version = "~> 0.62"\n    }\n  }\n}\n')
     learned = submit_solution("one web server on exoscale", {"tool": "terraform", "providers": ["exoscale"],
                                                              "files": {"main.tf": main_tf, "versions.tf": versions}})
     assert {"zone", "name", "disk_size", "template_id"} <= set(learned["inputs"])

@@ -22,7 +22,7 @@ def test_a_secret_binding_under_another_name_is_refused_by_the_check_as_by_the_r
     report = validate_files("secret", files)
     assert not report["ok"]
     assert "has no secret.yaml" in report["errors"][0]["message"]
-    with pytest.raises(InvalidInput, match="has no secret.yaml"):
+    with pytest.raises(InvalidInput, match=r"has no secret\.yaml"):
         binding_file(files)
 
 
