@@ -20,7 +20,8 @@ from f.fractal.platform.secrets import find_secrets
 MAX_TASK = 2000
 SECRET_KEY = re.compile(r"(?i)(passw|secret|token|api_?key|private_?key|passphrase|credential|access_?key)")
 _YAML_SECRET = re.compile(  # key: literal value (not a {{ reference }}, a $var:, or a block scalar)
-    r"(?m)^([ \t]*-?[ \t]*)([A-Za-z_][A-Za-z0-9_]*)([ \t]*:[ \t]*)(?![\"']?\{\{|[\"']?\$|\||>)([\"']?)([^\s\"'#][^\"'#\n]*?)\4([ \t]*(?:#.*)?)$"
+    r"(?m)^([ \t]*-?[ \t]*)([A-Za-z_][A-Za-z0-9_]*)([ \t]*:[ \t]*)"
+    r"(?![\"']?\{\{|[\"']?\$|\||>)([\"']?)([^\s\"'#][^\"'#\n]*?)\4([ \t]*(?:#.*)?)$"
 )
 _HCL_SECRET = re.compile(r"(?m)^([ \t]*)([A-Za-z_][A-Za-z0-9_]*)([ \t]*=[ \t]*)\"([^\"$]+)\"([ \t]*)$")
 _EMAIL = re.compile(r"\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b")
