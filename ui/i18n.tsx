@@ -55,6 +55,7 @@ const TEXT = {
   dismiss: ['Dismiss', 'Fermer'],
   offline: ['No LLM configured: the offline generator answers (templates).', 'Aucun LLM configuré : le générateur hors ligne répond (modèles).'],
   search: ['Search the catalog', 'Rechercher dans le catalogue'],
+  find: ['Find', 'Chercher'],
   kind: ['Kind', 'Type'],
   tag_: ['Tag', 'Étiquette'],
   target: ['Target', 'Cible'],

@@ -96,7 +96,7 @@ function Explorer() {
             options={[{ value: '', label: t('all') }, ...targets.map((x) => ({ value: x.path, label: x.path }))]}
           />
           <button type="submit" className="primary">
-            {t('search')}
+            {t('find')}
           </button>
         </form>
         <Busy when={action.busy} label={t('loading')} />
