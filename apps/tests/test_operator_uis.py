@@ -13,6 +13,7 @@ the test's temporary folder); the README shows the best ones, copied to apps/scr
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import socket
@@ -34,6 +35,7 @@ TARGETS = ["f/fractal/catalog", "f/fractal/mirror"]
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by scripts/setup (requirements-dev.txt)")
 pytestmark = [
     pytest.mark.slow,
+    pytest.mark.xdist_group("browser"),  # one server and one browser for the module (scripts/test: --dist loadgroup)
     pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is missing: scripts/setup installs it with apt-get"),
 ]
 
@@ -172,17 +174,21 @@ def test_entity_composer_drafts_refines_and_saves_to_two_repos(browser: Any, ser
     page.close()
 
 
-def _seed(server: Server) -> None:
-    for sample in ("local-motd.yaml", "composition/app-workdir.yaml", "composition/app-config.yaml"):
-        item = yaml.safe_load((ROOT / "resources" / "samples" / sample).read_text())
+@pytest.fixture(scope="module")
+def catalog(server: Server) -> Server:
+    """The default catalog seeded with the sample entities and two pipelines composed offline from them."""
+    for name in ("local-motd", "composition/app-workdir", "composition/app-config", "composition/file-checksum",
+                 "composition/checksum-report"):
+        item = yaml.safe_load((ROOT / "resources" / "samples" / f"{name}.yaml").read_text())
         server.call("save_item", {"item": item, "targets": [TARGETS[0]]})
-    server.call("compose_pipeline", {"need": "create the application folder, then write the application's configuration file into it",
-                                     "name": "app-setup", "llm": "offline", "targets": [TARGETS[0]], "save": True})
+    for name, need in (("app-setup", "create the application folder, then write the application's configuration file into it"),
+                       ("app-report", "compute the checksum of the configuration file, then write a report of that checksum")):
+        server.call("compose_pipeline", {"need": need, "name": name, "llm": "offline", "targets": [TARGETS[0]], "save": True})
+    return server
 
 
-def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, server: Server, shots: Path, tmp_path: Path) -> None:
-    _seed(server)
-    page, app = _open(browser, server, "catalog_explorer")
+def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, catalog: Server, shots: Path, tmp_path: Path) -> None:
+    page, app = _open(browser, catalog, "catalog_explorer")
     app.get_by_role("searchbox", name="Search the catalog").fill("motd")
     app.get_by_role("searchbox", name="Search the catalog").press("Enter")
     app.get_by_role("button", name="entity:local-motd@1.0.0").click()
@@ -219,5 +225,57 @@ def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, se
     page.screenshot(path=shots / "catalog-explorer-pipeline-run.png")
     page.set_viewport_size({"width": 800, "height": 1500})
     page.screenshot(path=shots / "catalog-explorer-800.png")
+    assert not page.errors
+    page.close()
+
+
+def test_pipeline_composer_fills_a_gap_with_the_entity_composer(browser: Any, catalog: Server, repos: dict[str, Path],
+                                                                shots: Path) -> None:
+    page, app = _open(browser, catalog, "pipeline_composer")
+    app.get_by_role("textbox", name="Describe the need").fill("create the application folder, then install nginx")
+    app.get_by_role("button", name="Compose").click()
+    gap = app.locator(".node.gap[data-gap='install nginx']")
+    gap.wait_for(timeout=60_000)
+    assert app.locator(".node[data-step='app_workdir']").count() == 1
+    assert app.get_by_role("region", name=re.compile("^Save")).get_by_role("button", name="Save").is_disabled()  # gaps first
+    page.screenshot(path=shots / "pipeline-composer-gap.png")
+
+    gap.get_by_role("button", name="Generate this entity").click()
+    dialog = app.get_by_role("dialog", name="Entity composer")
+    assert dialog.get_by_role("textbox", name="Describe the need").input_value() == "install nginx"  # prefilled
+    dialog.get_by_role("button", name="Generate").click()
+    dialog.get_by_text("All checks passed").wait_for(timeout=120_000)
+    dialog.get_by_role("button", name="Save").click()
+    dialog.wait_for(state="hidden", timeout=60_000)  # saved: back to the composition, recomposed
+    app.locator(".node[data-step='install_nginx'][data-mark='added']").wait_for(timeout=60_000)
+    assert app.locator(".node.gap").count() == 0
+    assert "install_nginx" in app.locator(".graph-diff").inner_text()
+    assert "fractal: save entity:install-nginx@1.0.0" in _git(repos[TARGETS[0]], "log", "--format=%s", "main")
+    page.screenshot(path=shots / "pipeline-composer-filled.png")
+    app.get_by_role("tab", name="Wiring").wait_for()
+    assert app.get_by_role("table", name="Wiring").locator("tbody tr").count() >= 2
+    assert not page.errors
+    page.close()
+
+
+def test_meta_pipeline_composer_composes_pipelines_and_expands_them(browser: Any, catalog: Server, shots: Path) -> None:
+    page, app = _open(browser, catalog, "meta_pipeline_composer")
+    app.get_by_role("textbox", name="Describe the need").fill("set up the application, then report its checksum")
+    app.get_by_role("button", name="Compose").click()
+    app.locator(".node[data-step='app_setup']").wait_for(timeout=60_000)
+    assert app.locator(".node[data-step='app_report']").count() == 1
+    assert app.locator(".node.gap").count() == 0
+    app.locator(".node[data-step='app_setup']").get_by_role("button", name="Expand").click()
+    app.locator(".node[data-step='app_workdir']").wait_for()  # the member's own graph, nested
+    assert app.locator(".node[data-step='app_setup']").get_by_role("button", name="Collapse").get_attribute("aria-expanded") == "true"
+    app.get_by_role("tab", name="Compiled flow").click()
+    app.get_by_text("All checks passed").wait_for()
+    page.screenshot(path=shots / "meta-pipeline-composer.png")
+    save = app.get_by_role("region", name=re.compile("^Save"))
+    save.get_by_role("button", name="Save").click()
+    app.get_by_text("✓ Saved").wait_for(timeout=60_000)
+    assert "meta-pipeline:" in save.inner_text()
+    page.set_viewport_size({"width": 800, "height": 1500})
+    page.screenshot(path=shots / "meta-pipeline-composer-800.png")
     assert not page.errors
     page.close()
