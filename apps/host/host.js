@@ -60,7 +60,7 @@
       noJobGet = true
     }
     const maybe = await api('GET', `${base}/jobs_u/completed/get_result_maybe/${id}`)
-    if (!maybe.ok) throw maybe.data
+    if (typeof maybe.data?.completed !== 'boolean') throw maybe.data // (a failed job may come with its error status)
     if (!maybe.data.completed) return { type: 'QueuedJob', id, running: true, logs: '' }
     const final = await api('GET', `${base}/jobs_u/completed/get_result/${id}`)
     const job = { type: 'CompletedJob', id, success: final.ok, result: final.ok ? final.data : { error: windmillError(final.data) } }

@@ -13,9 +13,8 @@ the test's temporary folder); the README shows the best ones, copied to apps/scr
 from __future__ import annotations
 
 import json
-import re
 import os
-import shutil
+import re
 import socket
 import subprocess
 import sys
@@ -33,6 +32,7 @@ CHROMIUM = Path("/usr/lib/chromium/chromium")
 TARGETS = ["f/fractal/catalog", "f/fractal/mirror"]
 
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is installed by scripts/setup (requirements-dev.txt)")
+expect = sync_api.expect
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.xdist_group("browser"),  # one server and one browser for the module (scripts/test: --dist loadgroup)
@@ -97,7 +97,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, repos: dict[str, Path]) -> 
         file = home / f"{path}.resource.yaml"
         file.parent.mkdir(parents=True, exist_ok=True)
         value = {"url": str(repo), "branch": "main"}
-        file.write_text(yaml.safe_dump({"description": f"test catalog {path}", "resource_type": "git_repository", "value": value}))
+        doc = {"description": f"test catalog {path}", "resource_type": "git_repository", "value": value}
+        file.write_text(yaml.safe_dump(doc))
     server = Server(home)
     yield server
     server.stop()
@@ -168,6 +169,16 @@ def test_entity_composer_drafts_refines_and_saves_to_two_repos(browser: Any, ser
         assert log.startswith(sha) and "save entity:exoscale-k3s-cluster@1.0.0" in log, (path, log)
         assert "entity/exoscale-k3s-cluster/v1.0.0" in _git(repo, "tag")
 
+    save.get_by_label("Expected current version").fill("0.9.0")  # a stale expectation: the API's conflict, kept
+    save.get_by_role("button", name="Save").click()
+    alert = save.get_by_role("alert")
+    alert.wait_for(timeout=60_000)
+    assert alert.get_attribute("data-kind") == "conflict" and "1.0.0" in alert.inner_text()
+    conflict = save.get_by_role("figure", name=re.compile("current v1.0.0"))  # mine vs current
+    conflict.wait_for()
+    assert "de-fra-1" in conflict.inner_text()
+    page.screenshot(path=shots / "entity-composer-conflict.png")
+
     app.get_by_role("button", name="Français").click()  # the language switch
     app.get_by_role("heading", name="Composeur d'entités").wait_for()
     assert not page.errors
@@ -187,16 +198,17 @@ def catalog(server: Server) -> Server:
     return server
 
 
-def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, catalog: Server, shots: Path, tmp_path: Path) -> None:
+def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, catalog: Server, shots: Path,
+                                                                tmp_path: Path) -> None:
     page, app = _open(browser, catalog, "catalog_explorer")
     app.get_by_role("searchbox", name="Search the catalog").fill("motd")
     app.get_by_role("searchbox", name="Search the catalog").press("Enter")
     app.get_by_role("button", name="entity:local-motd@1.0.0").click()
     app.get_by_role("tab", name="Files").click()
-    assert "ansible.builtin.copy" in app.get_by_role("textbox", name="site.yml").input_value()
+    expect(app.get_by_role("textbox", name="site.yml")).to_have_value(re.compile("ansible.builtin.copy"))
     run = app.get_by_role("region", name="Run entity:local-motd@1.0.0")
-    assert run.get_by_label("Provider").input_value() == "local"  # the one provider that fits
-    assert run.locator("option[value='k3s']").is_disabled()  # greyed out, with the reason
+    expect(run.get_by_label("Provider")).to_have_value("local")  # the one provider that fits
+    expect(run.locator("option[value='k3s']")).to_be_disabled()  # greyed out, with the reason
     assert "does not fit" in run.locator("option[value='k3s']").inner_text()
     run.get_by_label("motd_dir").fill(str(tmp_path))
     run.get_by_label("message").fill("Bonjour from the browser")
@@ -267,7 +279,8 @@ def test_meta_pipeline_composer_composes_pipelines_and_expands_them(browser: Any
     assert app.locator(".node.gap").count() == 0
     app.locator(".node[data-step='app_setup']").get_by_role("button", name="Expand").click()
     app.locator(".node[data-step='app_workdir']").wait_for()  # the member's own graph, nested
-    assert app.locator(".node[data-step='app_setup']").get_by_role("button", name="Collapse").get_attribute("aria-expanded") == "true"
+    collapse = app.locator(".node[data-step='app_setup']").get_by_role("button", name="Collapse")
+    assert collapse.get_attribute("aria-expanded") == "true"
     app.get_by_role("tab", name="Compiled flow").click()
     app.get_by_text("All checks passed").wait_for()
     page.screenshot(path=shots / "meta-pipeline-composer.png")

@@ -144,7 +144,8 @@ def routes() -> list[Any]:
         import asyncio
 
         url = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        status, kind, body = await asyncio.to_thread(asset, url) or (404, "text/plain", b"not found")
+        found = await asyncio.to_thread(asset, url)
+        status, kind, body = found or (404, "text/plain", b"not found")
         return Response(body, status_code=status, media_type=kind, headers={"Cache-Control": "no-cache"})
 
     return [Route("/apps", endpoint), Route("/apps/{rest:path}", endpoint)]
