@@ -5,6 +5,9 @@ import { call, FractalUiError, toUiError } from './bridge'
 import { type DiffLine } from './diff'
 import { LangProvider, LangSwitch, useT, type TextKey } from './i18n'
 
+export const TOOLS = ['', 'ansible', 'terraform', 'kubernetes', 'secret']
+export const PROVIDERS = ['', 'local', 'k3s', 'exoscale', 'vastai', 'runpod']
+
 export function Shell({ title, children }: { title: TextKey; children: ReactNode }) {
   return (
     <LangProvider>

@@ -10,6 +10,7 @@ import {
   Graph,
   NeedBox,
   Panel,
+  PROVIDERS,
   Select,
   Tabs,
   useAction,
@@ -18,7 +19,7 @@ import {
   type Step,
 } from './components'
 import { graphDiff, type StepChange } from './diff'
-import { EntityComposer, PROVIDERS, SavePanel } from './entity'
+import { EntityComposer, SavePanel } from './entity'
 import { useT } from './i18n'
 
 export type Level = 'pipeline' | 'meta'

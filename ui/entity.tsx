@@ -10,9 +10,11 @@ import {
   FileTabs,
   NeedBox,
   Panel,
+  PROVIDERS,
   ReportView,
   Select,
   TargetPicker,
+  TOOLS,
   useAction,
   type Report,
 } from './components'
@@ -23,9 +25,6 @@ type Draft = { kind: string; metadata: Record<string, any>; spec: Record<string,
 type Generated = { draft: Draft; report: Report; conversation: any[]; attempts: any[]; generator: string; diff?: string }
 type Turn = Generated & { message: string; state: 'accepted' | 'proposed' | 'rejected' }
 type Saved = { ref: string; version: string; targets: any[]; pending: string[] }
-
-export const TOOLS = ['', 'ansible', 'terraform', 'kubernetes', 'secret']
-export const PROVIDERS = ['', 'local', 'k3s', 'exoscale', 'vastai', 'runpod']
 
 export function EntityComposer({
   initial,

@@ -9,16 +9,17 @@ import {
   FileTabs,
   Graph,
   Panel,
+  PROVIDERS,
   Select,
   Shell,
   Tabs,
+  TOOLS,
   useAction,
   type Step,
   type Target,
 } from '/ui/components'
 import { itemText, lineDiff } from '/ui/diff'
 import { useT } from '/ui/i18n'
-import { PROVIDERS, TOOLS } from '/ui/entity'
 
 type Row = { ref: string; kind: string; name: string; version: string; description: string; tool?: string; tags: string[]; steps?: Step[]; targets: string[] }
 type Item = { kind: string; metadata: Record<string, any>; spec: Record<string, any> }
