@@ -9,18 +9,23 @@ from typing import Any
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    return serve_until_interrupted(args.host, args.port, ui=args.ui)
+
+
+def serve_until_interrupted(host: str = "127.0.0.1", port: int = 8765, ui: bool = True) -> int:
+    """Serve the API and the UIs (bundles built first when `ui`), print the URLs, wait for Ctrl+C."""
     from fractal_local import apps
     from fractal_local.server import load_routes, serve
 
     token = os.environ.get("FRACTAL_API_TOKEN")
-    if args.ui:
+    if ui:
         for name in apps.APPS:  # build before listening, so the first page load is instant
             apps.build(name)
-    server = serve(args.host, args.port, token)
+    server = serve(host, port, token)
     host, port = str(server.server_address[0]), int(server.server_address[1])
     auth = "bearer token required" if token else "no token: set FRACTAL_API_TOKEN to require one"
     print(f"Fractal local API on http://{host}:{port} ({auth})")
-    if not args.ui:
+    if not ui:
         print("  POST /api/w/local/jobs/run_wait_result/p/f/fractal/<script>   e.g. list_items")
         for route, script in sorted(load_routes().items()):
             print(f"  POST /api/r/{route:<28} → {script}")
