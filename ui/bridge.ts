@@ -92,3 +92,24 @@ export async function finish<T>(jobId: string): Promise<T> {
 export async function call<T>(runnable: string, args: Record<string, unknown>): Promise<T> {
   return finish<T>(await start(runnable, args))
 }
+
+/** Run to completion; meanwhile `onLogs` gets the job's logs so far (Windmill's job logs: progress lines). */
+export async function callFollowing<T>(runnable: string, args: Record<string, unknown>, onLogs: (logs: string) => void): Promise<T> {
+  const id = await start(runnable, args)
+  let live = true
+  const follow = async () => {
+    while (live) {
+      const job = await peek(id).catch(() => null)
+      if (job?.logs) onLogs(job.logs)
+      if (!job || job.type === 'CompletedJob') return
+      await new Promise((r) => setTimeout(r, 700))
+    }
+  }
+  const following = follow()
+  try {
+    return await finish<T>(id)
+  } finally {
+    live = false
+    await following
+  }
+}

@@ -106,6 +106,7 @@ export type Report = {
   warnings?: { file?: string; line?: number | null; message: string }[]
   checks_run?: string[]
   checks_skipped?: (string | { check?: string; reason?: string })[]
+  unused?: (string | { text: string; required?: boolean })[]
 }
 
 function Findings({ items, title }: { items: Report['errors']; title: string }) {
@@ -129,10 +130,12 @@ function Findings({ items, title }: { items: Report['errors']; title: string }) 
   )
 }
 
-/** The validation panel: verdict, findings with file and line, checks run and skipped. */
-export function ReportView({ report, unused = [] }: { report: Report | null; unused?: string[] }) {
+/** The validation panel: verdict, findings with file and line, unused specifics, checks run and skipped. */
+export function ReportView({ report }: { report: Report | null }) {
   const t = useT()
   if (!report) return null
+  // the specifics of the need the draft does not carry (`*`: required ones)
+  const unused = (report.unused ?? []).map((u) => (typeof u === 'string' ? u : `${u.text}${u.required ? ' *' : ''}`))
   const skipped = (report.checks_skipped ?? []).map((s) => (typeof s === 'string' ? s : `${s.check ?? ''} ${s.reason ?? ''}`))
   return (
     <div className="report" data-ok={report.ok}>

@@ -2,7 +2,7 @@
 // diff), edited by hand and re-checked, saved to chosen Git targets. Used full-page by the
 // entity_composer app and inside the pipeline composer to fill a gap.
 import { useState } from 'react'
-import { call, toUiError, type FractalUiError } from './bridge'
+import { call, callFollowing, toUiError, type FractalUiError } from './bridge'
 import {
   Busy,
   DiffLines,
@@ -24,6 +24,8 @@ import { useT } from './i18n'
 type Draft = { kind: string; metadata: Record<string, any>; spec: Record<string, any>; provenance?: Record<string, any> }
 type Generated = { draft: Draft; report: Report; conversation: any[]; attempts: any[]; generator: string; diff?: string }
 type Turn = Generated & { message: string; state: 'accepted' | 'proposed' | 'rejected' }
+const lastLine = (logs: string) => logs.trim().split('\n').pop() ?? ''
+
 type Saved = { ref: string; version: string; targets: any[]; pending: string[] }
 
 export function EntityComposer({
@@ -42,6 +44,7 @@ export function EntityComposer({
   const [at, setAt] = useState(-1)
   const [edited, setEdited] = useState<Draft | null>(null)
   const [message, setMessage] = useState('')
+  const [stage, setStage] = useState('') // the last progress line of the running job, when the platform gives logs
   const action = useAction()
 
   const turn = at >= 0 ? turns[at] : null
@@ -51,8 +54,9 @@ export function EntityComposer({
 
   const generate = () =>
     action.run(async () => {
+      setStage('')
       const args = { need, tool, provider, name, llm: '' }
-      const out = await call<Generated>('generate_entity', args)
+      const out = await callFollowing<Generated>('generate_entity', args, (logs) => setStage(lastLine(logs)))
       setTurns([{ ...out, message: need, state: 'accepted' }])
       setAt(0)
       setEdited(null)
@@ -60,8 +64,10 @@ export function EntityComposer({
 
   const refine = () =>
     action.run(async () => {
+      setStage('')
       if (!draft || !turn) return
-      const out = await call<Generated>('refine_entity', { draft, message, conversation: turn.conversation })
+      const args = { draft, message, conversation: turn.conversation }
+      const out = await callFollowing<Generated>('refine_entity', args, (logs) => setStage(lastLine(logs)))
       const kept = turns.slice(0, at + 1).filter((x) => x.state === 'accepted')
       setTurns([...kept, { ...out, message, state: 'proposed' }])
       setAt(kept.length)
@@ -88,7 +94,6 @@ export function EntityComposer({
       setEdited(null)
     })
 
-  const unused: string[] = (turn?.draft?.provenance?.unused as string[] | undefined) ?? []
   return (
     <div className="composer">
       <Panel title={t('needTitle')}>
@@ -109,7 +114,7 @@ export function EntityComposer({
             {t('generate')}
           </button>
         </div>
-        <Busy when={action.busy} label={t('generating')} />
+        <Busy when={action.busy} label={`${t('generating')} ${stage}`} />
         <ErrorBanner error={action.error} onDismiss={() => action.setError(null)} />
         {turn && turn.generator === 'offline' && <p className="muted">{t('offline')}</p>}
       </Panel>
@@ -125,7 +130,7 @@ export function EntityComposer({
               {t('recheck')}
             </button>
             <h3>{t('checks')}</h3>
-            <ReportView report={turn.report} unused={unused} />
+            <ReportView report={turn.report} />
             <p className="muted">
               {turn.attempts.map((a) => `#${a.attempt} ${a.ok ? '✓' : '✗'}`).join(' · ')}
             </p>
@@ -135,7 +140,7 @@ export function EntityComposer({
               {turns.map((x, i) => (
                 <li key={i} data-state={x.state} aria-current={i === at ? 'step' : undefined}>
                   <span className="who">
-                    {t('turn')} {i + 1} · v{i + 1} · {x.state === 'accepted' ? t('accepted') : x.state}
+                    {t('turn')} {i + 1} · v{i + 1} · {t(x.state)}
                   </span>
                   <p>{x.message}</p>
                   {i !== at && x.state !== 'rejected' && (

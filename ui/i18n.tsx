@@ -37,6 +37,8 @@ const TEXT = {
   accept: ['Accept', 'Accepter'],
   reject: ['Reject', 'Rejeter'],
   accepted: ['accepted', 'accepté'],
+  proposed: ['proposed', 'proposé'],
+  rejected: ['rejected', 'rejeté'],
   goBack: ['Back to this turn', 'Revenir à ce tour'],
   save: ['Save', 'Enregistrer'],
   saving: ['Saving…', 'Enregistrement…'],

@@ -1,7 +1,7 @@
 // Catalog explorer: search the catalogs, inspect an item (summary, graph, files, history with diffs,
 // used by) and run it on a provider chosen at launch, with live step progress.
 import { useEffect, useState } from 'react'
-import { call, finish, peek, start, toUiError, type FractalUiError } from '/ui/bridge'
+import { call, callFollowing, toUiError, type FractalUiError } from '/ui/bridge'
 import {
   Busy,
   DiffLines,
@@ -337,25 +337,10 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
           .filter(([, v]) => v !== '')
           .map(([k, v]) => [k, parseInput(v, props[k])]),
       )
-      const id = await start('run_item', { ref: resolved.ref, provider: provider || null, inputs, mode, targets })
-      let live = true
-      const follow = async () => {
-        while (live) {
-          const job = await peek(id).catch(() => null)
-          if (job?.logs) setLog(job.logs)
-          if (!job || job.type === 'CompletedJob') break
-          await new Promise((r) => setTimeout(r, 700))
-        }
-      }
-      const following = follow()
-      try {
-        const out = await finish<RunResult>(id)
-        setResult(out)
-        onRun({ ref: resolved.ref, provider, mode, status: out.status, duration: out.duration_s })
-      } finally {
-        live = false
-        await following
-      }
+      const args = { ref: resolved.ref, provider: provider || null, inputs, mode, targets }
+      const out = await callFollowing<RunResult>('run_item', args, setLog)
+      setResult(out)
+      onRun({ ref: resolved.ref, provider, mode, status: out.status, duration: out.duration_s })
     })
 
   const marks = Object.fromEntries(
