@@ -1,4 +1,4 @@
-"""List the workspace's catalog targets (git_repository resources): what a save form's multi-select shows."""
+"""Fractal: list the workspace's catalog targets (git_repository resources), what a save form's multi-select shows."""
 
 from __future__ import annotations
 
