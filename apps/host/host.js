@@ -54,8 +54,14 @@
     if (!noJobGet) {
       const got = await api('GET', `${base}/jobs_u/get/${id}`)
       if (got.ok && got.data && typeof got.data === 'object') {
-        if (got.data.type === 'CompletedJob') done.set(id, got.data)
-        return got.data
+        const job = got.data
+        if (job.type === 'CompletedJob') done.set(id, job)
+        else if (job.logs === undefined) {
+          // Windmill's job carries its logs; a server with a separate logs endpoint gets them added
+          const logs = await api('GET', `${base}/jobs_u/get_logs/${id}`)
+          if (logs.ok) job.logs = String(logs.data)
+        }
+        return job
       }
       noJobGet = true
     }

@@ -10,7 +10,8 @@
     GET /apps/<name>/runnables.json   {runnable id: script path} from the app's backend/<id>.yaml
     GET /apps/host.js                 the host script
 
-`asset(path)` answers any of these for a plain HTTP handler; `routes()` wraps it for Starlette.
+`asset(url)` answers any of these for a plain HTTP handler (`server.py` calls it first in do_GET);
+`routes(api)` + `PUBLIC_PREFIXES` are what an ASGI server mounts (Starlette imported lazily).
 """
 
 from __future__ import annotations
@@ -134,8 +135,12 @@ def urls(base: str) -> list[str]:
     return [f"{base.rstrip('/')}/apps/{name}/" for name in APPS]
 
 
-def routes() -> list[Any]:
-    """Starlette routes for /apps and /apps/... (Starlette is imported only when an ASGI server asks)."""
+PUBLIC_PREFIXES = ("/apps",)  # static files: no token needed (the host page sends it with each API call)
+
+
+def routes(api: Any = None) -> list[Any]:
+    """Starlette routes for /apps and /apps/... (Starlette is imported only when an ASGI server asks).
+    `api` (the server's job runtime) is not needed: the host page runs jobs through the public URLs."""
     from starlette.requests import Request
     from starlette.responses import Response
     from starlette.routing import Route
