@@ -219,6 +219,14 @@ def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, ca
     assert str(tmp_path / "motd") in app.locator("tr[data-step='local-motd']").inner_text()  # its output
     page.screenshot(path=shots / "catalog-explorer-entity-run.png")
 
+    app.get_by_role("searchbox", name="Search the catalog").fill("workdir")
+    app.get_by_role("button", name="Find").click()
+    app.get_by_role("button", name="entity:app-workdir@1.0.0").click()
+    app.get_by_role("tab", name="Used by").click()
+    app.get_by_role("tabpanel").get_by_text("pipeline:app-setup@1.0.0").wait_for()  # found in the composites' steps
+    app.get_by_role("tab", name="History").click()
+    expect(app.get_by_role("tabpanel").locator("tbody tr")).to_have_count(1)  # one save, from git log
+
     app.get_by_role("region", name="Search the catalog").get_by_label("Kind").select_option("pipeline")
     app.get_by_role("searchbox", name="Search the catalog").fill("")
     app.get_by_role("button", name="Find").click()

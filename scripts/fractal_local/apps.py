@@ -29,6 +29,8 @@ from typing import Any
 
 import yaml
 
+from f.fractal.model.errors import ConfigError, NotFound
+
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("entity_composer", "pipeline_composer", "meta_pipeline_composer", "catalog_explorer")
 HOST = ROOT / "apps" / "host"
@@ -70,7 +72,7 @@ def wmill() -> str:
 def build(name: str) -> Path:
     """The folder holding the app's bundle.js and bundle.css, built by the Windmill CLI if stale."""
     if name not in APPS:
-        raise KeyError(name)
+        raise NotFound(f"no app {name}", hint=f"apps: {', '.join(APPS)}")
     out = Path(os.environ.get("FRACTAL_APPS_BUILD") or Path(tempfile.gettempdir()) / "fractal-apps") / f"{name}-{digest(name)}"
     with _BUILD_LOCK:
         if (out / "bundle.js").is_file():
@@ -82,7 +84,8 @@ def build(name: str) -> Path:
                               cwd=ROOT, capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             shutil.rmtree(tmp, ignore_errors=True)
-            raise RuntimeError(f"wmill app bundle {name} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}")
+            raise ConfigError(f"wmill app bundle {name} failed:\n{proc.stdout[-2000:]}{proc.stderr[-2000:]}",
+                              hint="run scripts/setup (windmill-cli, react and esbuild come from package.json)")
         try:
             tmp.rename(out)
         except OSError:  # another process built the same digest meanwhile

@@ -122,7 +122,6 @@ function Explorer() {
           <Detail
             key={selected.ref}
             row={selected}
-            rows={rows ?? []}
             targets={scope}
             onRun={(r) => setRuns((old) => [r, ...old])}
           />
@@ -156,15 +155,18 @@ function Explorer() {
   )
 }
 
-function Detail({ row, rows, targets, onRun }: { row: Row; rows: Row[]; targets: string[]; onRun: (r: RunRecord) => void }) {
+function Detail({ row, targets, onRun }: { row: Row; targets: string[]; onRun: (r: RunRecord) => void }) {
   const t = useT()
   const [resolved, setResolved] = useState<Resolved | null>(null)
+  const [composites, setComposites] = useState<Row[]>([])
   const [error, setError] = useState<FractalUiError | null>(null)
   useEffect(() => {
     call<Resolved>('get_item', { ref: row.ref, targets }).then(setResolved, (e) => setError(toUiError(e)))
+    const composite = (kind: string) => call<{ items: Row[] }>('list_items', { kind, targets, limit: 1000 }).then((r) => r.items)
+    Promise.all([composite('pipeline'), composite('meta-pipeline')]).then((all) => setComposites(all.flat()), () => {})
   }, [row.ref])
   const name = row.ref.split('@')[0]
-  const usedBy = rows.filter((r) => (r.steps ?? []).some((s) => s.ref.split('@')[0] === name))
+  const usedBy = composites.filter((r) => (r.steps ?? []).some((s) => s.ref.split('@')[0] === name))
   const item = resolved?.item
   const tabs = [t('details'), ...(item?.spec.steps ? [t('graph')] : [t('files')]), t('history'), t('usedBy')]
   return (
