@@ -128,6 +128,13 @@ def _open(browser: Any, server: Server, app: str, width: int = 1280, height: int
     return page, page.frame_locator("#app")
 
 
+def _fits_width(page: Any, width: int) -> bool:
+    """At this viewport width, the app needs no horizontal scrolling."""
+    page.set_viewport_size({"width": width, "height": 1500})
+    app_frame = page.locator("#app").element_handle().content_frame()
+    return bool(app_frame.evaluate(f"document.documentElement.scrollWidth <= {width}"))
+
+
 def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True, check=True).stdout
 
@@ -179,6 +186,7 @@ def test_entity_composer_drafts_refines_and_saves_to_two_repos(browser: Any, ser
     assert "de-fra-1" in conflict.inner_text()
     page.screenshot(path=shots / "entity-composer-conflict.png")
 
+    assert _fits_width(page, 800) and _fits_width(page, 1280)
     app.get_by_role("button", name="Français").click()  # the language switch
     app.get_by_role("heading", name="Composeur d'entités").wait_for()
     assert not page.errors
@@ -243,7 +251,7 @@ def test_catalog_explorer_runs_an_ansible_entity_and_a_pipeline(browser: Any, ca
     assert (tmp_path / "apps" / "demo-app" / "app.conf").is_file()  # real Ansible ran
     assert app.locator("tbody tr td.ok").count() == 2  # the run list
     page.screenshot(path=shots / "catalog-explorer-pipeline-run.png")
-    page.set_viewport_size({"width": 800, "height": 1500})
+    assert _fits_width(page, 800)
     page.screenshot(path=shots / "catalog-explorer-800.png")
     assert not page.errors
     page.close()
@@ -296,7 +304,7 @@ def test_meta_pipeline_composer_composes_pipelines_and_expands_them(browser: Any
     save.get_by_role("button", name="Save").click()
     app.get_by_text("✓ Saved").wait_for(timeout=60_000)
     assert "meta-pipeline:" in save.inner_text()
-    page.set_viewport_size({"width": 800, "height": 1500})
+    assert _fits_width(page, 800)
     page.screenshot(path=shots / "meta-pipeline-composer-800.png")
     assert not page.errors
     page.close()
