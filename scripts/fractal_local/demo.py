@@ -22,6 +22,7 @@ from typing import Any
 import f.fractal.platform.workspace as workspace
 import f.fractal.platform.yamlio as yamlio
 from f.fractal.catalog.store import git
+from fractal_local import apps
 from fractal_local.runner import call
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -151,4 +152,6 @@ def run_demo(home: Path | None = None) -> int:
         _say(f"   {run_dir / 'reports' / 'report.txt'}: {(run_dir / 'reports' / 'report.txt').read_text().strip()}")
     _say(f"\nBrowse a catalog: git clone {home / 'repos' / 'catalog.git'}  (meta-pipelines/{name}/README.md has the graph)")
     _say(f"Demo done in {time.perf_counter() - started:.1f}s.")
+    _say(f"\nOperator UIs on this catalog (`scripts/fractal demo --ui` serves them; or FRACTAL_HOME={home} scripts/fractal ui):")
+    _say("\n".join(f"   {url}" for url in apps.urls("http://127.0.0.1:8765")))
     return 0 if result["status"] == "success" else 1

@@ -5,6 +5,7 @@
     GET  /api/w/{ws}/jobs_u/completed/get_result/{id}       the result of a started job
     GET  /api/w/{ws}/jobs_u/completed/get_result_maybe/{id} {completed, result}
     POST /api/r/{route}                                     the pack's HTTP routes (*.http_trigger.yaml)
+    GET  /apps/<name>/                                      the operator UIs (fractal_local.apps)
     GET  /api/version                                       liveness
 
 The request body is the JSON object of arguments. Errors are JSON ({error, message, hint}) with a
@@ -28,6 +29,7 @@ from typing import Any
 import yaml
 
 from f.fractal.model.errors import http_status
+from fractal_local import apps
 from fractal_local.runner import call, error_payload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,6 +128,15 @@ def make_handler(token: str | None, routes: dict[str, str], jobs: Jobs) -> type[
                 self._send(http_status(payload["error"]), payload)
 
         def do_GET(self) -> None:
+            app_file = apps.asset(self.path)  # the operator UIs: static, no token (the API calls need one)
+            if app_file is not None:
+                status, kind, body = app_file
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             if self.path == "/api/version":
                 self._send(200, "fractal-local", text=True)
                 return

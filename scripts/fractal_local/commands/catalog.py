@@ -150,9 +150,14 @@ def cmd_schemas(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from fractal_local.commands.serve import serve_until_interrupted
     from fractal_local.demo import run_demo
 
-    return run_demo(Path(args.home) if args.home else None)
+    home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="fractal-demo-"))
+    code = run_demo(home)
+    return serve_until_interrupted(port=args.port) if args.ui and code == 0 else code
 
 
 def register(sub: Any) -> None:
@@ -217,4 +222,6 @@ def register(sub: Any) -> None:
 
     p = sub.add_parser("demo", help="the main job with embedded defaults, in a fresh local workspace")
     p.add_argument("--home", help="workspace folder (default: a new temporary one)")
+    p.add_argument("--ui", action="store_true", help="then serve the operator UIs on its catalog until Ctrl+C")
+    p.add_argument("--port", type=int, default=8765, help="port for --ui (default 8765)")
     p.set_defaults(func=cmd_demo)
