@@ -13,8 +13,8 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
-from f.fractal.layout import _table, mermaid
-from f.fractal.model import KIND_FOLDERS
+from f.fractal.catalog.layout import table, mermaid
+from f.fractal.model.item import KIND_FOLDERS
 
 PAGE_ROWS = 200
 PAGES = "_pages"
@@ -51,12 +51,12 @@ def page_text(kind: str, prefix: str, rows: list[dict[str, Any]]) -> str:
     up = "../" if prefix else ""
     text = [MARKER, f"# {KIND_FOLDERS[kind]}" + (f": {prefix}…" if prefix else ""), ""]
     if kind == "Entity":
-        table = [
+        cells = [
             [f"[{r['name']}]({up}{r['name']}/README.md)", r["version"], r.get("tool", ""),
              ", ".join(r.get("providers") or []) or "any", r["description"][:120]]
             for r in rows
         ]
-        text.append(_table(table, ["name", "version", "tool", "providers", "description"]))
+        text.append(table(cells, ["name", "version", "tool", "providers", "description"]))
     else:
         for r in rows:
             text += [f"## [{r['name']}]({up}{r['name']}/README.md) {r['version']}", "", r["description"][:300], ""]

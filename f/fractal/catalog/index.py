@@ -4,7 +4,7 @@ without loading every row.
 Git is the store of truth; this file (in the clone's .git) is derived from the tree, brought up to
 date from the commits since the one it records, and rebuilt when missing, damaged or of another
 format. Rows are kept as JSON and decoded only for the page returned. Search is the BM25 of
-f.fractal.retrieval over postings stored here (same terms, weights and ranking), so a query reads
+f.fractal.catalog.search over postings stored here (same terms, weights and ranking), so a query reads
 the postings of its own terms, not the whole catalog.
 """
 
@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from f.fractal.retrieval import B, FIELD_WEIGHTS, K1, Hit, _row_text, _weight, terms
+from f.fractal.catalog.search import B, FIELD_WEIGHTS, K1, Hit, _row_text, _weight, terms
 
 FORMAT = "1"
 _SCHEMA = """
@@ -53,7 +53,7 @@ def _search_text(row: dict[str, Any]) -> str:
 
 
 def _counts(row: dict[str, Any]) -> dict[str, float]:
-    """BM25 term frequencies of a row, weighted by field (as retrieval.Index.build)."""
+    """BM25 term frequencies of a row, weighted by field (as search.Index.build)."""
     counts: dict[str, float] = {}
     texts = _row_text(row)
     for field, weight in FIELD_WEIGHTS:
@@ -192,6 +192,12 @@ class CatalogIndex:
                                (kind, prefix, high))
         return [r[0] for r in rows]
 
+    def count_prefix(self, kind: str, prefix: str) -> int:
+        """How many names of a kind start with prefix."""
+        found = self.db.execute("SELECT count(*) FROM items WHERE kind = ? AND name >= ? AND name < ?",
+                                (kind, prefix, prefix + "\U0010ffff")).fetchone()
+        return int(found[0])
+
     def rows_named(self, kind: str, names: list[str]) -> list[dict[str, Any]]:
         """The rows of these names of a kind, in name order."""
         found: list[dict[str, Any]] = []
@@ -231,7 +237,7 @@ class CatalogIndex:
     def search(
         self, query: str, k: int = 10, *, kinds: Iterable[str] = (), provider: str | None = None, tool: str | None = None
     ) -> list[Hit]:
-        """retrieval.Index.search over the stored postings: the same hits, reading only the query's terms."""
+        """search.Index.search over the stored postings: the same hits, reading only the query's terms."""
         q_terms = list(dict.fromkeys(terms(query)))
         n = self.count()
         if not q_terms or not n:
