@@ -87,7 +87,9 @@ def all_readmes(folder: str, rows: list[dict[str, Any]]) -> dict[str, str]:
     for kind, sub in KIND_FOLDERS.items():
         by_name = {r["name"]: r for r in rows if r["kind"] == kind}
         counts[kind] = len(by_name)
-        pages = paginate(sorted(by_name), "") or {"": []}
+        if not by_name:
+            continue  # as saves: a kind's README appears with its first item
+        pages = paginate(sorted(by_name), "")
         for page, names in pages.items():
             out[f"{prefix}{sub}/{page_path(page)}"] = page_text(kind, page, [by_name[n] for n in names])
         if "" not in pages:
