@@ -44,8 +44,9 @@ for _p in (str(ROOT / "bench"), str(ROOT / "scripts"), str(ROOT)):
 from bench_catalog import IDENT, generate, make_home, run  # noqa: E402
 from fractal_local.runner import call  # noqa: E402
 
-from f.fractal import catpages, layout  # noqa: E402
-from f.fractal.model import KIND_SLUGS, summary  # noqa: E402
+import f.fractal.catalog.layout as layout  # noqa: E402
+import f.fractal.catalog.pages as pages  # noqa: E402
+from f.fractal.model.item import KIND_SLUGS, summary  # noqa: E402
 
 FIXTURE_FORMAT = "2"  # bump when the on-disk layout of a catalog changes
 CACHE = Path(os.environ.get("FRACTAL_BENCH_CACHE", "/tmp/fractal-bench-scale"))
@@ -84,7 +85,7 @@ def fixture(n: int) -> Path:
         for item in items.values():
             layout.write_item(work / "w", layout.item_dir("", item["kind"], item["metadata"]["name"]), item)
             rows.append(summary(item))
-        for rel, text in catpages.all_readmes("", rows).items():
+        for rel, text in pages.all_readmes("", rows).items():
             (work / "w" / rel).parent.mkdir(parents=True, exist_ok=True)
             (work / "w" / rel).write_text(text)
         run(["git", "add", "-A"], cwd=work / "w")

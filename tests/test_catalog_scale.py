@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, entity, git_out
 
-from f.fractal import catalog, catpages
-from f.fractal.gitstore import Clone
+import f.fractal.catalog.items as catalog
+import f.fractal.catalog.pages as pages
+from f.fractal.catalog.store import Clone
 
 
 def remote(tmp_path: Path, name: str) -> Path:
@@ -40,22 +41,22 @@ def readmes_in(bare: Path) -> dict[str, str]:
 def test_paged_readmes_equal_a_fresh_build_and_saves_touch_a_bounded_set(
     make_target, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(catpages, "PAGE_ROWS", 3)
+    monkeypatch.setattr(pages, "PAGE_ROWS", 3)
     t = make_target("a")
     bare = remote(tmp_path, "a")
     names = ["ab-one", "ab-two", "ac-one", "b-one", "ab-three", "ab-four", "ab-five", "c-one", "ab-six"]
     for name in names:
         catalog.save(entity(name), [t])
         touched = git_out(bare, "diff-tree", "-r", "--name-only", "--no-commit-id", "main").split()
-        pages = [p for p in touched if p.startswith("entities/_pages/")]
-        assert len(pages) <= 4, f"a save rewrites the pages of one region only: {touched}"
+        rewritten = [p for p in touched if p.startswith("entities/_pages/")]
+        assert len(rewritten) <= 4, f"a save rewrites the pages of one region only: {touched}"
     for name in ("ab-two", "c-one", "ab-six", "ab-five"):
         catalog.delete(f"entity:{name}", [t])
     rows = catalog.list_items([t], limit=1000)["items"]
-    want = catpages.all_readmes("", [{k: v for k, v in r.items() if k not in ("targets", "commit")} for r in rows])
+    want = pages.all_readmes("", [{k: v for k, v in r.items() if k not in ("targets", "commit")} for r in rows])
     assert readmes_in(bare) == want
     listing = git_out(bare, "show", "main:entities/README.md")
-    assert listing.startswith(catpages.MARKER) and "](_pages/ab.md)" in listing
+    assert listing.startswith(pages.MARKER) and "](_pages/ab.md)" in listing
     assert "[ab-one](../ab-one/README.md)" in git_out(bare, "show", "main:entities/_pages/ab.md"), "found by name"
 
 

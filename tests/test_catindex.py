@@ -7,9 +7,10 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from f.fractal import catalog, retrieval
-from f.fractal.catindex import CatalogIndex
-from f.fractal.model import normalize_item, summary
+import f.fractal.catalog.items as catalog
+import f.fractal.catalog.search as retrieval
+from f.fractal.catalog.index import CatalogIndex
+from f.fractal.model.item import normalize_item, summary
 
 WORDS = ["postgres", "redis", "k3s", "nginx", "backup", "cluster", "réseau", "gpu", "bucket", "dns", "monitoring"]
 PROVIDERS = ["aws", "exoscale", "runpod", "local"]

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from f.fractal.catalog.search import B, FIELD_WEIGHTS, K1, Hit, _row_text, _weight, terms
+from f.fractal.catalog.search import B, FIELD_WEIGHTS, K1, Hit, row_text, terms, weight
 
 FORMAT = "1"
 _SCHEMA = """
@@ -55,7 +55,7 @@ def _search_text(row: dict[str, Any]) -> str:
 def _counts(row: dict[str, Any]) -> dict[str, float]:
     """BM25 term frequencies of a row, weighted by field (as search.Index.build)."""
     counts: dict[str, float] = {}
-    texts = _row_text(row)
+    texts = row_text(row)
     for field, weight in FIELD_WEIGHTS:
         for term in terms(texts[field]):
             counts[term] = counts.get(term, 0.0) + weight
@@ -245,7 +245,7 @@ class CatalogIndex:
         avg_len = float(self.meta("length")) / n
         marks = ",".join("?" * len(q_terms))
         dfs = dict(self.db.execute(f"SELECT term, count(*) FROM postings WHERE term IN ({marks}) GROUP BY term", q_terms))  # noqa: S608
-        idfs = {t: math.log(1 + (n - dfs.get(t, 0) + 0.5) / (dfs.get(t, 0) + 0.5)) * _weight(t) for t in q_terms}
+        idfs = {t: math.log(1 + (n - dfs.get(t, 0) + 0.5) / (dfs.get(t, 0) + 0.5)) * weight(t) for t in q_terms}
         total = sum(idfs.values()) or 1.0
         kind_list = list(kinds)
         where, args = _filters(None, tool, provider, [], fits=True)

@@ -103,7 +103,7 @@ def weight(term: str) -> float:
     return 0.1 if term in _WEAK else 1.0
 
 
-def _row_text(row: dict[str, Any]) -> dict[str, str]:
+def row_text(row: dict[str, Any]) -> dict[str, str]:
     return {
         "name": row.get("name", "").replace("-", " "),
         "tags": " ".join(row.get("tags") or []),
@@ -144,7 +144,7 @@ class Index:
         for doc, row in enumerate(index.rows):
             counts: dict[str, float] = {}
             for name, weight in FIELD_WEIGHTS:
-                for term in terms(_row_text(row)[name]):
+                for term in terms(row_text(row)[name]):
                     counts[term] = counts.get(term, 0.0) + weight
             index.lengths.append(sum(counts.values()))
             for term, tf in counts.items():
