@@ -122,7 +122,8 @@ def test_a_local_fault_keeps_the_outbox_and_is_not_reported_unreachable(make_tar
     assert catalog.sync([t])["targets"][0]["replayed"] == ["save entity:api"]
 
 
-SAVE = "import sys\nfrom conftest import entity\nfrom f.fractal import catalog\ncatalog.save(entity(sys.argv[1]), [sys.argv[2]])\n"
+SAVE = ("import sys\nfrom conftest import entity\nimport f.fractal.catalog.items as catalog\n"
+        "catalog.save(entity(sys.argv[1]), [sys.argv[2]])\n")
 
 
 def test_kill_9_during_saves_leaves_the_worker_able_to_save(make_target) -> None:
@@ -133,7 +134,7 @@ def test_kill_9_during_saves_leaves_the_worker_able_to_save(make_target) -> None
     for i in range(6):  # bounded: six processes, each killed at a random moment of its save
         proc = subprocess.Popen([sys.executable, "-c", SAVE, f"killed-{i}", t], env=env, cwd=ROOT)
         try:
-            proc.wait(timeout=rng.uniform(0.2, 0.9))
+            assert proc.wait(timeout=rng.uniform(0.2, 0.9)) == 0, "a save that was not killed succeeded"
         except subprocess.TimeoutExpired:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()

@@ -14,6 +14,7 @@ from f.fractal.model.item import normalize_item, summary
 
 WORDS = ["postgres", "redis", "k3s", "nginx", "backup", "cluster", "réseau", "gpu", "bucket", "dns", "monitoring"]
 PROVIDERS = ["aws", "exoscale", "runpod", "local"]
+STEP_REF = "entity:redis-dns-1@1.0.0"
 
 
 def rows(n: int, seed: int = 7) -> dict[str, dict[str, Any]]:
@@ -23,13 +24,15 @@ def rows(n: int, seed: int = 7) -> dict[str, dict[str, Any]]:
         words = rng.sample(WORDS, 3)
         name = f"{words[0].replace('é', 'e')}-{words[1].replace('é', 'e')}-{i}"
         if i % 5:
-            item = {"kind": "Entity", "metadata": {"name": name, "description": " ".join(words), "tags": rng.sample(["prod", "dev", "db"], 1)},
+            meta = {"name": name, "description": " ".join(words), "tags": rng.sample(["prod", "dev", "db"], 1)}
+            item = {"kind": "Entity", "metadata": meta,
                     "spec": {"tool": rng.choice(["terraform", "ansible"]), "providers": rng.sample(PROVIDERS, rng.randint(0, 2)),
                              "files": {"main.tf": "x"} if i % 2 else {"site.yml": "- hosts: all\n"}}}
         else:
             item = {"kind": "Pipeline", "metadata": {"name": name, "description": " then ".join(words)},
-                    "spec": {"provider": rng.choice([None, *PROVIDERS]), "steps": [{"id": "s0", "ref": "entity:redis-dns-1@1.0.0"}]}}
-        row = summary({**normalize_item({"apiVersion": "fractal/v1", **item}), "metadata": {**item["metadata"], "version": "1.0.0"}})
+                    "spec": {"provider": rng.choice([None, *PROVIDERS]), "steps": [{"id": "s0", "ref": STEP_REF}]}}
+        normal = normalize_item({"apiVersion": "fractal/v1", **item})
+        row = summary({**normal, "metadata": {**normal["metadata"], "version": "1.0.0"}})
         out[f"{row['kind']}/{row['name']}"] = row
     return dict(sorted(out.items()))
 

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from f.fractal.catalog.search import B, FIELD_WEIGHTS, K1, Hit, row_text, terms, weight
+from f.fractal.catalog.search import FIELD_WEIGHTS, K1, B, Hit, row_text, terms, weight
 
 FORMAT = "1"
 _SCHEMA = """
@@ -56,9 +56,9 @@ def _counts(row: dict[str, Any]) -> dict[str, float]:
     """BM25 term frequencies of a row, weighted by field (as search.Index.build)."""
     counts: dict[str, float] = {}
     texts = row_text(row)
-    for field, weight in FIELD_WEIGHTS:
+    for field, field_weight in FIELD_WEIGHTS:
         for term in terms(texts[field]):
-            counts[term] = counts.get(term, 0.0) + weight
+            counts[term] = counts.get(term, 0.0) + field_weight
     return counts
 
 

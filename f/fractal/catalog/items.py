@@ -19,8 +19,8 @@ from collections.abc import Callable
 from typing import Any
 
 import f.fractal.catalog.layout as layout
-import f.fractal.platform.workspace as workspace
 import f.fractal.catalog.search as retrieval
+import f.fractal.platform.workspace as workspace
 from f.fractal.catalog.index import CatalogIndex
 from f.fractal.catalog.resolver import Resolver
 from f.fractal.catalog.store import COMMIT_PREFIX, Clone, Target, load_target
@@ -267,7 +267,8 @@ def pending(target: Target) -> list[dict[str, Any]]:
 
 def kept_aside(target: Target) -> list[dict[str, Any]]:
     """Queued changes a replay found in conflict (their base moved): kept, never replayed on their own."""
-    return [{"file": str(p), **json.loads(p.read_text(encoding="utf-8"))} for p in sorted(_outbox(target).glob("conflicts/*.json"))]
+    files = sorted(_outbox(target).glob("conflicts/*.json"))
+    return [{"file": str(p), **json.loads(p.read_text(encoding="utf-8"))} for p in files]
 
 
 def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
@@ -470,14 +471,15 @@ def list_items(
         raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
     chosen = resolve_targets(targets)
     words = _tokens(query or "")
-    if len(chosen) == 1:  # one target: the index answers the page without loading every row
+    if len(chosen) == 1:  # one target: its index answers the page without loading every row
+        path = chosen[0].path
         try:
-            (total, page), stale = _read(chosen[0], lambda _, index: index.page(
+            (total, rows), was_stale = _read(chosen[0], lambda _, index: index.page(
                 kind=kind, tool=tool, provider=provider, tags=list(tags or []), words=words, limit=limit, offset=offset))
         except Unreachable:
-            return {"total": 0, "offset": offset, "items": [], "stale_targets": [chosen[0].path]}
-        items = [{**r, "targets": [chosen[0].path]} for r in page]
-        return {"total": total, "offset": offset, "items": items, "stale_targets": [chosen[0].path] if stale else []}
+            return {"total": 0, "offset": offset, "items": [], "stale_targets": [path]}
+        items = [{**r, "targets": [path]} for r in rows]
+        return {"total": total, "offset": offset, "items": items, "stale_targets": [path] if was_stale else []}
     merged, where, stale = merged_rows(chosen)
     hits = list(merged.values())  # in (kind, name) order for a single target: the index is stored sorted
     if kind or tool or provider or tags:

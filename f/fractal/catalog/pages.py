@@ -13,7 +13,7 @@ from bisect import bisect_left
 from collections.abc import Callable
 from typing import Any
 
-from f.fractal.catalog.layout import table, mermaid
+from f.fractal.catalog.layout import mermaid, table
 from f.fractal.model.item import KIND_FOLDERS
 
 PAGE_ROWS = 200

@@ -451,7 +451,7 @@ class Clone:
             return "", None
 
     def _tree_keys(self) -> list[str]:
-        keys = []
+        keys: list[str] = []
         for kind, sub in KIND_FOLDERS.items():
             base = self.root / sub
             if base.is_dir():
