@@ -245,13 +245,11 @@ def test_steps_that_can_run_together_run_in_a_parallel_branch(estate: list[str],
                 {
                     "id": "left",
                     "ref": "entity:local-motd@1.0.0",
-                    "needs": [],
                     "inputs": {"motd_dir": {"from": "inputs.left"}, "message": "L"},
                 },
                 {
                     "id": "right",
-                    "ref": "entity:local-motd@1.0.0",
-                    "needs": [],
+                    "ref": "entity:local-motd@1.0.0",  # no needs, no wire to left: independent of it
                     "inputs": {"motd_dir": {"from": "inputs.right"}, "message": "R"},
                 },
                 {

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import f.fractal.platform.yamlio as yamlio
+from f.fractal.model.composite import step_deps
 from f.fractal.model.item import KIND_FOLDERS, KIND_SLUGS, RESERVED_FILES, member_refs
 from f.fractal.platform.files import write_files
 
@@ -72,16 +73,13 @@ def _remove_tree(path: Path) -> None:
 
 
 def mermaid(item: dict[str, Any]) -> str:
-    """A Mermaid flowchart of a composite's steps, edges from `needs` or else the step order."""
+    """A Mermaid flowchart of a composite's steps, edges from `needs` and wires (composite.step_deps)."""
     steps = item["spec"].get("steps", [])
     lines = ["```mermaid", "flowchart LR"]
     for step, ref in zip(steps, member_refs(item), strict=True):
         lines.append(f'  {step["id"]}["{step["id"]}<br/>{ref}"]')
-    for i, step in enumerate(steps):
-        needs = step.get("needs")
-        if needs is None and i > 0:
-            needs = [steps[i - 1]["id"]]
-        lines.extend(f"  {need} --> {step['id']}" for need in needs or [])
+    for sid, deps in step_deps(steps).items():
+        lines.extend(f"  {dep} --> {sid}" for dep in deps)
     lines.append("```")
     return "\n".join(lines)
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,7 +137,8 @@ def fetch_ttl() -> float:
     return ttl
 
 
-_INDEXES: dict[Path, CatalogIndex] = {}  # open index files of this process, one per clone
+# Open index files of this process, per clone and thread, with the file's inode (a re-clone makes a new file).
+_INDEXES: dict[tuple[Path, int], tuple[CatalogIndex, int]] = {}
 
 
 class Clone:
@@ -188,13 +190,14 @@ class Clone:
                 yield False
                 return
         with self.lock():
-            try:
-                self.refresh()
-                stale = False
-            except Unreachable:
-                if not self.head():
-                    raise
-                stale = True
+            stale = False
+            if self.fresh_commit() is None:  # unless a reader queued before this one just refreshed it
+                try:
+                    self.refresh()
+                except Unreachable:
+                    if not self.head():
+                        raise
+                    stale = True
             yield stale
 
     def fresh_commit(self) -> str | None:
@@ -270,11 +273,10 @@ class Clone:
             raise
 
     def _sane(self) -> bool:
-        """Whether an existing clone looks usable (absent counts as sane: it is cloned by _fetch)."""
+        """Whether an existing clone looks usable (absent counts as sane: it is cloned by _fetch). Cheap:
+        deeper damage makes a git command fail, which refresh repairs the same way."""
         git_dir = self.dir / ".git"
-        if not git_dir.is_dir():
-            return not self.dir.exists()
-        return (git_dir / "HEAD").is_file() and git_ok(self.dir, "rev-parse", "--git-dir")
+        return (git_dir / "HEAD").is_file() if git_dir.is_dir() else not self.dir.exists()
 
     def _reclone(self) -> None:
         """Replace a damaged clone by a fresh one (the outbox lives elsewhere: queued saves are kept)."""
@@ -284,7 +286,6 @@ class Clone:
         if self.dir.exists():
             os.replace(self.dir, broken)
         shutil.rmtree(broken, ignore_errors=True)
-        _INDEXES.pop(self.dir / ".git" / "fractal-index.sqlite", None)
         self.branch = self.target.branch or "main"
         try:
             self._clone()
@@ -434,10 +435,17 @@ class Clone:
         return index
 
     def _open_index(self) -> CatalogIndex:
-        path = self.dir / ".git" / "fractal-index.sqlite"
-        index = _INDEXES.get(path)
-        if index is None:
-            index = _INDEXES[path] = CatalogIndex.open(path)
+        key = (self.dir / ".git" / "fractal-index.sqlite", threading.get_ident())
+        held = _INDEXES.get(key)
+        try:
+            if held and key[0].stat().st_ino == held[1]:
+                return held[0]
+        except OSError:
+            pass
+        if held:
+            held[0].close()
+        index = CatalogIndex.open(key[0])
+        _INDEXES[key] = (index, key[0].stat().st_ino)
         return index
 
     def known(self, key: str) -> tuple[str, dict[str, Any] | None]:
