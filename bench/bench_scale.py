@@ -323,7 +323,15 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,30000", help="entity counts, comma-separated")
     parser.add_argument("--runs", type=int, default=7, help="repetitions of each timed figure")
     parser.add_argument("--quick", action="store_true", help="smoke run: 300 and 1000 entities, 3 runs")
+    parser.add_argument("--contention-only", type=int, metavar="N", help="only the contention figure, at N entities")
     args = parser.parse_args()
+    if args.contention_only:
+        figs = Figures()
+        with tempfile.TemporaryDirectory(prefix="scale-contention-") as tmp:
+            repo = mirror(fixture(args.contention_only), Path(tmp) / "s1.git")
+            measure_contention(args.contention_only, figs, Path(tmp), repo, {**os.environ, **IDENT})
+        print(report(figs, [args.contention_only]))
+        return
     sizes = [300, 1000] if args.quick else [int(s) for s in args.sizes.split(",")]
     runs = 3 if args.quick else args.runs
     figs = Figures()

@@ -103,10 +103,11 @@ def _last_version(clone: Clone, kind: str, name: str) -> str | None:
     return max(tagged, key=version_key, default=None)
 
 
-def _backoff(attempt: int) -> None:
-    """Wait before retrying a push that lost a race: full jitter, doubling from 50 ms up to 2 s, so
-    contending workers spread out instead of colliding again."""
-    time.sleep(random.uniform(0, min(2.0, 0.05 * 2**attempt)))
+def _backoff(attempt: int, spent: float) -> None:
+    """Wait before retrying a push that lost a race. Full jitter over a window that doubles with each
+    loss and scales with how long an attempt takes here (`spent` seconds: a loaded machine or a big
+    catalog widens it), capped at 10 s, so contending workers spread out instead of colliding again."""
+    time.sleep(random.uniform(0, min(10.0, max(spent, 0.05) * 2 ** min(attempt, 5))))
 
 
 def _save_on(
@@ -120,6 +121,7 @@ def _save_on(
     clone = Clone(target)
     with clone.lock():
         for attempt in range(MAX_PUSH_ATTEMPTS):
+            started = time.monotonic()
             clone.refresh()
             index = clone.catalog_index()
             held = index.row(key)
@@ -158,7 +160,7 @@ def _save_on(
                     "attempts": attempt + 1,
                     **_unsigned(target),
                 }
-            _backoff(attempt)
+            _backoff(attempt, time.monotonic() - started)
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races", hint="retry later or run sync_catalog")
 
 
@@ -520,6 +522,7 @@ def _delete_on(target: Target, ref: Ref, *, force: bool, author: str, base: dict
     clone = Clone(target)
     with clone.lock():
         for attempt in range(MAX_PUSH_ATTEMPTS):
+            started = time.monotonic()
             clone.refresh()
             index = clone.catalog_index()
             held = index.row(key)
@@ -545,7 +548,7 @@ def _delete_on(target: Target, ref: Ref, *, force: bool, author: str, base: dict
             if clone.push(None):
                 clone.settle(commit, index, key, None)
                 return {"status": "deleted", "version": current, "commit": commit, **_unsigned(target)}
-            _backoff(attempt)
+            _backoff(attempt, time.monotonic() - started)
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races")
 
 
