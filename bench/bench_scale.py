@@ -67,6 +67,13 @@ def timed(fn: Callable[[], Any]) -> float:
     return (time.perf_counter() - t0) * 1000
 
 
+def cpu(fn: Callable[[], Any]) -> float:
+    """This process's CPU time for fn, in ms (children and waits excluded)."""
+    t0 = time.process_time()
+    fn()
+    return (time.process_time() - t0) * 1000
+
+
 # ------------------------------------------------------------------ fixtures
 
 
@@ -194,6 +201,8 @@ def measure_size(n: int, runs: int, figs: Figures, tmp: Path, contention: bool) 
             fn()
             label = what if ttl != "0" else f"{what}, fetch every call"
             figs.add(label, n, statistics.median(timed(fn) for _ in range(runs)), target=f"≤ {WARM_MS:.0f} ms")
+            if ttl != "0":  # this process's CPU alone: what the read costs when the machine is not shared
+                figs.add(f"{what} (CPU time)", n, statistics.median(cpu(fn) for _ in range(runs)))
     os.environ.pop("FRACTAL_FETCH_TTL_S")
     # fresh processes, alternated with the bare-Python baseline
     commands = {

@@ -20,14 +20,15 @@ from typing import Any
 
 from f.fractal.catalog.search import FIELD_WEIGHTS, K1, B, Hit, row_text, terms, weight
 
-FORMAT = "1"
+FORMAT = "2"
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE items(
   id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, kind TEXT NOT NULL, name TEXT NOT NULL,
-  tool TEXT NOT NULL, provider TEXT NOT NULL, providers TEXT NOT NULL, tags TEXT NOT NULL,
-  text TEXT NOT NULL, length REAL NOT NULL, row TEXT NOT NULL);
+  tool TEXT NOT NULL, provider TEXT NOT NULL, providers TEXT NOT NULL, tags TEXT NOT NULL, length REAL NOT NULL);
 CREATE INDEX items_kind_name ON items(kind, name);
+CREATE TABLE texts(id INTEGER PRIMARY KEY, text TEXT NOT NULL);
+CREATE TABLE rows(id INTEGER PRIMARY KEY, row TEXT NOT NULL);
 CREATE TABLE postings(term TEXT NOT NULL, id INTEGER NOT NULL, tf REAL NOT NULL, PRIMARY KEY(term, id)) WITHOUT ROWID;
 CREATE INDEX postings_id ON postings(id);
 CREATE TABLE members(id INTEGER NOT NULL, member TEXT NOT NULL);
@@ -135,7 +136,7 @@ class CatalogIndex:
         self.db.executemany("UPDATE meta SET value = ? WHERE key = ?", [(commit, "commit"), (folder, "folder")])
 
     def clear(self) -> None:
-        for table in ("items", "postings", "members"):
+        for table in ("items", "texts", "rows", "postings", "members"):
             self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
         self.db.executemany("UPDATE meta SET value = '0' WHERE key = ?", [("count",), ("length",)])
 
@@ -147,19 +148,21 @@ class CatalogIndex:
             doc, old_length = old
             self.db.execute("DELETE FROM postings WHERE id = ?", (doc,))
             self.db.execute("DELETE FROM members WHERE id = ?", (doc,))
-            self.db.execute("DELETE FROM items WHERE id = ?", (doc,))
+            for table in ("items", "texts", "rows"):
+                self.db.execute(f"DELETE FROM {table} WHERE id = ?", (doc,))  # noqa: S608 - fixed table names
             count, length = count - 1, length - old_length
         if row is not None:
             counts = _counts(row)
             size = sum(counts.values())
             providers = row.get("providers") or []
             cursor = self.db.execute(
-                "INSERT INTO items(key, kind, name, tool, provider, providers, tags, text, length, row)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO items(key, kind, name, tool, provider, providers, tags, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, row["kind"], row["name"], row.get("tool") or "", row.get("provider") or "", _bars(providers),
-                 _bars(row.get("tags") or []), _search_text(row), size, json.dumps(row, separators=(",", ":"))),
+                 _bars(row.get("tags") or []), size),
             )
             doc = cursor.lastrowid
+            self.db.execute("INSERT INTO texts VALUES (?, ?)", (doc, _search_text(row)))
+            self.db.execute("INSERT INTO rows VALUES (?, ?)", (doc, json.dumps(row, separators=(",", ":"))))
             self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", [(t, doc, tf) for t, tf in counts.items()])
             self.db.executemany("INSERT INTO members VALUES (?, ?)", [(doc, m) for m in _member_keys(row)])
             count, length = count + 1, length + size
@@ -168,7 +171,7 @@ class CatalogIndex:
     # ------------------------------------------------------------ reading
 
     def row(self, key: str) -> dict[str, Any] | None:
-        found = self.db.execute("SELECT row FROM items WHERE key = ?", (key,)).fetchone()
+        found = self.db.execute("SELECT r.row FROM items i JOIN rows r ON r.id = i.id WHERE i.key = ?", (key,)).fetchone()
         return json.loads(found[0]) if found else None
 
     def count(self) -> int:
@@ -176,12 +179,13 @@ class CatalogIndex:
 
     def all_rows(self) -> dict[str, dict[str, Any]]:
         """Every row, in (kind, name) order: for merging several targets."""
-        return {key: json.loads(row) for key, row in self.db.execute("SELECT key, row FROM items ORDER BY kind, name")}
+        query = "SELECT i.key, r.row FROM items i JOIN rows r ON r.id = i.id ORDER BY i.kind, i.name"
+        return {key: json.loads(row) for key, row in self.db.execute(query)}
 
     def users(self, slug: str, name: str) -> list[str]:
         """Refs of the composites whose steps use slug:name (any version)."""
         rows = self.db.execute(
-            "SELECT i.row FROM members m JOIN items i ON i.id = m.id WHERE m.member = ?", (f"{slug}:{name}",)
+            "SELECT r.row FROM members m JOIN rows r ON r.id = m.id WHERE m.member = ?", (f"{slug}:{name}",)
         )
         return sorted(json.loads(r[0])["ref"] for r in rows)
 
@@ -204,7 +208,8 @@ class CatalogIndex:
         for start in range(0, len(names), 500):
             chunk = names[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            query = f"SELECT row FROM items WHERE kind = ? AND name IN ({marks}) ORDER BY name"  # noqa: S608 - placeholders
+            query = (f"SELECT r.row FROM items i JOIN rows r ON r.id = i.id"  # noqa: S608 - placeholders
+                     f" WHERE i.kind = ? AND i.name IN ({marks})")
             found.extend(json.loads(r[0]) for r in self.db.execute(query, (kind, *chunk)))
         return sorted(found, key=lambda r: str(r["name"]))
 
@@ -220,19 +225,29 @@ class CatalogIndex:
         where, args = _filters(kind, tool, provider, tags or [])
         words = words or []
         if words:
-            score = " + ".join("(CASE WHEN instr(text, ?) THEN (CASE WHEN instr(name, ?) THEN 3 ELSE 1 END) ELSE 0 END)"
+            score = " + ".join("(CASE WHEN instr(t.text, ?) THEN (CASE WHEN instr(i.name, ?) THEN 3 ELSE 1 END) ELSE 0 END)"
                                for _ in words)
-            score_args = [a for w in words for a in (w, w)]
-            inner = f"SELECT row, kind, name, ({score}) AS score FROM items WHERE {where}"  # noqa: S608 - placeholders
-            base = f"FROM ({inner}) WHERE score > 0"
-            total = self.db.execute(f"SELECT count(*) {base}", (*score_args, *args)).fetchone()[0]
-            rows = self.db.execute(f"SELECT row {base} ORDER BY score DESC, name, kind LIMIT ? OFFSET ?",
-                                   (*score_args, *args, limit, offset))
+            scored = (f"SELECT i.id, i.kind, i.name, ({score}) AS score FROM items i JOIN texts t ON t.id = i.id"  # noqa: S608
+                      f" WHERE {where}")
+            query_args = [*(a for w in words for a in (w, w)), *args]
+            total = self.db.execute(f"SELECT count(*) FROM ({scored}) WHERE score > 0", query_args).fetchone()[0]  # noqa: S608
+            ids = [r[0] for r in self.db.execute(
+                f"SELECT id FROM ({scored}) WHERE score > 0 ORDER BY score DESC, name, kind LIMIT ? OFFSET ?",  # noqa: S608
+                (*query_args, limit, offset))]
         else:
-            total = self.db.execute(f"SELECT count(*) FROM items WHERE {where}", args).fetchone()[0]  # noqa: S608
-            rows = self.db.execute(f"SELECT row FROM items WHERE {where} ORDER BY kind, name LIMIT ? OFFSET ?",  # noqa: S608
-                                   (*args, limit, offset))
-        return int(total), [json.loads(r[0]) for r in rows]
+            total = self.db.execute(f"SELECT count(*) FROM items i WHERE {where}", args).fetchone()[0]  # noqa: S608
+            ids = [r[0] for r in self.db.execute(
+                f"SELECT i.id FROM items i WHERE {where} ORDER BY i.kind, i.name LIMIT ? OFFSET ?",  # noqa: S608
+                (*args, limit, offset))]
+        rows = self._rows(ids)
+        return int(total), [json.loads(rows[i]) for i in ids]
+
+    def _rows(self, ids: list[int]) -> dict[int, str]:
+        """The JSON rows of these ids."""
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        return dict(self.db.execute(f"SELECT id, row FROM rows WHERE id IN ({marks})", ids))  # noqa: S608 - placeholders
 
     def search(
         self, query: str, k: int = 10, *, kinds: Iterable[str] = (), provider: str | None = None, tool: str | None = None
@@ -268,7 +283,7 @@ class CatalogIndex:
             matched.setdefault(doc, []).append(term)
             names[doc] = name
         best = sorted(scores, key=lambda d: (-scores[d], names[d]))[:k]
-        rows = dict(self.db.execute(f"SELECT id, row FROM items WHERE id IN ({','.join('?' * len(best))})", best)) if best else {}  # noqa: S608
+        rows = self._rows(best)
         return [
             Hit(round(scores[d], 4), round(sum(idfs[t] for t in matched[d]) / total, 3), matched[d], json.loads(rows[d]))
             for d in best
@@ -278,8 +293,8 @@ class CatalogIndex:
 def _filters(
     kind: str | None, tool: str | None, provider: str | None, tags: list[str], *, fits: bool = False
 ) -> tuple[str, list[Any]]:
-    """A WHERE clause over items (alias i when `fits`) for catalog._matches (or retrieval._fits)."""
-    col = "i." if fits else ""
+    """A WHERE clause over items (alias i) for catalog._matches (or, with `fits`, search._fits)."""
+    col = "i."
     where, args = ["1"], []
     if kind:
         where.append(f"{col}kind = ?")
