@@ -18,7 +18,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, entity, git_out
+from support.git import git_out
+from support.items import entity
+from support.paths import ROOT
 
 import f.fractal.catalog.items as catalog
 import f.fractal.catalog.pages as pages
@@ -122,7 +124,7 @@ def test_a_local_fault_keeps_the_outbox_and_is_not_reported_unreachable(make_tar
     assert catalog.sync([t])["targets"][0]["replayed"] == ["save entity:api"]
 
 
-SAVE = ("import sys\nfrom conftest import entity\nimport f.fractal.catalog.items as catalog\n"
+SAVE = ("import sys\nfrom support.items import entity\nimport f.fractal.catalog.items as catalog\n"
         "catalog.save(entity(sys.argv[1]), [sys.argv[2]])\n")
 
 
