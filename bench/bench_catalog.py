@@ -43,6 +43,7 @@ for _p in (str(ROOT / "scripts"), str(ROOT)):
 
 import f.fractal.catalog.items as catalog  # noqa: E402
 import f.fractal.catalog.layout as layout  # noqa: E402
+import f.fractal.catalog.pages as pages  # noqa: E402
 import f.fractal.platform.workspace as workspace  # noqa: E402
 import f.fractal.platform.yamlio as yamlio  # noqa: E402
 from f.fractal.catalog.store import Clone, load_target  # noqa: E402
@@ -268,7 +269,7 @@ def fast_import_history(work: Path, cat_items: dict[str, dict[str, Any]], rows: 
     out.append(b"commit refs/heads/main\n")
     out.append(b"committer Bench <bench@localhost> %d +0000\n" % (stamp + len(plan) + 1))
     data("fractal: reindex")
-    for rel, text in layout.index_readmes("", list(rows.values())).items():
+    for rel, text in pages.all_readmes("", list(rows.values())).items():
         out.append(f"M 100644 inline {rel}\n".encode())
         data(text)
     out.append(b"\n")
@@ -288,7 +289,7 @@ def build(base: Path, args: argparse.Namespace, report: Report) -> tuple[Path, C
     for key, item in items.items():
         layout.write_item(work, layout.item_dir("", item["kind"], item["metadata"]["name"]), item)
         rows[key] = summary(item)
-    for rel, text in layout.index_readmes("", list(rows.values())).items():
+    for rel, text in pages.all_readmes("", list(rows.values())).items():
         (work / rel).write_text(text)
     t_write = time.perf_counter()
     run(["git", "add", "-A"], cwd=work)
@@ -370,7 +371,7 @@ class RawClone:
         rel = layout.item_dir("", item["kind"], item["metadata"]["name"])
         layout.write_item(self.dir, rel, item)
         paths = [rel]
-        for path, text in layout.index_readmes("", list(rows.values())).items():
+        for path, text in pages.all_readmes("", list(rows.values())).items():
             file = self.dir / path
             if file.read_text() != text:
                 file.write_text(text)
@@ -431,7 +432,7 @@ def bench_cold(cat: Catalog, raws: list[RawClone], names: list[str], report: Rep
         fractal.append(ms(lambda n=name: catalog.list_items(targets=[target(n)], limit=50)))
     report.add(Row(s, "first list_items (clone + checkout + index), median of 3", statistics.median(fractal),
                    "git clone", statistics.median(raw)))
-    (Clone(load_target(target(names[0]))).dir / ".git" / "fractal-index").unlink()
+    (Clone(load_target(target(names[0]))).dir / ".git" / "fractal-index.sqlite").unlink()
     rebuild = ms(lambda: catalog.list_items(targets=[target(names[0])], limit=50))
     report.add(Row(s, "index rebuild only (derived index dropped)", rebuild))
     total = catalog.list_items(targets=[target(names[0])], limit=1)["total"]

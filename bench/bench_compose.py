@@ -99,14 +99,15 @@ def _paged(targets: list[str]) -> int:
 
 
 def bench_retrieval(base: Path, n: int) -> None:
+    import f.fractal.catalog.items as catalog
     import f.fractal.catalog.search as retrieval
     import f.fractal.composition.composer as compose
 
     t0 = time.perf_counter()
     targets = build_catalog(base, n)
     print(f"  catalog of {n} entities written and pushed in {time.perf_counter() - t0:.1f}s (setup, not measured)")
-    cold, rows = _timed(lambda: retrieval.catalog_rows(targets, "entity"))
-    warm, rows = _timed(lambda: retrieval.catalog_rows(targets, "entity"), 3)
+    cold, rows = _timed(lambda: catalog.catalog_rows(targets, "entity"))
+    warm, rows = _timed(lambda: catalog.catalog_rows(targets, "entity"), 3)
     paged, _ = _timed(lambda: _paged(targets))
     build, index = _timed(lambda: retrieval.Index.build(rows), 3)
     retrieval.index_for(rows)

@@ -29,6 +29,7 @@ def fractal_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("FRACTAL_HOME", str(home))
     monkeypatch.setenv("FRACTAL_ACTOR", "Test Runner <tests@localhost>")
+    monkeypatch.setenv("FRACTAL_FETCH_TTL_S", "0")  # every read fetches: tests change remotes behind the caches' backs
     for var in ("WM_TOKEN", "WM_BASE_URL", "BASE_INTERNAL_URL", "FRACTAL_DEFAULT_TARGETS"):
         monkeypatch.delenv(var, raising=False)
     return home

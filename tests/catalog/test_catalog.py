@@ -163,11 +163,13 @@ def test_delete_is_refused_while_used_and_old_versions_stay_readable(make_target
 def test_index_readmes_list_items_and_graph_composites(make_target, tmp_path: Path) -> None:
     t = make_target("a")
     catalog.save(entity("web"), [t])
-    catalog.save(pipeline("site", "entity:web@1.0.0", "entity:web@1.0.0"), [t])
+    site = pipeline("site", "entity:web@1.0.0", "entity:web@1.0.0", "entity:web@1.0.0")
+    site["spec"]["steps"][2]["needs"] = ["s1"]  # s0 and s1 are independent: no edge between them
+    catalog.save(site, [t])
     top = git_out(remote(tmp_path, "a"), "show", "main:README.md")
     assert "[entities](entities/README.md): 1" in top and "[pipelines](pipelines/README.md): 1" in top
     pipelines = git_out(remote(tmp_path, "a"), "show", "main:pipelines/README.md")
-    assert "```mermaid" in pipelines and "s0 --> s1" in pipelines
+    assert "```mermaid" in pipelines and "s1 --> s2" in pipelines and "s0 --> s1" not in pipelines
     item_readme = git_out(remote(tmp_path, "a"), "show", "main:pipelines/site/README.md")
     assert "entity:web@1.0.0" in item_readme and "Provider: local" in item_readme
 

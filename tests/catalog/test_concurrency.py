@@ -129,7 +129,37 @@ def test_a_replayed_change_whose_base_moved_is_kept_as_a_conflict(
     kept = synced["targets"][0]["kept"]
     assert len(kept) == 1 and kept[0]["data"]["current_version"] == "1.0.1" and kept[0]["data"]["expected_version"] == "1.0.0"
     assert catalog.get("entity:web", [served])["item"]["metadata"]["description"] == "theirs"
-    assert len(catalog.pending(catalog.resolve_targets([served])[0])) == 1, "the offline change is kept, not lost"
+    target = catalog.resolve_targets([served])[0]
+    assert not catalog.pending(target) and len(catalog.kept_aside(target)) == 1, "the offline change is kept, not lost"
+
+
+def test_a_queued_save_made_on_an_older_version_is_a_conflict_not_a_lost_update(
+    git_daemon: GitDaemon, make_target, fractal_home: Path
+) -> None:
+    """No expected_version given: the outbox records the version the worker saw; a replay on a moved
+    item reports both versions and keeps the change aside (later syncs do not replay it)."""
+    served = make_target("served", url=git_daemon.url("served"))
+    bare = git_daemon.repo("served")
+    catalog.save(entity("web"), [served])
+    git_daemon.stop()
+    mine = entity("web")
+    mine["metadata"]["description"] = "mine, written while offline"
+    catalog.save(mine, [served])
+    target = catalog.resolve_targets([served])[0]
+    assert catalog.pending(target)[0]["base"]["version"] == "1.0.0"
+    other = make_target("direct", url=str(bare))
+    theirs = entity("web")
+    theirs["metadata"]["description"] = "theirs"
+    catalog.save(theirs, [other])
+    git_daemon.start()
+    kept = catalog.sync([served])["targets"][0]
+    assert kept["status"] == "conflict" and kept["replayed"] == []
+    data = kept["kept"][0]["data"]
+    assert (data["base"]["version"], data["current_version"]) == ("1.0.0", "1.0.1")
+    assert data["current"]["metadata"]["description"] == "theirs"
+    assert data["queued"]["metadata"]["description"] == "mine, written while offline"
+    assert catalog.get("entity:web", [served])["item"]["metadata"]["description"] == "theirs"
+    assert catalog.sync([served])["targets"][0]["status"] == "synced" and len(catalog.kept_aside(target)) == 1
 
 
 def test_a_queued_delete_of_an_item_already_gone_counts_as_done(git_daemon: GitDaemon, make_target, fractal_home: Path) -> None:

@@ -222,8 +222,9 @@ def test_the_checks_and_the_flow_layout_share_one_dependency_rule() -> None:
         {"id": "c", "ref": "entity:x@1.0.0", "needs": ["a"], "inputs": {"v": {"from": "steps.b.outputs.o"}, "w": 1}},
         {"id": "d", "ref": "entity:x@1.0.0", "inputs": {"v": {"from": "steps.a.outputs.o"}}},
     ]
-    assert composite.step_deps(steps) == {"a": [], "b": [], "c": ["a", "b"], "d": ["c", "a"]}
-    assert [[s["id"] for s in level] for level in flowgen._levels(steps)] == [["a", "b"], ["c"], ["d"]]
+    # Only needs and wires order steps: d waits for a (its wire), not for c (the step before it).
+    assert composite.step_deps(steps) == {"a": [], "b": [], "c": ["a", "b"], "d": ["a"]}
+    assert [[s["id"] for s in level] for level in flowgen._levels(steps)] == [["a", "b"], ["c", "d"]]
 
 
 def test_wired_names_reach_javascript_as_json_strings_never_as_code() -> None:

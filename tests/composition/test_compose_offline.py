@@ -294,6 +294,6 @@ def test_cli_compose_prints_the_draft_and_its_gaps(big_catalog: dict[str, Any], 
 
 
 def test_list_items_still_sees_what_composition_saved(big_catalog: dict[str, Any]) -> None:
-    rows = retrieval.catalog_rows(big_catalog["targets"], "entity")
+    rows = catalog.catalog_rows(big_catalog["targets"], "entity")
     assert len(rows) == len(all_entities())
     assert catalog.list_items(big_catalog["targets"], kind="entity", query="nginx")["items"][0]["name"] == "nginx-webserver"

@@ -203,7 +203,8 @@ def test_a_failing_step_stops_its_pipeline_and_is_named(estate: list[str], tmp_p
             "broken",
             [
                 {"id": "boom", "ref": "entity:always-fails@1.0.0"},
-                {"id": "after", "ref": "entity:local-motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}},
+                {"id": "after", "ref": "entity:local-motd@1.0.0", "needs": ["boom"],  # ordered without a wire
+                 "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}},
             ],
             inputs=string_inputs("motd_dir", required=("motd_dir",)),
         ),
@@ -215,7 +216,8 @@ def test_a_failing_step_stops_its_pipeline_and_is_named(estate: list[str], tmp_p
             "broken-estate",
             [
                 {"id": "first", "ref": "pipeline:motd@1.0.0", "inputs": {"motd_dir": {"from": "inputs.motd_dir"}}},
-                {"id": "broken", "ref": "pipeline:broken@1.0.0", "inputs": {"motd_dir": {"from": "inputs.after_dir"}}},
+                {"id": "broken", "ref": "pipeline:broken@1.0.0", "needs": ["first"],
+                 "inputs": {"motd_dir": {"from": "inputs.after_dir"}}},
             ],
             inputs=string_inputs("motd_dir", "after_dir", required=("motd_dir", "after_dir")),
         ),
@@ -245,13 +247,11 @@ def test_steps_that_can_run_together_run_in_a_parallel_branch(estate: list[str],
                 {
                     "id": "left",
                     "ref": "entity:local-motd@1.0.0",
-                    "needs": [],
                     "inputs": {"motd_dir": {"from": "inputs.left"}, "message": "L"},
                 },
                 {
                     "id": "right",
-                    "ref": "entity:local-motd@1.0.0",
-                    "needs": [],
+                    "ref": "entity:local-motd@1.0.0",  # no needs, no wire to left: independent of it
                     "inputs": {"motd_dir": {"from": "inputs.right"}, "message": "R"},
                 },
                 {

@@ -19,7 +19,9 @@ from collections.abc import Callable
 from typing import Any
 
 import f.fractal.catalog.layout as layout
+import f.fractal.catalog.search as retrieval
 import f.fractal.platform.workspace as workspace
+from f.fractal.catalog.index import CatalogIndex
 from f.fractal.catalog.resolver import Resolver
 from f.fractal.catalog.store import COMMIT_PREFIX, Clone, Target, load_target
 from f.fractal.flows.compile import prepare
@@ -101,16 +103,29 @@ def _last_version(clone: Clone, kind: str, name: str) -> str | None:
     return max(tagged, key=version_key, default=None)
 
 
+def _backoff(attempt: int, spent: float) -> None:
+    """Wait before retrying a push that lost a race. Full jitter over a window that doubles with each
+    loss and scales with how long an attempt takes here (`spent` seconds: a loaded machine or a big
+    catalog widens it), capped at 10 s, so contending workers spread out instead of colliding again."""
+    time.sleep(random.uniform(0, min(10.0, max(spent, 0.05) * 2 ** min(attempt, 5))))
+
+
 def _save_on(
-    target: Target, item: dict[str, Any], *, expected: str | None, conflict: str, part: str, author: str
+    target: Target, item: dict[str, Any], *, expected: str | None, conflict: str, part: str, author: str,
+    base: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """Save on one target. `base` (a queued save's replay): the version the change was made on; a
+    target now holding another version keeps the change out (Conflict with both versions)."""
     kind, name = item["kind"], item["metadata"]["name"]
-    slug = KIND_SLUGS[kind]
+    slug, key = KIND_SLUGS[kind], f"{kind}/{name}"
     clone = Clone(target)
     with clone.lock():
         for attempt in range(MAX_PUSH_ATTEMPTS):
+            started = time.monotonic()
             clone.refresh()
-            current = clone.current_version(kind, name)
+            index = clone.catalog_index()
+            held = index.row(key)
+            current = held["version"] if held else None
             stored = layout.read_item(clone.item_path(kind, name)) if current else None
             if expected is not None and conflict == "fail" and current != (expected or None):
                 raise Conflict(
@@ -118,19 +133,25 @@ def _save_on(
                     hint="get the item again, merge your change into it and save with its version as expected_version",
                     data={"expected_version": expected, "current_version": current, "current": stored},
                 )
+            if base is not None and current != base.get("version"):
+                raise Conflict(
+                    f"{slug}:{name} moved to {current or 'absent'} in {target.path} since the queued change was made "
+                    f"on {base.get('version') or 'absent'}; the queued change was kept aside",
+                    hint="merge the queued change (data.queued) into the current item (data.current) and save it",
+                    data={"base": base, "current_version": current, "current": stored, "queued": item},
+                )
             requested = item["metadata"]["version"]
             raises_version = bool(requested) and version_key(requested) > version_key(current or "0.0.0")
             if stored and _content(stored) == _content(item) and not raises_version:
                 return {"status": "unchanged", "version": current, "commit": clone.head()}
             version = _plan_version(requested, current, None if current else _last_version(clone, kind, name), part)
             to_write = {**item, "metadata": {**item["metadata"], "version": version}}
-            rows = clone.index()
-            rows[f"{kind}/{name}"] = row = summary(to_write)
-            paths = [clone.stage_item(kind, name, to_write), *clone.write_indexes(rows, kind)]
+            row = summary(to_write)
+            paths = [clone.stage_item(kind, name, to_write), *clone.write_indexes(index, kind, name, row)]
             row["commit"] = commit = clone.commit(f"{COMMIT_PREFIX} save {slug}:{name}@{version}\n\nby {author}", paths, author)
             tag = target.tag(kind, name, version)
             if clone.push(tag):
-                clone.settle(commit, rows)
+                clone.settle(commit, index, key, row)
                 return {
                     "status": "saved",
                     "version": version,
@@ -139,7 +160,7 @@ def _save_on(
                     "attempts": attempt + 1,
                     **_unsigned(target),
                 }
-            time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
+            _backoff(attempt, time.monotonic() - started)
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races", hint="retry later or run sync_catalog")
 
 
@@ -170,7 +191,8 @@ def save(
         try:
             return _save_on(target, item, expected=expected_version, conflict=conflict, part=bump_part, author=author)
         except Unreachable as e:
-            _queue(target, {"op": "save", "item": item, "expected": expected_version, "part": bump_part, "author": author})
+            _queue(target, {"op": "save", "item": item, "expected": expected_version, "part": bump_part, "author": author,
+                            "base": _base(target, item, expected_version)})
             return {"status": "pending", **e.to_dict()}
 
     return _summarize(item, _each(chosen, one))
@@ -223,6 +245,14 @@ def _outbox(target: Target) -> Any:
     return workspace.cache_dir("outbox", target.key)
 
 
+def _base(target: Target, item: dict[str, Any], expected: str | None = None) -> dict[str, Any]:
+    """The base a queued change is made on: the caller's expected version, else the version this
+    worker last saw (its clone's index), with that index's commit."""
+    commit, row = Clone(target).known(f"{item['kind']}/{item['metadata']['name']}")
+    version = (expected or None) if expected is not None else (row["version"] if row else None)
+    return {"commit": commit, "version": version}
+
+
 def _queue(target: Target, entry: dict[str, Any]) -> None:
     entry = {**entry, "target": target.path, "queued_at": time.time()}
     kind, name = entry["item"]["kind"], entry["item"]["metadata"]["name"]
@@ -233,12 +263,21 @@ def _queue(target: Target, entry: dict[str, Any]) -> None:
 
 
 def pending(target: Target) -> list[dict[str, Any]]:
+    """Changes waiting to be replayed on a target."""
     return [{"file": p.name, **json.loads(p.read_text(encoding="utf-8"))} for p in sorted(_outbox(target).glob("*.json"))]
 
 
+def kept_aside(target: Target) -> list[dict[str, Any]]:
+    """Queued changes a replay found in conflict (their base moved): kept, never replayed on their own."""
+    files = sorted(_outbox(target).glob("conflicts/*.json"))
+    return [{"file": str(p), **json.loads(p.read_text(encoding="utf-8"))} for p in files]
+
+
 def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
-    """Replay each target's outbox in order, then refresh its index. A change whose base moved is kept
-    (reported under `kept`); an unreachable target stops its replay until the next sync."""
+    """Replay each target's outbox in order, then refresh its index. A change whose base moved (the
+    item changed on the target since the change was queued) is moved to the outbox's conflicts/
+    folder and reported under `kept` with both versions; an unreachable target stops its replay
+    until the next sync."""
 
     def one(target: Target) -> dict[str, Any]:
         replayed: list[str] = []
@@ -256,13 +295,18 @@ def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
                         conflict="fail",
                         part=entry.get("part", "patch"),
                         author=entry["author"],
+                        base=entry.get("base"),
                     )
                 else:
-                    _delete_on(target, Ref(item["kind"], item["metadata"]["name"]), force=True, author=entry["author"])
+                    _delete_on(target, Ref(item["kind"], item["metadata"]["name"]), force=True, author=entry["author"],
+                               base=entry.get("base"))
             except NotFound:
                 pass  # a delete whose item is already gone: done
             except Conflict as e:
-                kept.append({"change": label, "file": path.name, **e.to_dict()})
+                aside = _outbox(target) / "conflicts"
+                aside.mkdir(exist_ok=True)
+                os.replace(path, aside / path.name)
+                kept.append({"change": label, "file": str(aside / path.name), **e.to_dict()})
                 continue
             except Unreachable as e:
                 return {
@@ -277,13 +321,13 @@ def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
         clone = Clone(target)
         with clone.lock():
             clone.refresh()
-            rows = clone.index()
             head = clone.head()
+            items = clone.catalog_index(head).count()
         return {
             "status": "synced" if not kept else "conflict",
             "replayed": replayed,
             "kept": kept,
-            "items": len(rows),
+            "items": items,
             "commit": head,
         }
 
@@ -294,18 +338,11 @@ def sync(targets: list[str] | str | None = None) -> dict[str, Any]:
 # ------------------------------------------------------------------ reading
 
 
-def _read(target: Target, fn: Callable[[Clone], Any]) -> tuple[Any, bool]:
-    """Run a read on a fresh clone; on an unreachable remote fall back to the cached state."""
+def _read(target: Target, fn: Callable[[Clone, CatalogIndex], Any]) -> tuple[Any, bool]:
+    """Run a read on a fresh clone and its index; on an unreachable remote fall back to the cached state."""
     clone = Clone(target)
-    with clone.lock():
-        try:
-            clone.refresh()
-            stale = False
-        except Unreachable:
-            if not clone.head():
-                raise
-            stale = True
-        return fn(clone), stale
+    with clone.reading() as stale:
+        return fn(clone, clone.catalog_index(clone.fresh_commit())), stale
 
 
 def get(ref: str, targets: list[str] | str | None = None) -> Found:
@@ -314,7 +351,7 @@ def get(ref: str, targets: list[str] | str | None = None) -> Found:
     errors = []
     for target in resolve_targets(targets):
         try:
-            found, stale = _read(target, lambda c: _get_from(c, parsed))
+            found, stale = _read(target, lambda c, i: _get_from(c, i, parsed))
         except Unreachable as e:
             errors.append(e.message)
             continue
@@ -333,11 +370,10 @@ def resolver(targets: list[str] | str | None) -> Resolver:
     return Resolver(targets, lambda ref: get(ref, targets))
 
 
-def _get_from(clone: Clone, ref: Ref) -> tuple[dict[str, Any], str] | None:
-    current = clone.current_version(ref.kind, ref.name)
-    if current and ref.version in ("latest", current):
-        commit = clone.index()[f"{ref.kind}/{ref.name}"]["commit"]
-        return layout.read_item(clone.item_path(ref.kind, ref.name)), commit
+def _get_from(clone: Clone, index: CatalogIndex, ref: Ref) -> tuple[dict[str, Any], str] | None:
+    row = index.row(f"{ref.kind}/{ref.name}")
+    if row and ref.version in ("latest", row["version"]):
+        return layout.read_item(clone.item_path(ref.kind, ref.name)), row["commit"]
     if ref.version == "latest":
         return None
     return clone.read_at(ref.kind, ref.name, ref.version)
@@ -383,7 +419,7 @@ def merged_rows(chosen: list[Target]) -> tuple[dict[str, dict[str, Any]], dict[s
     stale: list[str] = []
     for target in chosen:
         try:
-            rows, was_stale = _read(target, Clone.index)
+            rows, was_stale = _read(target, lambda _, index: index.all_rows())
         except Unreachable:
             stale.append(target.path)
             continue
@@ -398,6 +434,27 @@ def merged_rows(chosen: list[Target]) -> tuple[dict[str, dict[str, Any]], dict[s
                 merged[key] = row
             where.setdefault(key, []).append(target.path)
     return merged, where, stale
+
+
+def catalog_rows(targets: list[str] | str | None, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every index row of the catalog(s), newest version first when targets differ, in (kind, name) order."""
+    wanted = SLUG_KINDS.get(kind or "", kind)
+    merged, _, _ = merged_rows(resolve_targets(targets))
+    return [merged[k] for k in sorted(merged) if not wanted or merged[k]["kind"] == wanted]
+
+
+def search_index(targets: list[str] | str | None = None) -> tuple[retrieval.Searcher, int]:
+    """What the composer searches, and how many items it covers: one target's stored index (read once,
+    nothing loaded), or an in-memory index of the rows merged across several targets."""
+    chosen = resolve_targets(targets)
+    if len(chosen) == 1:
+        try:
+            index, _ = _read(chosen[0], lambda _, index: index)
+            return index, index.count()
+        except Unreachable:
+            return retrieval.Index.build([]), 0
+    merged, _, _ = merged_rows(chosen)
+    return retrieval.index_for([merged[k] for k in sorted(merged)]), len(merged)
 
 
 def list_items(
@@ -415,8 +472,17 @@ def list_items(
     if not (1 <= limit <= 1000) or offset < 0:
         raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
     chosen = resolve_targets(targets)
-    merged, where, stale = merged_rows(chosen)
     words = _tokens(query or "")
+    if len(chosen) == 1:  # one target: its index answers the page without loading every row
+        path = chosen[0].path
+        try:
+            (total, rows), was_stale = _read(chosen[0], lambda _, index: index.page(
+                kind=kind, tool=tool, provider=provider, tags=list(tags or []), words=words, limit=limit, offset=offset))
+        except Unreachable:
+            return {"total": 0, "offset": offset, "items": [], "stale_targets": [path]}
+        items = [{**r, "targets": [path]} for r in rows]
+        return {"total": total, "offset": offset, "items": items, "stale_targets": [path] if was_stale else []}
+    merged, where, stale = merged_rows(chosen)
     hits = list(merged.values())  # in (kind, name) order for a single target: the index is stored sorted
     if kind or tool or provider or tags:
         hits = [r for r in hits if _matches(r, kind, tool, provider, list(tags or []))]
@@ -443,7 +509,7 @@ def history(ref: str, targets: list[str] | str | None = None, limit: int = 100) 
     parsed = parse_ref(ref)
     results = _each(
         resolve_targets(targets),
-        lambda t: {"status": "ok", "entries": _read(t, lambda c: c.history(parsed.kind, parsed.name, limit))[0]},
+        lambda t: {"status": "ok", "entries": _read(t, lambda c, _: c.history(parsed.kind, parsed.name, limit))[0]},
     )
     return {"ref": f"{parsed.slug}:{parsed.name}", "targets": results}
 
@@ -451,33 +517,38 @@ def history(ref: str, targets: list[str] | str | None = None, limit: int = 100) 
 # ------------------------------------------------------------------ delete
 
 
-def _delete_on(target: Target, ref: Ref, *, force: bool, author: str) -> dict[str, Any]:
+def _delete_on(target: Target, ref: Ref, *, force: bool, author: str, base: dict[str, Any] | None = None) -> dict[str, Any]:
+    key = f"{ref.kind}/{ref.name}"
     clone = Clone(target)
     with clone.lock():
         for attempt in range(MAX_PUSH_ATTEMPTS):
+            started = time.monotonic()
             clone.refresh()
-            current = clone.current_version(ref.kind, ref.name)
-            if not current:
+            index = clone.catalog_index()
+            held = index.row(key)
+            if not held:
                 raise NotFound(f"{ref.slug}:{ref.name} is not in {target.path}")
-            rows = clone.index()
-            users = sorted(
-                r["ref"]
-                for r in rows.values()
-                if any(parse_ref(s["ref"]).name == ref.name and parse_ref(s["ref"]).kind == ref.kind for s in r.get("steps", []))
-            )
+            current = held["version"]
+            if base is not None and current != base.get("version"):
+                raise Conflict(
+                    f"{ref.slug}:{ref.name} moved to {current} in {target.path} since its deletion was queued on "
+                    f"{base.get('version') or 'absent'}; the deletion was kept aside",
+                    hint="get the item and delete it again if it should still go",
+                    data={"base": base, "current_version": current},
+                )
+            users = index.users(ref.slug, ref.name)
             if users and not force:
                 raise Conflict(
                     f"{ref.slug}:{ref.name} is used by {', '.join(users[:10])}",
                     hint="delete or change those first, or pass force=true (pinned versions stay readable from history)",
                     data={"used_by": users},
                 )
-            rows.pop(f"{ref.kind}/{ref.name}", None)
-            paths = [clone.stage_item(ref.kind, ref.name, None), *clone.write_indexes(rows, ref.kind)]
+            paths = [clone.stage_item(ref.kind, ref.name, None), *clone.write_indexes(index, ref.kind, ref.name, None)]
             commit = clone.commit(f"{COMMIT_PREFIX} delete {ref.slug}:{ref.name}@{current}\n\nby {author}", paths, author)
             if clone.push(None):
-                clone.settle(commit, rows)
+                clone.settle(commit, index, key, None)
                 return {"status": "deleted", "version": current, "commit": commit, **_unsigned(target)}
-            time.sleep(random.uniform(0.01, 0.05) * min(attempt + 1, 10))
+            _backoff(attempt, time.monotonic() - started)
     raise Unreachable(f"{target.path}: gave up after {MAX_PUSH_ATTEMPTS} push races")
 
 
@@ -490,7 +561,7 @@ def delete(ref: str, targets: list[str] | str | None = None, force: bool = False
         try:
             return _delete_on(target, parsed, force=force, author=author)
         except Unreachable as e:
-            _queue(target, {"op": "delete", "item": stub, "author": author})
+            _queue(target, {"op": "delete", "item": stub, "author": author, "base": _base(target, stub)})
             return {"status": "pending", **e.to_dict()}
 
     results = _each(resolve_targets(targets), one)

@@ -24,11 +24,9 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import f.fractal.platform.workspace as workspace
-from f.fractal.catalog.items import merged_rows, resolve_targets
-from f.fractal.model.item import SLUG_KINDS
 from f.fractal.platform.text import fold
 
 STEM_LEN = 6
@@ -105,7 +103,7 @@ def weight(term: str) -> float:
     return 0.1 if term in _WEAK else 1.0
 
 
-def _row_text(row: dict[str, Any]) -> dict[str, str]:
+def row_text(row: dict[str, Any]) -> dict[str, str]:
     return {
         "name": row.get("name", "").replace("-", " "),
         "tags": " ".join(row.get("tags") or []),
@@ -125,6 +123,14 @@ class Hit:
     row: dict[str, Any]
 
 
+class Searcher(Protocol):
+    """What the composer searches: an in-memory Index, or a catalog clone's stored index."""
+
+    def search(
+        self, query: str, k: int = 10, *, kinds: Iterable[str] = (), provider: str | None = None, tool: str | None = None
+    ) -> list[Hit]: ...
+
+
 @dataclass
 class Index:
     rows: list[dict[str, Any]]
@@ -138,7 +144,7 @@ class Index:
         for doc, row in enumerate(index.rows):
             counts: dict[str, float] = {}
             for name, weight in FIELD_WEIGHTS:
-                for term in terms(_row_text(row)[name]):
+                for term in terms(row_text(row)[name]):
                     counts[term] = counts.get(term, 0.0) + weight
             index.lengths.append(sum(counts.values()))
             for term, tf in counts.items():
@@ -251,15 +257,3 @@ def _write_index(file: Path, index: Index) -> None:
         with contextlib.suppress(OSError):
             if old != file and old.stat().st_mtime < cutoff:
                 old.unlink()
-
-
-def catalog_rows(targets: list[str] | str | None, kind: str | None = None) -> list[dict[str, Any]]:
-    """Every index row of the catalog(s), newest version first when targets differ, in a stable order.
-
-    One fetch and one read of each target's derived index (catalog.store), not list_items'
-    pages: 10,000 rows in one pass. An unreachable target falls back to its cached clone."""
-    wanted = SLUG_KINDS.get(kind or "", kind)
-    merged, _, _ = merged_rows(resolve_targets(targets))
-    if wanted:
-        merged = {k: r for k, r in merged.items() if r["kind"] == wanted}
-    return [merged[k] for k in sorted(merged)]

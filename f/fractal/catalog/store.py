@@ -10,13 +10,14 @@ push does not raise on a rejected ref.
 from __future__ import annotations
 
 import fcntl
-import gc
 import hashlib
-import marshal
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -24,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 import f.fractal.catalog.layout as layout
+import f.fractal.catalog.pages as pages
 import f.fractal.platform.workspace as workspace
-from f.fractal.model.errors import ConfigError, GitError, InvalidInput, Unreachable
+from f.fractal.catalog.index import CatalogIndex, Damaged
+from f.fractal.model.errors import ConfigError, FractalError, GitError, InvalidInput, Unreachable
 from f.fractal.model.item import KIND_FOLDERS, KIND_SLUGS, SLUG_KINDS, summary
 from f.fractal.platform.yamlio import load_trusted
 
@@ -36,7 +39,12 @@ _BRANCH_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_./-]{0,99}$")
 _CREDS_RE = re.compile(r"(://)[^/@\s]+@")
 _SUBJECT_RE = re.compile(r"^fractal: (save|delete) (entity|pipeline|meta-pipeline):([a-z0-9-]+)@(\S+)")
 _RACE = ("failed to update ref", "non-fast-forward", "fetch first", "stale info", "cannot lock ref", "incorrect old value")
-_INDEX_FORMAT = 3
+# What git prints when the remote, not the local clone, is the problem.
+_NETWORK = ("could not read from remote", "unable to access", "connection refused", "could not resolve host",
+            "unable to connect", "does not appear to be a git repository", "remote error", "timed out",
+            "connection reset", "network is unreachable", "no route to host", "early eof", "the remote end hung up")
+_STALE_LOCK_RE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
+DEFAULT_FETCH_TTL_S = 2.0
 # Settings of the cached clones: fast add/commit on large catalogs, a commit-graph for history walks.
 _CLONE_CONFIG = (
     ("gc.auto", "0"),
@@ -117,8 +125,29 @@ def load_target(path: str) -> Target:
     return target_from_value(path, workspace.get_resource(path))
 
 
+def fetch_ttl() -> float:
+    """Seconds a refreshed clone is read without fetching again ($FRACTAL_FETCH_TTL_S, default 2; 0 = always)."""
+    raw = os.environ.get("FRACTAL_FETCH_TTL_S", "")
+    try:
+        ttl = float(raw) if raw else DEFAULT_FETCH_TTL_S
+    except ValueError:
+        ttl = -1.0
+    if not 0 <= ttl <= 3600:
+        raise ConfigError(f"FRACTAL_FETCH_TTL_S={raw!r:.40} is not a number of seconds from 0 to 3600")
+    return ttl
+
+
+# Open index files of this process, per clone and thread, with the file's inode (a re-clone makes a new file).
+_INDEXES: dict[tuple[Path, int], tuple[CatalogIndex, int]] = {}
+
+
 class Clone:
-    """The cached working clone of one target."""
+    """The cached working clone of one target.
+
+    Reads hold a shared lock, writes an exclusive one. A read within `fetch_ttl()` of the last
+    refresh (recorded in .git/fractal-fresh with the commit the tree is at) neither fetches nor
+    runs git: processes reading at once never queue behind each other.
+    """
 
     def __init__(self, target: Target) -> None:
         self.target = target
@@ -126,17 +155,65 @@ class Clone:
         self.dir = root / target.key
         self._lock_path = root / f"{target.key}.lock"
         self._dirty = self.dir / ".git" / "fractal-dirty"  # set while the tree holds uncommitted writes
+        self._fresh = self.dir / ".git" / "fractal-fresh"  # the commit the clean tree is at, written at refresh
         self._branch_file = self.dir / ".git" / "fractal-branch"  # the remote's default, found at clone time
-        self.branch = target.branch or (self._branch_file.read_text().strip() if self._branch_file.is_file() else "main")
+        self.branch = target.branch or self._saved_branch()
+        self.exclusive = False
+
+    def _saved_branch(self) -> str:
+        try:
+            saved = self._branch_file.read_text().strip()
+        except OSError:
+            return "main"
+        return saved if _BRANCH_RE.match(saved) and ".." not in saved else "main"
 
     @contextmanager
-    def lock(self) -> Iterator[Clone]:
+    def lock(self, shared: bool = False) -> Iterator[Clone]:
+        """The pack's lock on this clone: shared to read, exclusive to write (or refresh)."""
         with open(self._lock_path, "a") as fh:
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            fcntl.flock(fh, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+            self.exclusive = not shared
             try:
                 yield self
             finally:
+                self.exclusive = False
                 fcntl.flock(fh, fcntl.LOCK_UN)
+
+    @contextmanager
+    def reading(self) -> Iterator[bool]:
+        """Hold the clone for a read; yields whether it is stale (the remote could not be reached).
+
+        Fresh (refreshed within the TTL, tree clean): a shared lock and nothing else. Otherwise an
+        exclusive lock, a refresh, and the read under it."""
+        with self.lock(shared=True):
+            if self.fresh_commit() is not None:
+                yield False
+                return
+        with self.lock():
+            stale = False
+            if self.fresh_commit() is None:  # unless a reader queued before this one just refreshed it
+                try:
+                    self.refresh()
+                except Unreachable:
+                    if not self.head():
+                        raise
+                    stale = True
+            yield stale
+
+    def fresh_commit(self) -> str | None:
+        """The commit of a clean tree refreshed within the TTL ('' for an empty branch), else None."""
+        try:
+            age = time.time() - self._fresh.stat().st_mtime
+            if age > fetch_ttl() or self._dirty.exists():
+                return None
+            return self._fresh.read_text().strip()
+        except OSError:
+            return None
+
+    def _mark_fresh(self, commit: str) -> None:
+        tmp = self._fresh.with_name(f"fractal-fresh.{os.getpid()}")
+        tmp.write_text(commit)
+        os.replace(tmp, self._fresh)
 
     @property
     def root(self) -> Path:
@@ -144,24 +221,80 @@ class Clone:
         return self.dir / self.target.folder if self.target.folder else self.dir
 
     def git(self, *args: str, check: bool = True, env: dict[str, str] | None = None) -> str:
-        return git(self.dir, *args, check=check, env=env)
+        """Run git in the clone. Under the exclusive lock no other git process works here, so a lock
+        file git complains about was left by a killed process: it is removed and the command rerun."""
+        for attempt in range(4):
+            try:
+                return git(self.dir, *args, check=check, env=env)
+            except GitError as e:
+                stale = _STALE_LOCK_RE.search(e.stderr)
+                if not (stale and self.exclusive and attempt < 3 and self._inside_git_dir(Path(stale.group(1)))):
+                    raise
+                Path(stale.group(1)).unlink(missing_ok=True)
+        raise AssertionError("unreachable")  # the loop returns or raises
+
+    def _inside_git_dir(self, path: Path) -> bool:
+        return path.resolve().is_relative_to((self.dir / ".git").resolve())
 
     # ------------------------------------------------------------ sync with the remote
 
     def refresh(self) -> None:
-        """Bring the working tree to the remote branch's tip (clone on first use). Raises Unreachable."""
+        """Bring the working tree to the remote branch's tip (clone on first use, re-clone when the
+        clone is damaged). Raises Unreachable only when the remote is the problem."""
+        if not self._sane():
+            self._reclone()
+        try:
+            self._fetch()
+            remote = self.reset()
+        except GitError:  # not the network (_fetch raised Unreachable for that): the clone is damaged
+            self._reclone()
+            try:
+                self._fetch()
+                remote = self.reset()
+            except GitError as e:
+                raise FractalError(f"{self.target.path}: the cached clone cannot be repaired: {e}",
+                                   hint=f"remove {self.dir} and retry") from e
+        self._mark_fresh(remote)
+
+    def _fetch(self) -> None:
         try:
             if not (self.dir / ".git").is_dir():
                 self._clone()
             else:
                 self.git("fetch", "-q", "--no-tags", "origin", f"+refs/heads/{self.branch}:refs/remotes/origin/{self.branch}")
         except GitError as e:
-            if "couldn't find remote ref" not in e.stderr:
+            if "couldn't find remote ref" in e.stderr:
+                return
+            if _network_fault(e):
                 raise Unreachable(
                     f"{self.target.path}: cannot reach the remote: {e}",
                     hint="saves are kept and pushed by sync_catalog; reads use the cached copy",
                 ) from e
-        self.reset()
+            raise
+
+    def _sane(self) -> bool:
+        """Whether an existing clone looks usable (absent counts as sane: it is cloned by _fetch). Cheap:
+        deeper damage makes a git command fail, which refresh repairs the same way."""
+        git_dir = self.dir / ".git"
+        return (git_dir / "HEAD").is_file() if git_dir.is_dir() else not self.dir.exists()
+
+    def _reclone(self) -> None:
+        """Replace a damaged clone by a fresh one (the outbox lives elsewhere: queued saves are kept)."""
+        if not self.exclusive:
+            raise FractalError(f"{self.target.path}: the cached clone needs repair", hint="retry: the next save repairs it")
+        broken = self.dir.with_name(f"{self.dir.name}.broken{os.getpid()}")
+        if self.dir.exists():
+            os.replace(self.dir, broken)
+        shutil.rmtree(broken, ignore_errors=True)
+        self.branch = self.target.branch or "main"
+        try:
+            self._clone()
+        except GitError as e:
+            if _network_fault(e):
+                raise Unreachable(f"{self.target.path}: cannot reach the remote: {e}",
+                                  hint="saves are kept and pushed by sync_catalog") from e
+            raise FractalError(f"{self.target.path}: cannot clone the catalog: {e}",
+                               hint="check the resource's url and branch") from e
 
     def _clone(self) -> None:
         tmp = self.dir.with_name(f"{self.dir.name}.tmp{os.getpid()}")
@@ -186,8 +319,8 @@ class Clone:
     def head(self) -> str:
         return self.git("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False).strip()
 
-    def reset(self) -> None:
-        """Drop anything local: the tree becomes the remote tip (or an empty branch).
+    def reset(self) -> str:
+        """Drop anything local: the tree becomes the remote tip (or an empty branch); returns the tip.
 
         Only the pack writes in the clone, and it marks the tree dirty first, so a clean tree at the
         remote tip needs no `git status` (which costs ~200 ms on a 50,000-file catalog).
@@ -203,6 +336,7 @@ class Clone:
             self.git("clean", "-q", "-fdx")
             self.git("update-ref", "-d", "HEAD", check=False)
         self._dirty.unlink(missing_ok=True)
+        return remote
 
     # ------------------------------------------------------------ reading
 
@@ -279,53 +413,66 @@ class Clone:
 
     # ------------------------------------------------------------ the derived index
 
-    def index(self) -> dict[str, dict[str, Any]]:
-        """{'Kind/name': summary row + the commit that last changed it}, for the working tree.
+    def catalog_index(self, head: str | None = None) -> CatalogIndex:
+        """The index of the tree (SQLite in .git), brought up to date from `git log old..new` or rebuilt
+        from the tree when missing, damaged, of another folder or of rewritten history. `head`: the
+        tree's commit when known (a fresh clone's), else asked of git."""
+        index = self._open_index()
+        head = self.head() if head is None else head
+        if index.state() == (head, self.target.folder):
+            return index
+        with index.transaction():
+            commit, folder = index.state()  # another process may have caught up meanwhile
+            if (commit, folder) == (head, self.target.folder):
+                return index
+            changes = self._changes(commit, head) if commit and folder == self.target.folder else None
+            if changes is None:
+                index.clear()
+                changes = {**dict.fromkeys(self._tree_keys(), head), **(self._changes("", head) or {})}
+            for key, last in changes.items():
+                index.put(key, self._row(key, last))
+            index.set_state(head, self.target.folder)
+        return index
 
-        Kept in .git and brought up to date from `git log old..new`, so a warm read costs one load.
-        The dict is the caller's to change.
-        """
-        head = self.head()
-        data = self._load_index()
-        if data.get("format") == _INDEX_FORMAT and data.get("folder") == self.target.folder:
-            if data["commit"] == head:
-                return data["rows"]
-            changes = self._changes(str(data["commit"]), head)
-            if changes is not None:
-                rows: dict[str, dict[str, Any]] = data["rows"]
-                for key, commit in changes.items():
-                    self._index_one(rows, key, commit)
-                return self._save_index(head, rows)
-        last = self._changes("", head) or {}
-        rows = {}
+    def _open_index(self) -> CatalogIndex:
+        key = (self.dir / ".git" / "fractal-index.sqlite", threading.get_ident())
+        held = _INDEXES.get(key)
+        try:
+            if held and key[0].stat().st_ino == held[1]:
+                return held[0]
+        except OSError:
+            pass
+        if held:
+            held[0].close()
+        index = CatalogIndex.open(key[0])
+        _INDEXES[key] = (index, key[0].stat().st_ino)
+        return index
+
+    def known(self, key: str) -> tuple[str, dict[str, Any] | None]:
+        """What this worker last saw, without the remote: (its index's commit, the item's row or None)."""
+        if not (self.dir / ".git").is_dir():
+            return "", None
+        try:
+            index = self._open_index()
+            return index.state()[0], index.row(key)
+        except (sqlite3.DatabaseError, Damaged):
+            return "", None
+
+    def _tree_keys(self) -> list[str]:
+        keys: list[str] = []
         for kind, sub in KIND_FOLDERS.items():
             base = self.root / sub
             if base.is_dir():
-                for file in base.glob(f"*/{layout.ITEM_FILE}"):
-                    key = f"{kind}/{file.parent.name}"
-                    self._index_one(rows, key, last.get(key, head))
-        return self._save_index(head, rows)
+                keys.extend(f"{kind}/{file.parent.name}" for file in base.glob(f"*/{layout.ITEM_FILE}"))
+        return keys
 
-    def _load_index(self) -> dict[str, Any]:
-        cache = self.dir / ".git" / "fractal-index"
-        if not cache.is_file():
-            return {}
-        gc.disable()  # 11,000 small dicts: the collector would triple the load time
-        try:
-            data: dict[str, Any] = marshal.loads(cache.read_bytes())  # noqa: S302 - our own file in .git
-            return data
-        except (EOFError, ValueError, TypeError):
-            return {}
-        finally:
-            gc.enable()
-
-    def _index_one(self, rows: dict[str, dict[str, Any]], key: str, commit: str) -> None:
+    def _row(self, key: str, commit: str) -> dict[str, Any] | None:
+        """The index row of an item in the tree with the commit that last changed it; None when absent."""
         kind, name = key.split("/", 1)
         file = self.item_path(kind, name) / layout.ITEM_FILE
-        if file.is_file():
-            rows[key] = {**summary(load_trusted(file.read_text(encoding="utf-8"))), "commit": commit}
-        else:
-            rows.pop(key, None)
+        if not file.is_file():
+            return None
+        return {**summary(load_trusted(file.read_text(encoding="utf-8"))), "commit": commit}
 
     def _changes(self, old: str, new: str) -> dict[str, str] | None:
         """{item key: newest commit touching it} between two commits (all history when old is '').
@@ -352,27 +499,11 @@ class Clone:
     def _is_ancestor(self, old: str, new: str) -> bool:
         return git_ok(self.dir, "merge-base", "--is-ancestor", old, new)
 
-    def settle(self, commit: str, rows: dict[str, dict[str, Any]]) -> None:
-        """After a successful push: the tree is clean at `commit`, and `rows` is its index."""
-        self._save_index(commit, rows)
-        self._dirty.unlink(missing_ok=True)
-
-    def _save_index(self, head: str, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """Store the index of `head`; returns it in key order = (kind, name) order: listing needs no sort."""
-        ordered = dict(sorted(rows.items()))
-        if head:
-            cache = self.dir / ".git" / "fractal-index"
-            tmp = cache.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_bytes(
-                marshal.dumps({"format": _INDEX_FORMAT, "folder": self.target.folder, "commit": head, "rows": ordered})
-            )
-            os.replace(tmp, cache)
-        return ordered
-
     # ------------------------------------------------------------ writing
 
     def stage_item(self, kind: str, name: str, item: dict[str, Any] | None) -> str:
         """Write (or, for None, remove) an item's folder; returns its repo-relative path."""
+        self._fresh.unlink(missing_ok=True)
         self._dirty.touch()
         rel = layout.item_dir(self.target.folder, kind, name)
         if item is None:
@@ -381,15 +512,59 @@ class Clone:
             layout.write_item(self.dir, rel, item)
         return rel
 
-    def write_indexes(self, rows: dict[str, dict[str, Any]], kind: str) -> list[str]:
-        """Regenerate the top index README and the README of `kind`; returns their paths."""
+    def write_indexes(self, index: CatalogIndex, kind: str, name: str, row: dict[str, Any] | None) -> list[str]:
+        """Rewrite the index READMEs a change of one item touches (see catalog.pages): the pages under the
+        prefix it shares with at most PAGE_ROWS others, the kind's list of pages, the top README.
+        `index` is the tree's before the change. Returns the repo-relative paths written or removed."""
         self._dirty.touch()
-        readmes = layout.index_readmes(self.target.folder, list(rows.values()), kinds=[kind])
-        for rel, text in readmes.items():
-            path = self.dir / rel
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-        return list(readmes)
+        sub = KIND_FOLDERS[kind]
+        base = self.root / sub
+        rel = f"{self.target.folder}/{sub}" if self.target.folder else sub
+        key = f"{kind}/{name}"
+        held = index.row(key) is not None
+
+        def others(prefix: str) -> int:
+            return index.count_prefix(kind, prefix) - (held and name.startswith(prefix))
+
+        paged = _first_line(base / "README.md") == pages.MARKER
+        region = pages.page_of(name, others) if paged else ""  # an old-style README: every page, once
+        names = [n for n in index.names(kind, region) if n != name]
+        rows = {r["name"]: r for r in index.rows_named(kind, names)}
+        if row is not None:
+            rows[name] = row
+        paged_names = pages.paginate(sorted(rows), region) or {"": []}
+        touched: dict[str, str | None] = {}  # kind-relative path → text, None to remove
+        if (base / pages.PAGES).is_dir():
+            for old in (base / pages.PAGES).glob(f"{region}*.md"):
+                touched[f"{pages.PAGES}/{old.name}"] = None
+        for prefix, page_names in paged_names.items():
+            touched[pages.page_path(prefix)] = pages.page_text(kind, prefix, [rows[n] for n in page_names])
+        if "" not in paged_names:
+            listed = [p.stem for p in (base / pages.PAGES).glob("*.md")]
+            counts = {p: index.count_prefix(kind, p) for p in listed if not p.startswith(region)}
+            counts.update({p: len(n) for p, n in paged_names.items()})
+            touched["README.md"] = pages.pages_list(kind, counts)
+        total = {k: index.kind_count(k) for k in KIND_FOLDERS}
+        total[kind] += (row is not None) - held
+        paths = [f"{rel}/{path}" for path in touched]
+        for path, text in touched.items():
+            file = base / path
+            if text is None:
+                file.unlink(missing_ok=True)
+            else:
+                file.parent.mkdir(parents=True, exist_ok=True)
+                file.write_text(text, encoding="utf-8")
+        top = self.root / "README.md"
+        top.write_text(pages.top_text(total), encoding="utf-8")
+        return [*paths, str(top.relative_to(self.dir))]
+
+    def settle(self, commit: str, index: CatalogIndex, key: str, row: dict[str, Any] | None) -> None:
+        """After a successful push: the tree is clean at `commit`, and the index takes the change."""
+        with index.transaction():
+            index.put(key, row)
+            index.set_state(commit, self.target.folder)
+        self._dirty.unlink(missing_ok=True)
+        self._mark_fresh(commit)
 
     def commit(self, message: str, paths: list[str], author: str) -> str:
         """Stage `paths` and commit them (plumbing: no index refresh over the whole tree)."""
@@ -420,3 +595,17 @@ class Clone:
                     f"{self.target.path}: tag {tag} already exists on the remote", hint="save with a higher version"
                 ) from e
             raise Unreachable(f"{self.target.path}: push failed: {e}", hint="the save is kept; run sync_catalog later") from e
+
+
+def _first_line(path: Path) -> str:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return fh.readline().rstrip("\n")
+    except OSError:
+        return ""
+
+
+def _network_fault(error: GitError) -> bool:
+    """Whether git failed because of the remote (unreachable, refused), not the local clone."""
+    text = error.stderr.lower()
+    return any(word in text for word in _NETWORK)

@@ -38,6 +38,7 @@ import f.fractal.model.composite as composite
 import f.fractal.platform.llm as llm
 from f.fractal.catalog.items import resolver as catalog_resolver
 from f.fractal.catalog.items import save as save_item
+from f.fractal.catalog.items import search_index
 from f.fractal.catalog.resolver import Resolver
 from f.fractal.flows.compile import compiled
 from f.fractal.model.errors import FractalError, InvalidInput
@@ -141,7 +142,7 @@ def slug(text: str, limit: int = 40) -> str:
 # ------------------------------------------------------------------ candidates
 
 
-def candidates(index: retrieval.Index, need: str, kind: str, provider: str | None) -> list[retrieval.Hit]:
+def candidates(index: retrieval.Searcher, need: str, kind: str, provider: str | None) -> list[retrieval.Hit]:
     """The best candidates for the whole need and for each part, deduplicated, best first."""
     kinds = MEMBER_KINDS[kind]
     seen: dict[str, retrieval.Hit] = {}
@@ -173,7 +174,7 @@ def _step_id(name: str, taken: set[str]) -> str:
     return candidate
 
 
-def offline_choice(index: retrieval.Index, need: str, kind: str, provider: str | None) -> Draft:
+def offline_choice(index: retrieval.Searcher, need: str, kind: str, provider: str | None) -> Draft:
     """Without an LLM: each part of the need gets the item that covers it best, each item one part
     (best coverage first, so « write the config, then checksum it » takes two different items);
     a part nothing covers is a gap."""
@@ -494,7 +495,7 @@ _REMOVE = re.compile(r"^\s*(?:remove|drop|without|delete|retire[rz]?|supprime[rz
                      re.IGNORECASE | re.DOTALL)
 
 
-def _offline_refine(req: Request, previous: dict[str, Any], index: retrieval.Index, provider: str | None) -> Draft | None:
+def _offline_refine(req: Request, previous: dict[str, Any], index: retrieval.Searcher, provider: str | None) -> Draft | None:
     """Read the message as an edit of the previous draft, or None to compose afresh."""
     steps = _previous_steps(previous)
     added, removed = _ADD.match(req.need), _REMOVE.match(req.need)
@@ -534,8 +535,7 @@ def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
     previous = _previous_draft(req.conversation)
     earlier = _text(previous, "provider")
     provider = req.provider or provider_in(req.need) or (earlier if earlier in PROVIDERS else None)
-    rows = retrieval.catalog_rows(req.targets, None)
-    index = retrieval.index_for(rows)
+    index, size = search_index(req.targets)
     hits = candidates(index, req.need, req.kind, provider)
     name = req.name or (_text(previous, "name") if NAME_RE.match(_text(previous, "name")) else "") or slug(req.need)
     description = req.need if previous is None else f"{_text(previous, 'description')} — {req.need}".strip(" —")
@@ -545,7 +545,7 @@ def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
     else:
         result = _compose_offline(req, index, hits, resolver, provider, name, description, previous)
     result["candidates"] = [{"ref": h.row["ref"], "score": h.score, "coverage": h.coverage} for h in hits]
-    result["timings"] = {"catalog_rows": len(rows), "seconds": round(time.perf_counter() - t0, 3)}
+    result["timings"] = {"catalog_rows": size, "seconds": round(time.perf_counter() - t0, 3)}
     return result
 
 
@@ -554,7 +554,7 @@ def _start_steps(req: Request, taken: set[str]) -> list[dict[str, Any]]:
 
 
 def _compose_offline(
-    req: Request, index: retrieval.Index, hits: list[retrieval.Hit], resolver: Resolver,
+    req: Request, index: retrieval.Searcher, hits: list[retrieval.Hit], resolver: Resolver,
     provider: str | None, name: str, description: str, previous: dict[str, Any] | None,
 ) -> dict[str, Any]:
     draft = _offline_refine(req, previous, index, provider) if previous else None

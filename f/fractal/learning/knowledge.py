@@ -12,8 +12,8 @@ import re
 import time
 from typing import Any
 
-from f.fractal.catalog.items import get, save
-from f.fractal.catalog.search import Hit, catalog_rows, index_for, terms, weight
+from f.fractal.catalog.items import catalog_rows, get, save
+from f.fractal.catalog.search import Hit, index_for, terms, weight
 from f.fractal.learning.sanitize import sanitize
 from f.fractal.learning.smith import RUNE_TAG, rune
 from f.fractal.model.errors import FractalError, InvalidInput

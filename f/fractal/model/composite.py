@@ -151,12 +151,11 @@ def _source(value: Any) -> str | None:
 
 
 def step_deps(steps: list[dict[str, Any]]) -> dict[str, list[str]]:
-    """The direct upstream step ids of each step: its `needs` (else the step before it), then the
-    steps its inputs are wired from. Ids are not checked here (see `_order`)."""
-    ids = [s["id"] for s in steps]
+    """The direct upstream step ids of each step: its `needs`, then the steps its inputs are wired
+    from; nothing else, so independent steps run in parallel. Ids are not checked here (see `_order`)."""
     direct: dict[str, list[str]] = {}
-    for i, step in enumerate(steps):
-        needs = step["needs"] if "needs" in step else ids[i - 1 : i]
+    for step in steps:
+        needs = step.get("needs") or []
         deps = [n for n in needs if isinstance(n, str)] if isinstance(needs, list) else []
         wired = (_wired_step(v) for v in (step.get("inputs") or {}).values())
         direct[step["id"]] = list(dict.fromkeys([*deps, *(w for w in wired if w)]))
