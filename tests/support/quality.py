@@ -108,12 +108,21 @@ def shows(files: dict[str, str], inputs: dict[str, Any], key: str | None, value:
     return any(wanted in t for t in texts)
 
 
+def _words(text: str) -> str:
+    """Folded, number words as digits ("two" and "2" read alike), punctuation spaced."""
+    digits = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "deux": "2", "trois": "3", "quatre": "4",
+              "cinq": "5"}
+    return " ".join(digits.get(w, w) for w in re.sub(r"[,;()\"«»]", " ", fold(text)).split())
+
+
 def _listed(said: str, unused: list[Any]) -> bool:
-    wanted = fold(said)
+    """The report's `unused` quotes the need's words (or the value they stand for)."""
+    wanted = _words(said)
     for item in unused:
-        text = fold(item.get("text", "") if isinstance(item, dict) else item)
-        if len(text) >= 2 and (wanted in text or text in wanted):
-            return True
+        texts = [item.get("text", ""), str(item.get("value", ""))] if isinstance(item, dict) else [str(item)]
+        for text in map(_words, texts):
+            if re.search(rf"(?<![\w.-]){re.escape(wanted)}(?![\w-])", text):
+                return True
     return False
 
 
