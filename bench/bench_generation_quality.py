@@ -28,8 +28,8 @@ for var in ("FRACTAL_LLM_MODEL", "FRACTAL_LLM_API_BASE", "FRACTAL_LLM_API_KEY", 
 
 from support.quality import VERDICTS, Need, Verdict, judge, load  # noqa: E402
 
-from f.fractal import generate_entity  # noqa: E402
-from f.fractal.errors import FractalError  # noqa: E402
+import f.fractal.generate_entity as generate_entity  # noqa: E402
+from f.fractal.model.errors import FractalError  # noqa: E402
 
 
 def run(need: Need) -> Verdict:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from f.fractal.generation import conformance
+import f.fractal.generation.conformance as conformance
 from f.fractal.generation.specifics import extract, schedule, unused
 
 
@@ -52,7 +52,8 @@ def test_specifics_are_read_literally(need: str, kind: str, values: list[Any] | 
 
 @pytest.mark.parametrize(("need", "cron"), [
     ("every day at 2am", "0 2 * * *"), ("chaque jour à 2h", "0 2 * * *"), ("toutes les 15 minutes", "*/15 * * * *"),
-    ("every 6 hours", "0 */6 * * *"), ("toutes les nuits", "0 3 * * *"), ("every week", "0 3 * * 0"), ("at 2pm daily", "0 14 * * *"),
+    ("every 6 hours", "0 */6 * * *"), ("toutes les nuits", "0 3 * * *"), ("every week", "0 3 * * 0"),
+    ("at 2pm daily", "0 14 * * *"),
 ])
 def test_schedules(need: str, cron: str) -> None:
     from f.fractal.generation.specifics import normalize
@@ -102,7 +103,8 @@ def test_a_deployment_offered_for_an_hpa_is_caught() -> None:
 
 def test_conformance_values_and_terraform_objects() -> None:
     need = "a PVC of 50 GB named uploads on k3s"
-    pvc = "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  resources:\n    requests:\n      storage: 10Gi\n"
+    pvc = ("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\n"
+           "spec:\n  resources:\n    requests:\n      storage: 10Gi\n")
     result = conformance.check(need, "kubernetes", {"pvc.yaml": pvc})
     assert any("'50 GB'" in e for e in result.errors)
     assert {"kind": "name", "text": "uploads", "value": "uploads", "required": False} in result.unused  # reported, not an error

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from f.fractal.errors import InvalidInput
 from f.fractal.generation.specifics import Specific, extract, unused
-from f.fractal.yamlio import load_untrusted
+from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.yamlio import load_untrusted
 
 REQUIRED = frozenset(("size", "count", "range", "port", "zone", "cidr", "ip", "image", "url", "path", "schedule",
                       "instance_type", "gpu", "setting", "price", "host", "object"))

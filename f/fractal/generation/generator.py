@@ -25,16 +25,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import f.fractal.catalog.items as catalog
+import f.fractal.generation.conformance as conformance
 import f.fractal.generation.offline as offline
 import f.fractal.generation.templates as templates
 import f.fractal.model.providers as providers
 import f.fractal.platform.llm as llm_boundary
 import f.fractal.tools.validate as validate
+from f.fractal.generation.specifics import extract as read_specifics
 from f.fractal.learning.knowledge import decisive, instantiate
 from f.fractal.model.composite import literal_type
 from f.fractal.model.errors import ConfigError, FractalError, GenerationFailed, InvalidInput
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
-from f.fractal.model.records import CheckReport, Found
+from f.fractal.model.records import CheckReport, Finding, Found
 from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.registry import TOOLS, get_tool
@@ -249,12 +251,18 @@ def _examples(need: str, tool: str | None, provider: str | None, targets: list[s
     return text, [f"entity:{i['metadata']['name']}@{i['metadata'].get('version', '')}" for i in items]
 
 
-def _feedback(report: CheckReport, attempt: int, attempts: int) -> str:
-    lines = [f"Your answer did not pass the checks (attempt {attempt} of {attempts}):"]
-    for e in report["errors"][:20]:
+def _feedback(report: CheckReport, attempt: int, attempts: int, *, warnings: bool = False) -> str:
+    if warnings:
+        lines = [f"Your answer passed the checks but has warnings (attempt {attempt} of {attempts}):"]
+        findings = report["warnings"]
+    else:
+        lines = [f"Your answer did not pass the checks (attempt {attempt} of {attempts}):"]
+        findings = report["errors"] + report["warnings"]
+    for e in findings[:20]:
         where = e.get("file") or "answer"
         lines.append(f"- {where}{' line ' + str(e['line']) if e.get('line') else ''}: {e['message']}")
-    lines.append("Fix every error and answer again with the complete JSON object only.")
+    lines.append("Fix every " + ("warning" if warnings else "error (and warning)")
+                 + " and answer again with the complete JSON object only.")
     return "\n".join(lines)
 
 
@@ -266,25 +274,50 @@ def _parse_failure(error: str) -> CheckReport:
 # ------------------------------------------------------------------ the loop
 
 
+def _check(answer: str, *, need: str, tool: str | None, provider: str | None, name: str | None
+           ) -> tuple[dict[str, Any] | None, CheckReport]:
+    """The draft in an answer and its report: the tool's checks, then conformance to the need (misses are errors)."""
+    try:
+        draft = build_entity(parse_answer(answer, tool), need=need, name=name, provider=provider)
+    except ValueError as e:
+        return None, _parse_failure(str(e))
+    report = validate.validate_entity(draft, tool=tool, provider=provider)
+    spec = draft["spec"]
+    check = conformance.check(need, spec["tool"], spec["files"], spec["inputs"])
+    report["checks_run"] = [*report["checks_run"], "conformance"]
+    report["errors"] = [*report["errors"], *(Finding(file="", message=e) for e in check.errors)]
+    report["warnings"] = [*report["warnings"], *(Finding(file="", message=f"the need mentions {u['text']!r} ({u['kind']}); "
+                                                                             "no file carries it")
+                                                 for u in check.unused if not u["required"])]
+    report["unused"] = check.unused
+    report["ok"] = not report["errors"]
+    return draft, report
+
+
 def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, attempts: int, need: str, tool: str | None,
           provider: str | None, name: str | None) -> dict[str, Any]:
+    """Ask, check, feed the errors back; a valid draft with warnings gets them fed back once (kept if the fix fails)."""
     log: list[dict[str, Any]] = []
     draft: dict[str, Any] | None = None
+    kept: dict[str, Any] | None = None  # the first valid answer, while its warnings are being fixed
     for n in range(1, attempts + 1):
         started = time.perf_counter()
         answer = llm_boundary.complete(messages, config)
         llm_seconds = time.perf_counter() - started
-        try:
-            draft = build_entity(parse_answer(answer, tool), need=need, name=name, provider=provider)
-            report = validate.validate_entity(draft, tool=tool, provider=provider)
-        except ValueError as e:
-            report = _parse_failure(str(e))
-        log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"],
+        draft, report = _check(answer, need=need, tool=tool, provider=provider, name=name)
+        log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"], "warnings": report["warnings"],
                     "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
         digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
         messages = [*messages, {"role": "assistant", "content": answer}]
+        done = {"draft": draft, "report": report, "attempts": log, "messages": messages, "digest": digest, "answer": answer}
         if report["ok"] and draft is not None:
-            return {"draft": draft, "report": report, "attempts": log, "messages": messages, "digest": digest, "answer": answer}
+            if kept is not None or not report["warnings"] or n == attempts:
+                return done
+            kept = done
+            messages.append({"role": "user", "content": _feedback(report, n, attempts, warnings=True)})
+            continue
+        if kept is not None:
+            return {**kept, "attempts": log}
         messages.append({"role": "user", "content": _feedback(report, n, attempts)})
     summary = "; ".join(f"attempt {a['attempt']}: " + (a["errors"][0]["message"][:160] if a["errors"] else "failed") for a in log)
     raise GenerationFailed(
@@ -334,7 +367,7 @@ def generate(
     examples, refs = _examples(safe_need, tool, provider, targets)
     system = system_prompt(tool, provider) + (f"\n\n{examples}" if examples else "")
     ask = safe_need + "".join(f"\n{k}: {v}" for k, v in (("Tool", tool), ("Provider", provider), ("Name", name)) if v)
-    ask += _hints(safe_need, tool, provider)
+    ask += _hints(safe_need, tool, provider) + _requirements(safe_need, tool)
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": ask}]
     out = _loop(messages, config, attempts=attempts, need=safe_need, tool=tool, provider=provider, name=name)
     draft = out["draft"]
@@ -342,6 +375,12 @@ def generate(
                                       examples=refs)
     convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out["answer"], config)}]
     return {"draft": draft, "report": out["report"], "conversation": convo, "attempts": out["attempts"], "generator": "llm"}
+
+
+def _requirements(need: str, tool: str | None) -> str:
+    """The need's specifics restated as requirements the draft is checked against."""
+    lines = conformance.summary(need, tool)
+    return "\n\nRequirements read from the need (the draft is checked against them):\n" + "\n".join(lines) if lines else ""
 
 
 def _hints(need: str, tool: str | None, provider: str | None) -> str:
@@ -355,8 +394,31 @@ def _hints(need: str, tool: str | None, provider: str | None) -> str:
     return f"\n(Hint, guessed from keywords and possibly wrong: {', '.join(hints)}. Follow what the need actually asks.)"
 
 
-def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
-             started: float, params: dict[str, Any] | None = None, template_id: str | None = None) -> dict[str, Any]:
+def _name_from(need: str, template: templates.Template, params: dict[str, Any]) -> str:
+    """An entity name from the need: what it names ("named web", "namespace staging", a package…), else its words.
+
+    Never the bare template id: two needs drafted from one template must not save over each other.
+    """
+    named = [s.value for s in read_specifics(need) if s.kind in ("name", "namespace", "service", "user", "package", "id")]
+    if named:
+        candidate = slug(f"{template.id} {' '.join(map(str, named[:2]))}")
+        if NAME_RE.match(candidate):
+            return candidate
+    return slug(need, fallback=template.id)
+
+
+def _report_unused(report: CheckReport, check: conformance.Conformance) -> None:
+    """An offline draft says what of the need it does not carry: `unused`, and a warning for each required miss."""
+    report["unused"] = check.unused
+    report["warnings"] = [*report["warnings"], *(Finding(file="", message=e) for e in check.errors)]
+    if "conformance" not in report["checks_run"]:
+        report["checks_run"] = [*report["checks_run"], "conformance"]
+
+
+def offline_draft(need: str, tool: str | None = None, provider: str | None = None, name: str | None = None, *,
+                  params: dict[str, Any] | None = None, template_id: str | None = None
+                  ) -> tuple[dict[str, Any], templates.Template, dict[str, Any], conformance.Conformance]:
+    """An offline draft before validation: (draft, template, parameters, what of the need it does not carry)."""
     if template_id:
         template = templates.by_id(template_id)
         if template is None:
@@ -364,15 +426,24 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
         chosen = params or {}
     else:
         template, chosen = offline.pick(need, tool, provider)
-    fields = {"name": name or template.id, "description": template.description, "tool": template.tool,
-              "providers": [template.provider] if template.provider else ([provider] if provider else []),
-              "credentials": list(template.credentials), "files": template.build(chosen)}
+    entity_name = name or _name_from(need, template, chosen)
+    fields: dict[str, Any] = {"name": entity_name, "description": template.description, "tool": template.tool,
+                              "providers": [template.provider] if template.provider else ([provider] if provider else []),
+                              "credentials": list(template.credentials), "files": template.build(chosen)}
     if template.tool == "ansible" and chosen:
 
         fields["inputs"] = {"type": "object", "required": [], "properties": {
             k: {"type": literal_type(v), "description": templates.PARAM_DOCS.get(k, k), "default": v} for k, v in chosen.items()}}
-    draft = build_entity(fields, need=need, name=name or template.id, provider=provider)
+    draft = build_entity(fields, need=need, name=entity_name, provider=provider)
+    spec = draft["spec"]
+    return draft, template, chosen, conformance.check(need, template.tool, spec["files"], spec["inputs"])
+
+
+def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
+             started: float, params: dict[str, Any] | None = None, template_id: str | None = None) -> dict[str, Any]:
+    draft, template, chosen, check = offline_draft(need, tool, provider, name, params=params, template_id=template_id)
     report = validate.validate_entity(draft, tool=tool, provider=provider)
+    _report_unused(report, check)
     attempt = {"attempt": 1, "ok": report["ok"], "errors": report["errors"], "llm_seconds": 0.0,
                "seconds": round(time.perf_counter() - started, 3)}
     if not report["ok"]:
@@ -383,9 +454,11 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
     digest = hashlib.sha256(need.encode()).hexdigest()
     draft["provenance"] = _provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started,
                                       template=template.id, params=chosen)
+    left = [u["text"] for u in check.unused]
     convo = [*history, {"role": "user", "content": need},
              {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({template.tool}) from template "
-                                              f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"}]
+                                              f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"
+                                              + (f"; not carried: {', '.join(left)}" if left else "")}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline"}
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from f.fractal.platform.text import fold
 
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
@@ -61,12 +62,6 @@ class Specific:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "value": self.value}
-
-
-def fold(text: str) -> str:
-    """Lowercase and accent-free, spacing kept."""
-    text = unicodedata.normalize("NFKD", text.replace("œ", "oe").replace("Œ", "oe"))
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
 def normalize(text: str) -> str:
@@ -258,7 +253,8 @@ INSTALL = r"(?:install|installer|installe|add|ajouter)"
 def _packages(text: str) -> list[Specific]:
     """What follows an install verb, up to the first filler: "install git, curl and htop on …"."""
     out = []
-    for m in re.finditer(rf"\b{INSTALL}\s(?:(?:les|the)\s)?(?:(?:paquets?|packages?)\s)?((?:[a-z0-9][a-z0-9.+_-]*\s?)+)", text):
+    leads = rf"\b{INSTALL}\s(?:(?:les|the)\s)?(?:(?:paquets?|packages?)\s)?|\b(?:python|pip)\b[^,;]*?\s(?:with|avec)\s"
+    for m in re.finditer(rf"(?:{leads})((?:[a-z0-9][a-z0-9.+_-]*\s?)+)", text):
         for word in m.group(1).split():
             if word in ("and", "et", "also", "aussi"):
                 continue
