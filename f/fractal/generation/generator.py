@@ -107,7 +107,8 @@ def build_entity(fields: dict[str, Any], *, need: str, name: str | None, provide
     """An Entity from answer fields; the pack fills what it knows better (name asked, Terraform interface, credentials)."""
     files = fields.get("files")
     if not isinstance(files, dict) or not files or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise ValueError('the answer has no "files" mapping of {relative path: file text}')
+        got = _shape(files) if not isinstance(files, dict) else "empty" if not files else "a mapping with non-text values"
+        raise ValueError(f'"files" must map each relative path to its file text ({{"main.tf": "..."}}); it is {got}')
     tool = fields.get("tool") if fields.get("tool") in TOOLS else _tool_of(files)
     names = fields.get("providers")
     names = [str(n) for n in names] if isinstance(names, list) else ([str(names)] if isinstance(names, str) else [])
@@ -171,6 +172,8 @@ def _fenced_files(text: str, tool: str | None) -> dict[str, str]:
     for m in _FENCE.finditer(text):
         info, body = m.group(1).strip(), m.group(2)
         named = _FILE_NAME.search(info) or _FILE_NAME.search((text[: m.start()].rstrip().splitlines() or [""])[-1])
+        if not named and info.lower() in ("json", "javascript"):
+            continue  # an answer object with the wrong shape, not a file: parse_answer says what it holds
         guess = "main.tf" if "hcl" in info or "terraform" in info else "manifests.yaml"
         default = get_tool(tool).default_file if tool else guess
         path = named.group(1) if named else (default if default not in files else f"part{len(files) + 1}-{default}")
@@ -178,18 +181,37 @@ def _fenced_files(text: str, tool: str | None) -> dict[str, str]:
     return files
 
 
+def _shape(value: Any) -> str:
+    """What a JSON value is, in a few words a model can act on."""
+    if isinstance(value, dict):
+        return f"an object with keys {', '.join(map(str, list(value)[:12])) or '(none)'}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
 def parse_answer(text: str, tool: str | None = None) -> dict[str, Any]:
-    """The entity fields in a model's answer: a JSON object (bare, fenced or inside prose), or fenced files."""
+    """The entity fields in a model's answer: a JSON object (bare, fenced or inside prose), or fenced files.
+
+    A JSON answer of another shape is a ValueError that says what was received and what is expected.
+    """
+    received: list[str] = []
     for candidate in _json_candidates(text):
         try:
-            fields = _fields(json.loads(candidate))
+            value = json.loads(candidate)
         except (json.JSONDecodeError, ValueError):
             continue
+        fields = _fields(value)
         if fields is not None:
             return fields
+        received.append(_shape(value))
     files = _fenced_files(text, tool)
     if files:
         return {"files": files}
+    if received:
+        raise ValueError(f"the answer is JSON but {received[0]}; expected one object with the keys name, description, tool, "
+                         f'providers, inputs, outputs, credentials and files (files: {{"<path>": "<file text>"}}), '
+                         f"shaped like {ANSWER_SHAPE}")
     raise ValueError("the answer holds neither a JSON object with \"files\" nor fenced code blocks")
 
 
