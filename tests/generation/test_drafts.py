@@ -6,14 +6,13 @@ No LLM (offline templates); real Git bare repos as catalogs, the real CLI in a s
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.cli import run_cli
 
 import f.fractal.generation.drafts as drafts
 from f.fractal.generation.generator import offline_draft
@@ -21,14 +20,10 @@ from f.fractal.model.errors import InvalidInput
 from f.fractal.platform.yamlio import dump, load_untrusted
 from f.fractal.tools.validate import validate_entity
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}", "FRACTAL_HOME": str(home)}
-    for var in ("FRACTAL_LLM_MODEL", "FRACTAL_LLM_API_BASE", "FRACTAL_LLM_API_KEY"):
-        env.pop(var, None)
-    return subprocess.run([sys.executable, "-m", "fractal_local", *args], env=env, capture_output=True, text=True, timeout=300)
+    env = {"FRACTAL_HOME": str(home), "FRACTAL_LLM_MODEL": "", "FRACTAL_LLM_API_BASE": "", "FRACTAL_LLM_API_KEY": ""}
+    return run_cli(*args, env=env)
 
 
 def test_a_draft_sharing_a_value_is_written_without_anchors() -> None:
@@ -77,7 +72,8 @@ def test_import_a_terraform_module_and_an_ansible_playbook(tmp_path: Path) -> No
     play = tmp_path / "play"
     play.mkdir()
     (play / "site.yml").write_text("- name: Motd\n  hosts: localhost\n  vars:\n    motd: hello\n    ports: [80, 443]\n"
-                                   "  tasks:\n    - name: Say\n      ansible.builtin.debug:\n        msg: '{{ motd }} {{ ports }}'\n")
+                                   "  tasks:\n    - name: Say\n      ansible.builtin.debug:\n"
+                                   "        msg: '{{ motd }} {{ ports }}'\n")
     imported = drafts.import_folder(play, name="motd-play", provider="local")
     props: dict[str, Any] = imported["spec"]["inputs"]["properties"]
     assert imported["spec"]["tool"] == "ansible" and props["motd"]["default"] == "hello" and props["ports"]["type"] == "array"

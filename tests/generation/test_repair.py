@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from llm_server import ScriptedLLM
+from support.llm_server import ScriptedLLM
 
 import f.fractal.platform.llm as llm
 from f.fractal.generation.generator import GenerationFailed, generate, parse_answer

@@ -154,7 +154,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def register(sub: Any) -> None:
     p = sub.add_parser("import", help="an existing Terraform module / Ansible playbook folder as an entity: import DIR")
     p.add_argument("dir", help="the folder (a catalog entity folder with fractal.yaml is taken as is)")
-    p.add_argument("--tool", choices=["terraform", "ansible", "kubernetes", "secret"], help="default: read from the files")
+    p.add_argument("--tool", choices=list(TOOLS), help="default: read from the files")
     p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
     p.add_argument("--name", help="entity name (kebab-case; default: the folder's name)")
     p.add_argument("--save", action="store_true", help="save it to the catalog targets when it passes the checks")
