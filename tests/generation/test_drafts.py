@@ -100,3 +100,23 @@ def test_cli_round_trip_generate_show_save_refine_import(make_target: Callable[.
     imported = cli(fractal_home, "import", str(_module(tmp_path / "motd")), "--save", "--target", target, "--json")
     assert imported.returncode == 0, imported.stderr
     assert json.loads(imported.stdout)["saved"]["ref"] == "entity:motd@1.0.0"
+
+
+def test_names_come_from_the_need_and_a_draft_never_silently_replaces_another_entity(make_target: Callable[..., str]) -> None:
+    """Two needs, one template: two names. Same name, other template: a Conflict. Same template: a new version, said so."""
+    import f.fractal.generate_entity as generate_entity
+    from f.fractal.model.errors import Conflict
+
+    names = {offline_draft(need)[0]["metadata"]["name"] for need in ("install nginx on this machine",
+                                                                       "install postgresql-client on this machine")}
+    assert names == {"local-packages-nginx", "local-packages-postgresql-client"}
+    targets = [make_target("names")]
+    first = generate_entity.main("a PVC of 50 GB named uploads on k3s", llm="offline", save=True, targets=targets)
+    assert first["saved"]["ref"] == "entity:k3s-volume-claim-uploads@1.0.0" and "replaces" not in first["saved"]
+    with pytest.raises(Conflict) as e:
+        generate_entity.main("un namespace uploads sur k3s", name="k3s-volume-claim-uploads", llm="offline", save=True,
+                             targets=targets)
+    assert "k3s-volume-claim-uploads@1.0.0" in e.value.message and "another name" in e.value.hint
+    again = generate_entity.main("a PVC of 80 GB named uploads on k3s", llm="offline", save=True, targets=targets)
+    assert again["saved"]["ref"] == "entity:k3s-volume-claim-uploads@1.0.1"
+    assert again["saved"]["replaces"] == "entity:k3s-volume-claim-uploads@1.0.0"

@@ -34,7 +34,7 @@ import f.fractal.tools.validate as validate
 from f.fractal.generation.specifics import extract as read_specifics
 from f.fractal.learning.knowledge import decisive, instantiate
 from f.fractal.model.composite import literal_type
-from f.fractal.model.errors import ConfigError, FractalError, GenerationFailed, InvalidInput
+from f.fractal.model.errors import ConfigError, Conflict, FractalError, GenerationFailed, InvalidInput, NotFound
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
 from f.fractal.model.records import CheckReport, Finding, Found
 from f.fractal.platform.text import name_slug
@@ -504,6 +504,38 @@ def _from_rune(need: str, rune: Found, tool: str | None, provider: str | None, n
                                               f"{rune['ref']} with {json.dumps(used, ensure_ascii=False)}"}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline",
             "rune": rune["ref"], "unused_specifics": unused}
+
+
+# ------------------------------------------------------------------ saving
+
+
+def _origin(item: dict[str, Any]) -> tuple[str, str]:
+    prov = item.get("provenance") or {}
+    return str(item["spec"].get("tool", "")), str(prov.get("template", "")) if prov.get("generator") == "offline" else ""
+
+
+def save_draft(draft: dict[str, Any], targets: list[str] | None = None) -> dict[str, Any]:
+    """Save a generated draft; a draft never silently becomes the next version of a different entity.
+
+    Another tool, or another offline template, under the same name is a Conflict (choose another name,
+    or replace it on purpose with save_item conflict=overwrite); the same kind of entity is saved as its
+    next version and the result says which version it `replaces`.
+    """
+    name = draft["metadata"]["name"]
+    try:
+        current = catalog.get(f"entity:{name}", targets)["item"]
+    except NotFound:
+        return catalog.save(draft, targets)
+    old, new = _origin(current), _origin(draft)
+    version = current["metadata"].get("version", "")
+    if old[0] != new[0] or (old[1] and new[1] and old[1] != new[1]):
+        what = f"a {old[0]} entity" + (f" from template {old[1]}" if old[1] else "")
+        raise Conflict(f"entity:{name}@{version} already exists and is {what}: saving this draft would make it its next version",
+                       hint="give the draft another name (name=…), or refine the existing entity; to replace it on purpose, "
+                            "save it with save_item conflict=overwrite",
+                       data={"current": f"entity:{name}@{version}"})
+    saved = catalog.save(draft, targets)
+    return {**saved, "replaces": f"entity:{name}@{version}"}
 
 
 # ------------------------------------------------------------------ refinement
