@@ -120,3 +120,23 @@ def test_an_unrelated_draft_lists_what_it_misses(scripted: None) -> None:
     report: dict[str, Any] = result["report"]
     assert report["ok"] and [u["text"] for u in report["unused"]] == ["uploads"]
     assert any("uploads" in w["message"] for w in report["warnings"])
+
+
+def test_every_check_runs_after_a_parse_error_where_it_still_can() -> None:
+    """A broken main.tf does not hide an unpinned provider's literal key elsewhere, nor a wrong tool the manifests' errors."""
+    from f.fractal.tools.validate import validate_files
+
+    files = {"main.tf": 'resource "x" "y" {\n  a = \n}\n',
+             "providers.tf": 'provider "exoscale" {\n  key = "EXOabcdef0123456789"\n}\n',
+             "outputs.tf": 'output "ip" {\n  value = 1\n}\n'}
+    report = validate_files("terraform", files)
+    messages = " ".join(e["message"] for e in report["errors"] + report["warnings"])
+    assert "invalid HCL" in messages and "hard-coded credential" in messages and "no description" in messages
+    assert {s["check"] for s in report["checks_skipped"]} >= {"variables declared and used", "terraform fmt"}
+    draft = {"apiVersion": "fractal/v1", "kind": "Entity", "metadata": {"name": "web"},
+             "spec": {"tool": "kubernetes", "providers": ["local"], "files": {"m.yaml": "kind: Deployment\n"}}}
+    from f.fractal.tools.validate import validate_entity
+
+    wrong = validate_entity(draft, tool="terraform")
+    assert any("terraform entity was asked" in e["message"] for e in wrong["errors"])
+    assert any("apiVersion" in e["message"] for e in wrong["errors"])  # the manifests were still checked
