@@ -30,6 +30,7 @@ import f.fractal.generation.offline as offline
 import f.fractal.generation.templates as templates
 import f.fractal.model.providers as providers
 import f.fractal.platform.llm as llm_boundary
+import f.fractal.tools.terraform.check as tf_check
 import f.fractal.tools.validate as validate
 from f.fractal.generation.specifics import extract as read_specifics
 from f.fractal.learning.knowledge import decisive, instantiate
@@ -227,6 +228,11 @@ def _provider_facts(name: str) -> str:
                      f"tools read it from {env} (never write the values).")
     if p.terraform_source:
         lines.append(f"Terraform provider: source {p.terraform_source}, version {p.terraform_version}.")
+    schema = tf_check.SCHEMAS.get(p.name)
+    if schema:
+        current = [t for t, (_args, replaced) in schema[0].items() if not replaced]
+        lines.append(f"Its resource types ({schema[2]}; any other type, a deprecated one or an unknown argument is "
+                     f"rejected): {', '.join(current)}.")
     if p.regions:
         lines.append(f"Regions/zones: {', '.join(p.regions)} (default {p.default_region}).")
     lines += [f"- {fact}" for fact in p.facts]
