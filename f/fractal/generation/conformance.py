@@ -31,7 +31,7 @@ class Conformance:
     unused: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _kinds(files: dict[str, str]) -> list[str]:
+def kinds(files: dict[str, str]) -> list[str]:
     """The Kubernetes kinds the YAML files define (documents that do not parse are the validator's business)."""
     kinds: list[str] = []
     for path, text in files.items():
@@ -51,7 +51,7 @@ def _snake(kind: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
 
 
-def _object_present(obj: str, tool: str, files: dict[str, str], kinds: list[str]) -> bool | None:
+def object_present(obj: str, tool: str, files: dict[str, str], kinds: list[str]) -> bool | None:
     """Whether a requested object is in the files; None when it does not apply to this tool."""
     if obj.startswith(TERRAFORM_OBJECTS):
         if tool != "terraform":
@@ -76,13 +76,13 @@ def check(need: str, tool: str, files: dict[str, str], inputs: dict[str, Any] | 
     """What the need asks that the files lack (see the module doc)."""
     out = Conformance()
     specifics = extract(need)
-    kinds = _kinds(files) if tool == "kubernetes" else []
+    defined = kinds(files) if tool == "kubernetes" else []
     missing = [s for s in unused(specifics, files, inputs) if s.kind != "object"]
     for s in specifics:
         if s.kind == "object":
-            present = _object_present(str(s.value), tool, files, kinds)
+            present = object_present(str(s.value), tool, files, defined)
             if present is False:
-                out.errors.append(_object_error(s, kinds))
+                out.errors.append(_object_error(s, defined))
                 out.unused.append({**s.to_dict(), "required": True})
     for s in missing:
         required = s.kind in REQUIRED

@@ -12,9 +12,11 @@ Secret templates never count a provider name as a keyword: they need a credentia
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+import f.fractal.generation.conformance as conformance
 from f.fractal.generation.specifics import Specific, normalize
 from f.fractal.generation.specifics import extract as read_specifics
 from f.fractal.generation.templates import TEMPLATES, Template
@@ -235,16 +237,31 @@ def _fits_provider(template: Template, named: list[str]) -> bool:
     return template.provider == "local"  # none named: this machine
 
 
+@functools.cache
+def _made(template_id: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A template's files with its defaults, and the Kubernetes kinds they define."""
+    template = next(t for t in TEMPLATES if t.id == template_id)
+    files = template.build(dict(template.params))
+    return files, tuple(conformance.kinds(files))
+
+
+def _makes(template: Template, objects: list[str]) -> bool:
+    """The template makes every requested object that applies to its tool (an HPA need is no Deployment's)."""
+    files, kinds = _made(template.id)
+    return all(conformance.object_present(obj, template.tool, files, list(kinds)) is not False for obj in objects)
+
+
 def rank(need: str, tool: str | None = None, provider: str | None = None) -> list[tuple[int, Template]]:
     """Templates with decisive evidence for the need, best first, with their scores."""
     text = normalize(need)
+    objects = [str(s.value) for s in read_specifics(need) if s.kind == "object"]
     tool = tool or detect_tool(text)
     named = [provider] if provider else detect_providers(text)
     ranked = []
     for t in TEMPLATES:
         if (tool and t.tool != tool) or not _fits_provider(t, named):
             continue
-        if not any(has(w, text) for w in t.required) or any(has(w, text) for w in t.avoid):
+        if not any(has(w, text) for w in t.required) or any(has(w, text) for w in t.avoid) or not _makes(t, objects):
             continue
         score = _score(t, text) + (2 if t.provider and t.provider in named else 0)
         if score >= MIN_SCORE:
