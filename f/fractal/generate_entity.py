@@ -2,8 +2,7 @@
 
 from typing import Any
 
-from f.fractal.catalog.items import save as save_item
-from f.fractal.generation.generator import generate
+from f.fractal.generation.generator import generate, save_draft
 
 
 def main(
@@ -20,5 +19,5 @@ def main(
     result = generate(need, tool=tool or None, provider=provider or None, name=name or None, conversation=conversation,
                       llm=llm or None, attempts=attempts, targets=targets or None)
     if save:
-        result["saved"] = save_item(result["draft"], targets or None)
+        result["saved"] = save_draft(result["draft"], targets or None)
     return result

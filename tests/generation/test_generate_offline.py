@@ -72,6 +72,16 @@ NEEDS: list[tuple[str, str, str, str, dict[str, Any]]] = [
     ("un volume persistant (pvc) de 20 Go sur k3s", "kubernetes", "k3s", "k3s-volume-claim", {"size_gb": 20}),
     ("un cronjob de sauvegarde toutes les nuits sur k3s", "kubernetes", "k3s", "k3s-cronjob", {"schedule": "0 3 * * *"}),
     ("a postgres database on k3s with 20 GB", "kubernetes", "k3s", "k3s-postgres", {"size_gb": 20}),
+    ("a HorizontalPodAutoscaler for the web deployment between 2 and 10 replicas on k3s", "kubernetes", "k3s", "k3s-hpa",
+     {"name": "web", "min_replicas": 2, "max_replicas": 10}),
+    ("un DaemonSet fluent-bit sur tous les nœuds du cluster k3s", "kubernetes", "k3s", "k3s-daemonset",
+     {"name": "fluent-bit", "image": "fluent/fluent-bit:3.1.9"}),
+    ("une ConfigMap app-settings sur k3s avec LOG_LEVEL=debug", "kubernetes", "k3s", "k3s-configmap",
+     {"name": "app-settings", "data": {"LOG_LEVEL": "debug"}}),
+    ("une base PostgreSQL 16 gérée par Exoscale, plan hobbyist-2, à de-fra-1", "terraform", "exoscale", "exoscale-dbaas",
+     {"plan": "hobbyist-2", "zone": "de-fra-1"}),
+    ("an Exoscale network load balancer forwarding port 443 to a pool of 3 instances", "terraform", "exoscale",
+     "exoscale-nlb-pool", {"port": 443, "instance_count": 3}),
     ("the API key for Vast.ai", "secret", "vastai", "vastai-credentials", {}),
     ("la clé API Exoscale", "secret", "exoscale", "exoscale-credentials", {}),
     ("le token RunPod", "secret", "runpod", "runpod-credentials", {}),
@@ -184,13 +194,13 @@ def test_cli_generate_save_and_refine(make_target: Callable[..., str], fractal_h
     need = "une instance GPU sur RunPod avec un volume de 50 Go"
     done = run_cli("generate", need, "--save", "--target", target, "-o", str(out), env={"FRACTAL_HOME": str(fractal_home)})
     assert done.returncode == 0, done.stderr
-    assert "resource \"runpod_pod\"" in done.stdout and "# saved entity:runpod-gpu-pod@1.0.0" in done.stdout
+    assert "resource \"runpod_pod\"" in done.stdout and "# saved entity:instance-gpu-runpod-volume-50@1.0.0" in done.stdout
     refined = run_cli("refine", str(out), "avec 2 GPU et 200 Go", "--json", env={"FRACTAL_HOME": str(fractal_home)})
     assert refined.returncode == 0, refined.stderr
     result = json.loads(refined.stdout)
     assert result["draft"]["provenance"]["params"]["size_gb"] == 200 and "+  default     = 200" in result["diff"]
     bad = run_cli("generate", "make me a sandwich", env={"FRACTAL_HOME": str(fractal_home)})
-    assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "invalid_input"
+    assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "no_template"
 
 
 def test_cli_checks_the_draft_file_before_generating_or_saving(make_target: Callable[..., str], fractal_home: Path,

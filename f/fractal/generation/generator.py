@@ -25,16 +25,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import f.fractal.catalog.items as catalog
+import f.fractal.generation.conformance as conformance
 import f.fractal.generation.offline as offline
 import f.fractal.generation.templates as templates
 import f.fractal.model.providers as providers
 import f.fractal.platform.llm as llm_boundary
+import f.fractal.tools.terraform.check as tf_check
 import f.fractal.tools.validate as validate
+from f.fractal.generation.specifics import extract as read_specifics
 from f.fractal.learning.knowledge import decisive, instantiate
 from f.fractal.model.composite import literal_type
-from f.fractal.model.errors import ConfigError, FractalError, GenerationFailed, InvalidInput
+from f.fractal.model.errors import ConfigError, Conflict, FractalError, GenerationFailed, InvalidInput, NotFound
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
-from f.fractal.model.records import CheckReport, Found
+from f.fractal.model.records import CheckReport, Finding, Found
 from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.registry import TOOLS, get_tool
@@ -105,7 +108,8 @@ def build_entity(fields: dict[str, Any], *, need: str, name: str | None, provide
     """An Entity from answer fields; the pack fills what it knows better (name asked, Terraform interface, credentials)."""
     files = fields.get("files")
     if not isinstance(files, dict) or not files or not all(isinstance(k, str) and isinstance(v, str) for k, v in files.items()):
-        raise ValueError('the answer has no "files" mapping of {relative path: file text}')
+        got = _shape(files) if not isinstance(files, dict) else "empty" if not files else "a mapping with non-text values"
+        raise ValueError(f'"files" must map each relative path to its file text ({{"main.tf": "..."}}); it is {got}')
     tool = fields.get("tool") if fields.get("tool") in TOOLS else _tool_of(files)
     names = fields.get("providers")
     names = [str(n) for n in names] if isinstance(names, list) else ([str(names)] if isinstance(names, str) else [])
@@ -169,6 +173,8 @@ def _fenced_files(text: str, tool: str | None) -> dict[str, str]:
     for m in _FENCE.finditer(text):
         info, body = m.group(1).strip(), m.group(2)
         named = _FILE_NAME.search(info) or _FILE_NAME.search((text[: m.start()].rstrip().splitlines() or [""])[-1])
+        if not named and info.lower() in ("json", "javascript"):
+            continue  # an answer object with the wrong shape, not a file: parse_answer says what it holds
         guess = "main.tf" if "hcl" in info or "terraform" in info else "manifests.yaml"
         default = get_tool(tool).default_file if tool else guess
         path = named.group(1) if named else (default if default not in files else f"part{len(files) + 1}-{default}")
@@ -176,18 +182,37 @@ def _fenced_files(text: str, tool: str | None) -> dict[str, str]:
     return files
 
 
+def _shape(value: Any) -> str:
+    """What a JSON value is, in a few words a model can act on."""
+    if isinstance(value, dict):
+        return f"an object with keys {', '.join(map(str, list(value)[:12])) or '(none)'}"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"a {type(value).__name__}"
+
+
 def parse_answer(text: str, tool: str | None = None) -> dict[str, Any]:
-    """The entity fields in a model's answer: a JSON object (bare, fenced or inside prose), or fenced files."""
+    """The entity fields in a model's answer: a JSON object (bare, fenced or inside prose), or fenced files.
+
+    A JSON answer of another shape is a ValueError that says what was received and what is expected.
+    """
+    received: list[str] = []
     for candidate in _json_candidates(text):
         try:
-            fields = _fields(json.loads(candidate))
+            value = json.loads(candidate)
         except (json.JSONDecodeError, ValueError):
             continue
+        fields = _fields(value)
         if fields is not None:
             return fields
+        received.append(_shape(value))
     files = _fenced_files(text, tool)
     if files:
         return {"files": files}
+    if received:
+        raise ValueError(f"the answer is JSON but {received[0]}; expected one object with the keys name, description, tool, "
+                         f'providers, inputs, outputs, credentials and files (files: {{"<path>": "<file text>"}}), '
+                         f"shaped like {ANSWER_SHAPE}")
     raise ValueError("the answer holds neither a JSON object with \"files\" nor fenced code blocks")
 
 
@@ -203,6 +228,11 @@ def _provider_facts(name: str) -> str:
                      f"tools read it from {env} (never write the values).")
     if p.terraform_source:
         lines.append(f"Terraform provider: source {p.terraform_source}, version {p.terraform_version}.")
+    schema = tf_check.SCHEMAS.get(p.name)
+    if schema:
+        current = [t for t, (_args, replaced) in schema[0].items() if not replaced]
+        lines.append(f"Its resource types ({schema[2]}; any other type, a deprecated one or an unknown argument is "
+                     f"rejected): {', '.join(current)}.")
     if p.regions:
         lines.append(f"Regions/zones: {', '.join(p.regions)} (default {p.default_region}).")
     lines += [f"- {fact}" for fact in p.facts]
@@ -249,12 +279,18 @@ def _examples(need: str, tool: str | None, provider: str | None, targets: list[s
     return text, [f"entity:{i['metadata']['name']}@{i['metadata'].get('version', '')}" for i in items]
 
 
-def _feedback(report: CheckReport, attempt: int, attempts: int) -> str:
-    lines = [f"Your answer did not pass the checks (attempt {attempt} of {attempts}):"]
-    for e in report["errors"][:20]:
+def _feedback(report: CheckReport, attempt: int, attempts: int, *, warnings: bool = False) -> str:
+    if warnings:
+        lines = [f"Your answer passed the checks but has warnings (attempt {attempt} of {attempts}):"]
+        findings = report["warnings"]
+    else:
+        lines = [f"Your answer did not pass the checks (attempt {attempt} of {attempts}):"]
+        findings = report["errors"] + report["warnings"]
+    for e in findings[:20]:
         where = e.get("file") or "answer"
         lines.append(f"- {where}{' line ' + str(e['line']) if e.get('line') else ''}: {e['message']}")
-    lines.append("Fix every error and answer again with the complete JSON object only.")
+    lines.append("Fix every " + ("warning" if warnings else "error (and warning)")
+                 + " and answer again with the complete JSON object only.")
     return "\n".join(lines)
 
 
@@ -266,25 +302,50 @@ def _parse_failure(error: str) -> CheckReport:
 # ------------------------------------------------------------------ the loop
 
 
+def _check(answer: str, *, need: str, tool: str | None, provider: str | None, name: str | None
+           ) -> tuple[dict[str, Any] | None, CheckReport]:
+    """The draft in an answer and its report: the tool's checks, then conformance to the need (misses are errors)."""
+    try:
+        draft = build_entity(parse_answer(answer, tool), need=need, name=name, provider=provider)
+    except ValueError as e:
+        return None, _parse_failure(str(e))
+    report = validate.validate_entity(draft, tool=tool, provider=provider)
+    spec = draft["spec"]
+    check = conformance.check(need, spec["tool"], spec["files"], spec["inputs"])
+    report["checks_run"] = [*report["checks_run"], "conformance"]
+    report["errors"] = [*report["errors"], *(Finding(file="", message=e) for e in check.errors)]
+    report["warnings"] = [*report["warnings"], *(Finding(file="", message=f"the need mentions {u['text']!r} ({u['kind']}); "
+                                                                             "no file carries it")
+                                                 for u in check.unused if not u["required"])]
+    report["unused"] = check.unused
+    report["ok"] = not report["errors"]
+    return draft, report
+
+
 def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, attempts: int, need: str, tool: str | None,
           provider: str | None, name: str | None) -> dict[str, Any]:
+    """Ask, check, feed the errors back; a valid draft with warnings gets them fed back once (kept if the fix fails)."""
     log: list[dict[str, Any]] = []
     draft: dict[str, Any] | None = None
+    kept: dict[str, Any] | None = None  # the first valid answer, while its warnings are being fixed
     for n in range(1, attempts + 1):
         started = time.perf_counter()
         answer = llm_boundary.complete(messages, config)
         llm_seconds = time.perf_counter() - started
-        try:
-            draft = build_entity(parse_answer(answer, tool), need=need, name=name, provider=provider)
-            report = validate.validate_entity(draft, tool=tool, provider=provider)
-        except ValueError as e:
-            report = _parse_failure(str(e))
-        log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"],
+        draft, report = _check(answer, need=need, tool=tool, provider=provider, name=name)
+        log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"], "warnings": report["warnings"],
                     "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
         digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
         messages = [*messages, {"role": "assistant", "content": answer}]
+        done = {"draft": draft, "report": report, "attempts": log, "messages": messages, "digest": digest, "answer": answer}
         if report["ok"] and draft is not None:
-            return {"draft": draft, "report": report, "attempts": log, "messages": messages, "digest": digest, "answer": answer}
+            if kept is not None or not report["warnings"] or n == attempts:
+                return done
+            kept = done
+            messages.append({"role": "user", "content": _feedback(report, n, attempts, warnings=True)})
+            continue
+        if kept is not None:
+            return {**kept, "attempts": log}
         messages.append({"role": "user", "content": _feedback(report, n, attempts)})
     summary = "; ".join(f"attempt {a['attempt']}: " + (a["errors"][0]["message"][:160] if a["errors"] else "failed") for a in log)
     raise GenerationFailed(
@@ -334,7 +395,7 @@ def generate(
     examples, refs = _examples(safe_need, tool, provider, targets)
     system = system_prompt(tool, provider) + (f"\n\n{examples}" if examples else "")
     ask = safe_need + "".join(f"\n{k}: {v}" for k, v in (("Tool", tool), ("Provider", provider), ("Name", name)) if v)
-    ask += _hints(safe_need, tool, provider)
+    ask += _hints(safe_need, tool, provider) + _requirements(safe_need, tool)
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": ask}]
     out = _loop(messages, config, attempts=attempts, need=safe_need, tool=tool, provider=provider, name=name)
     draft = out["draft"]
@@ -342,6 +403,12 @@ def generate(
                                       examples=refs)
     convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out["answer"], config)}]
     return {"draft": draft, "report": out["report"], "conversation": convo, "attempts": out["attempts"], "generator": "llm"}
+
+
+def _requirements(need: str, tool: str | None) -> str:
+    """The need's specifics restated as requirements the draft is checked against."""
+    lines = conformance.summary(need, tool)
+    return "\n\nRequirements read from the need (the draft is checked against them):\n" + "\n".join(lines) if lines else ""
 
 
 def _hints(need: str, tool: str | None, provider: str | None) -> str:
@@ -355,8 +422,31 @@ def _hints(need: str, tool: str | None, provider: str | None) -> str:
     return f"\n(Hint, guessed from keywords and possibly wrong: {', '.join(hints)}. Follow what the need actually asks.)"
 
 
-def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
-             started: float, params: dict[str, Any] | None = None, template_id: str | None = None) -> dict[str, Any]:
+def _name_from(need: str, template: templates.Template, params: dict[str, Any]) -> str:
+    """An entity name from the need: what it names ("named web", "namespace staging", a package…), else its words.
+
+    Never the bare template id: two needs drafted from one template must not save over each other.
+    """
+    named = [s.value for s in read_specifics(need) if s.kind in ("name", "namespace", "service", "user", "package", "id")]
+    if named:
+        candidate = slug(f"{template.id} {' '.join(map(str, named[:2]))}")
+        if NAME_RE.match(candidate):
+            return candidate
+    return slug(need, fallback=template.id)
+
+
+def _report_unused(report: CheckReport, check: conformance.Conformance) -> None:
+    """An offline draft says what of the need it does not carry: `unused`, and a warning for each required miss."""
+    report["unused"] = check.unused
+    report["warnings"] = [*report["warnings"], *(Finding(file="", message=e) for e in check.errors)]
+    if "conformance" not in report["checks_run"]:
+        report["checks_run"] = [*report["checks_run"], "conformance"]
+
+
+def offline_draft(need: str, tool: str | None = None, provider: str | None = None, name: str | None = None, *,
+                  params: dict[str, Any] | None = None, template_id: str | None = None
+                  ) -> tuple[dict[str, Any], templates.Template, dict[str, Any], conformance.Conformance]:
+    """An offline draft before validation: (draft, template, parameters, what of the need it does not carry)."""
     if template_id:
         template = templates.by_id(template_id)
         if template is None:
@@ -364,15 +454,24 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
         chosen = params or {}
     else:
         template, chosen = offline.pick(need, tool, provider)
-    fields = {"name": name or template.id, "description": template.description, "tool": template.tool,
-              "providers": [template.provider] if template.provider else ([provider] if provider else []),
-              "credentials": list(template.credentials), "files": template.build(chosen)}
+    entity_name = name or _name_from(need, template, chosen)
+    fields: dict[str, Any] = {"name": entity_name, "description": template.description, "tool": template.tool,
+                              "providers": [template.provider] if template.provider else ([provider] if provider else []),
+                              "credentials": list(template.credentials), "files": template.build(chosen)}
     if template.tool == "ansible" and chosen:
 
         fields["inputs"] = {"type": "object", "required": [], "properties": {
             k: {"type": literal_type(v), "description": templates.PARAM_DOCS.get(k, k), "default": v} for k, v in chosen.items()}}
-    draft = build_entity(fields, need=need, name=name or template.id, provider=provider)
+    draft = build_entity(fields, need=need, name=entity_name, provider=provider)
+    spec = draft["spec"]
+    return draft, template, chosen, conformance.check(need, template.tool, spec["files"], spec["inputs"])
+
+
+def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
+             started: float, params: dict[str, Any] | None = None, template_id: str | None = None) -> dict[str, Any]:
+    draft, template, chosen, check = offline_draft(need, tool, provider, name, params=params, template_id=template_id)
     report = validate.validate_entity(draft, tool=tool, provider=provider)
+    _report_unused(report, check)
     attempt = {"attempt": 1, "ok": report["ok"], "errors": report["errors"], "llm_seconds": 0.0,
                "seconds": round(time.perf_counter() - started, 3)}
     if not report["ok"]:
@@ -383,9 +482,11 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
     digest = hashlib.sha256(need.encode()).hexdigest()
     draft["provenance"] = _provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started,
                                       template=template.id, params=chosen)
+    left = [u["text"] for u in check.unused]
     convo = [*history, {"role": "user", "content": need},
              {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({template.tool}) from template "
-                                              f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"}]
+                                              f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"
+                                              + (f"; not carried: {', '.join(left)}" if left else "")}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline"}
 
 
@@ -409,6 +510,38 @@ def _from_rune(need: str, rune: Found, tool: str | None, provider: str | None, n
                                               f"{rune['ref']} with {json.dumps(used, ensure_ascii=False)}"}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline",
             "rune": rune["ref"], "unused_specifics": unused}
+
+
+# ------------------------------------------------------------------ saving
+
+
+def _origin(item: dict[str, Any]) -> tuple[str, str]:
+    prov = item.get("provenance") or {}
+    return str(item["spec"].get("tool", "")), str(prov.get("template", "")) if prov.get("generator") == "offline" else ""
+
+
+def save_draft(draft: dict[str, Any], targets: list[str] | None = None) -> dict[str, Any]:
+    """Save a generated draft; a draft never silently becomes the next version of a different entity.
+
+    Another tool, or another offline template, under the same name is a Conflict (choose another name,
+    or replace it on purpose with save_item conflict=overwrite); the same kind of entity is saved as its
+    next version and the result says which version it `replaces`.
+    """
+    name = draft["metadata"]["name"]
+    try:
+        current = catalog.get(f"entity:{name}", targets)["item"]
+    except NotFound:
+        return catalog.save(draft, targets)
+    old, new = _origin(current), _origin(draft)
+    version = current["metadata"].get("version", "")
+    if old[0] != new[0] or (old[1] and new[1] and old[1] != new[1]):
+        what = f"a {old[0]} entity" + (f" from template {old[1]}" if old[1] else "")
+        raise Conflict(f"entity:{name}@{version} already exists and is {what}: saving this draft would make it its next version",
+                       hint="give the draft another name (name=…), or refine the existing entity; to replace it on purpose, "
+                            "save it with save_item conflict=overwrite",
+                       data={"current": f"entity:{name}@{version}"})
+    saved = catalog.save(draft, targets)
+    return {**saved, "replaces": f"entity:{name}@{version}"}
 
 
 # ------------------------------------------------------------------ refinement

@@ -1,71 +1,84 @@
-"""The offline generator: a need in English or French → the best template, its parameters read from the sentence.
+"""The offline generator: a need in English or French → a template on decisive evidence, its parameters from the need.
 
-    pick(need, tool, provider) → (template, params)    # InvalidInput when nothing fits, with the closest ones
-    extract(need, provider)   → {param: value}         # counts, sizes, zones, names, GPUs, images, ports, schedules …
+    pick(need, tool, provider) → (template, params)    # NoTemplate when no template clearly fits, with the closest ones
+    extract(need, provider)   → {param: value}         # parameters read from the need's specifics
 
-Matching is keyword scoring over an accent-free, lowercase form of the need (numbers written as
-words become digits); the provider named in the sentence (or given) narrows the templates, the tool
-too. Parameters only replace a template's defaults for the parameters it declares.
+A template answers only on decisive evidence: one of its required words is in the need, none of its
+negative words, the provider it is made for is named (or implied: a zone, SKS, Kubernetes words; none
+named means this machine), its score reaches MIN_SCORE, and no other template scores as high. A need
+that mentions something no template produces (WireGuard, a Helm chart, an S3 bucket…) is refused.
+Secret templates never count a provider name as a keyword: they need a credential word.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
+import f.fractal.generation.conformance as conformance
+from f.fractal.generation.specifics import Specific, normalize
+from f.fractal.generation.specifics import extract as read_specifics
 from f.fractal.generation.templates import TEMPLATES, Template
-from f.fractal.model.errors import InvalidInput
+from f.fractal.model.errors import NoTemplate
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.text import fold
 
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "single": 1, "a single": 1, "un seul": 1, "une seule": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "sept": 7,
-    "huit": 8, "neuf": 9, "dix": 10,
-}
+__all__ = ["NoTemplate", "detect_providers", "detect_tool", "extract", "fill", "normalize", "pick", "rank"]
+
+MIN_SCORE = 2
+K8S_WORDS = ("k3s", "kubernetes", "k8s", "kubectl", "pvc", "ingress", "cronjob", "daemonset", "daemon set", "configmap",
+             "config map", "hpa", "horizontalpodautoscaler", "autoscaler", "statefulset", "namespace", "espace de noms", "helm",
+             "manifest", "manifeste", "replicas", "repliques")
 PROVIDER_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("exoscale", ("exoscale",)),
-    ("vastai", ("vast.ai", "vastai", "vast ai", "vast")),
+    ("exoscale", ("exoscale", "sks", "sos", "exo")),
+    ("vastai", ("vast.ai", "vastai", "vast ai")),
     ("runpod", ("runpod", "run pod")),
     ("local", ("this machine", "cette machine", "localhost", "my machine", "ma machine", "this host", "cet hote", "mon poste",
                "my laptop", "en local", "locally", "localement", "local machine", "machine locale")),
-    ("k3s", ("k3s", "kubernetes local", "local cluster", "cluster local")),
+    ("k3s", K8S_WORDS),
 ]
 TOOL_WORDS: list[tuple[str, tuple[str, ...]]] = [
-    ("terraform", ("terraform", " tf ", "hcl", "opentofu")),
+    ("terraform", ("terraform", "tf", "hcl", "opentofu")),
     ("ansible", ("ansible", "playbook")),
     ("kubernetes", ("manifest", "manifeste", "kubectl", "k8s yaml", "kubernetes yaml", "yaml kubernetes")),
-    ("secret", ("secret entity", "binding", "api key", "api-key", "cle api", "cle d'api", "credential", "identifiants", "token",
-                "jeton", "kubeconfig")),
+    ("secret", ("secret entity", "binding", "api key", "api-key", "cle api", "cle d'api", "credential", "credentials",
+                "identifiants", "token", "jeton", "kubeconfig")),
 ]
-GPU_MODELS: dict[str, tuple[str, str]] = {  # pattern → (Vast.ai gpu_name, RunPod gpu_type_id)
-    r"rtx\s?4090": ("RTX 4090", "NVIDIA GeForce RTX 4090"),
-    r"rtx\s?3090": ("RTX 3090", "NVIDIA GeForce RTX 3090"),
-    r"rtx\s?a6000|\ba6000": ("RTX A6000", "NVIDIA RTX A6000"),
-    r"\ba100": ("A100 SXM4", "NVIDIA A100 80GB PCIe"),
-    r"\bh100": ("H100 SXM", "NVIDIA H100 80GB HBM3"),
-    r"\bl40s": ("L40S", "NVIDIA L40S"),
-    r"\ba40\b": ("A40", "NVIDIA A40"),
-    r"\bt4\b": ("Tesla T4", "NVIDIA Tesla T4"),
+UNSUPPORTED: list[tuple[str, str]] = [  # (pattern in the normalized need, what no template produces)
+    (r"wireguard|\bvpn\b|ipsec|openvpn|reseau prive virtuel", "a VPN"),
+    (r"\bhelm\b|cert-manager", "a Helm release"),
+    (r"\blambda\b|serverless|\bendpoint\b|\baws\b|\bgcp\b|\bazure\b", "a serverless function or another cloud"),
+    (r"rabbitmq|kafka|elasticsearch|opensearch|mongodb|mysql|mariadb|sentinel|\bvault\b", "that software"),
+    (r"\bs3\b|\bbucket\b|\bsos\b|object storage|stockage objet", "an object-storage bucket"),
+    (r"gitlab runner|runner gitlab|github runner|\brunner\b", "a CI runner"),
+    (r"slack|\balert|\balerte|prometheus|alertmanager", "alerting"),
+    (r"let'?s encrypt|letsencrypt|certificat|certificate|\btls\b", "TLS certificates"),
+    (r"\bmigrat|\bmigrer\b", "a migration"),
+    (r"\brotate\b|logrotate|rotation des (?:logs|journaux)", "log rotation"),
+    (r"\bbackend\b", "a Terraform backend"),
+    (r"\bwindows\b", "Windows machines"),
+    (r"service account|compte de service|\brbac\b|\brole\b|\broles\b", "RBAC"),
+]
+GPU_MODELS: dict[str, tuple[str, str]] = {  # specifics' GPU value → (Vast.ai gpu_name, RunPod gpu_type_id)
+    "4090": ("RTX 4090", "NVIDIA GeForce RTX 4090"),
+    "3090": ("RTX 3090", "NVIDIA GeForce RTX 3090"),
+    "a6000": ("RTX A6000", "NVIDIA RTX A6000"),
+    "a100": ("A100 SXM4", "NVIDIA A100 80GB PCIe"),
+    "h100": ("H100 SXM", "NVIDIA H100 80GB HBM3"),
+    "l40s": ("L40S", "NVIDIA L40S"),
+    "a40": ("A40", "NVIDIA A40"),
+    "t4": ("Tesla T4", "NVIDIA Tesla T4"),
+}
+OS_TEMPLATES = {  # specifics' OS value → Exoscale template name
+    "debian 11": "Linux Debian 11 (Bullseye) 64-bit", "debian 12": "Linux Debian 12 (Bookworm) 64-bit",
+    "debian 13": "Linux Debian 13 (Trixie) 64-bit", "ubuntu 20.04": "Linux Ubuntu 20.04 LTS 64-bit",
+    "ubuntu 22.04": "Linux Ubuntu 22.04 LTS 64-bit", "ubuntu 24.04": "Linux Ubuntu 24.04 LTS 64-bit",
 }
 IMAGES = {"nginx": "nginx:1.27", "redis": "redis:7.4", "postgres": "postgres:16.4", "httpd": "httpd:2.4",
-          "apache": "httpd:2.4", "caddy": "caddy:2.8", "busybox": "busybox:1.36", "grafana": "grafana/grafana:11.2.0"}
-PACKAGES = ("nginx", "git", "curl", "htop", "vim", "jq", "tmux", "unzip", "make", "ufw", "fail2ban", "python3", "docker.io",
-            "postgresql", "redis-server", "wget", "rsync", "numpy", "pandas", "torch", "jupyterlab", "transformers")
-_CALLED = r"(?:named|called|nommee?|appelee?)\s"
-_SIZES = "micro|tiny|small|medium|large|extra-large|huge|mega|titan|jumbo"
-_COUNTED = r"(?:-|\s)?(?:x\s)?"
-_PORT_WORD = re.compile(r"\bports?\b")
-_NODE_NOUNS = r"(?:nodes?|noeuds?|instances?|servers?|serveurs?|vms?|machines?|workers?|agents?)"
-
-
-def normalize(text: str) -> str:
-    """Lowercase, accents removed, number words as digits, spaced punctuation kept."""
-    text = fold(text)
-    text = re.sub(r"[«»“”\"(),;!?]", " ", text)
-    for word, n in sorted(NUMBER_WORDS.items(), key=lambda kv: -len(kv[0])):
-        text = re.sub(rf"\b{word}\b", str(n), text)
-    return f" {' '.join(text.split())} "
+          "apache": "httpd:2.4", "caddy": "caddy:2.8", "busybox": "busybox:1.36", "grafana": "grafana/grafana:11.2.0",
+          "node-exporter": "prom/node-exporter:v1.8.2", "fluent-bit": "fluent/fluent-bit:3.1.9"}
+SERVICE_PORTS = {"ssh": 22, "http": 80, "https": 443, "postgres": 5432, "postgresql": 5432, "k8s api": 6443}
 
 
 def has(word: str, text: str) -> bool:
@@ -74,7 +87,12 @@ def has(word: str, text: str) -> bool:
 
 
 def detect_providers(text: str) -> list[str]:
-    return [name for name, words in PROVIDER_WORDS if any(has(w, text) for w in words)]
+    """Providers the (normalized) need names or implies: by name, by one of their zones, by Kubernetes words."""
+    named = [name for name, words in PROVIDER_WORDS if any(has(w, text) for w in words)]
+    for name, p in PROVIDERS.items():
+        if name not in named and any(has(fold(r), text) for r in p.regions if r not in ("any", "local", "us", "eu", "asia")):
+            named.append(name)
+    return named
 
 
 def detect_tool(text: str) -> str | None:
@@ -84,137 +102,124 @@ def detect_tool(text: str) -> str | None:
 # ------------------------------------------------------------------ parameters
 
 
+def _first(specifics: list[Specific], *kinds: str) -> Any:
+    return next((s.value for s in specifics if s.kind in kinds), None)
+
+
+def _count(specifics: list[Specific], of: str) -> int | None:
+    return next((s.value["n"] for s in specifics if s.kind == "count" and s.value["of"] == of), None)
+
+
+def extract(need: str, provider: str | None = None) -> dict[str, Any]:
+    """Every parameter the need gives, by template parameter name (the template keeps those it declares)."""
+    text = normalize(need)
+    specifics = read_specifics(need)
+    found: dict[str, Any] = {}
+
+    def put(key: str, value: Any) -> None:
+        if value is not None and value != [] and key not in found:
+            found[key] = value
+
+    nodes = _count(specifics, "nodes") or _count(specifics, "instances")
+    put("node_count", nodes)
+    put("instance_count", _count(specifics, "instances") or nodes)
+    put("replicas", _count(specifics, "replicas"))
+    put("pods", _count(specifics, "pods"))
+    span = _first(specifics, "range")
+    if span:
+        put("min_replicas", span["min"])
+        put("max_replicas", span["max"])
+    gpu = _first(specifics, "gpu")
+    put("gpu_type", GPU_MODELS.get(str(gpu)))
+    gpus = _count(specifics, "gpus") or _int(r"\b(\d+)\s?x?\s?(?:rtx|a100|h100|a6000|l40s|a40|t4)", text)
+    put("gpu_count", gpus)
+    size = _first(specifics, "size")
+    if size:
+        put("size_gb", max(1, round(size)))
+        put("disk_size_gb", max(1, round(size)))
+    zone = _first(specifics, "zone")
+    regions = PROVIDERS[provider].regions if provider in PROVIDERS else ()
+    put("zone", next((r for r in regions if zone and r.lower() == str(zone).lower()), zone))
+    names = [s.value for s in specifics if s.kind == "name"]
+    put("name", names[0] if names else None)
+    put("namespace", _first(specifics, "namespace"))
+    put("user", _first(specifics, "user") or (names[0] if names and re.search(r"\b(?:user|utilisateur)\b", text) else None))
+    put("record", names[0] if names and re.search(r"\b(?:record|enregistrement)\b", text) else None)
+    put("service", _first(specifics, "service"))
+    put("pod_id", _first(specifics, "id"))
+    put("plan", _first(specifics, "plan"))
+    put("schedule", _first(specifics, "schedule"))
+    put("image", _first(specifics, "image") or next((i for w, i in IMAGES.items() if has(w, text)), None))
+    ports = [s.value for s in specifics if s.kind == "port"]
+    if not ports and re.search(r"firewall|pare-feu|security group|groupe de securite|allow|autoris", text):
+        ports = [p for w, p in SERVICE_PORTS.items() if has(w, text)]  # "allow SSH": port 22
+    put("ports", ports)
+    put("port", ports[0] if ports else None)
+    put("cidr", _first(specifics, "cidr"))
+    put("ip_address", _first(specifics, "ip"))
+    put("host", _first(specifics, "host"))
+    put("domain", _first(specifics, "host"))
+    put("instance_type", _first(specifics, "instance_type"))
+    put("template", OS_TEMPLATES.get(str(_first(specifics, "os"))))
+    for s in specifics:
+        if s.kind == "version":  # "PostgreSQL 16", "k3s v1.31.4+k3s1"
+            product, number = str(s.value).split(" ", 1) if " " in str(s.value) else (str(s.value), "")
+            key = {"postgresql": "pg_version", "postgres": "pg_version", "k3s": "k3s_version"}.get(product)
+            if key and number:
+                put(key, number)
+    put("packages", [s.value for s in specifics if s.kind == "package"])
+    put("repo", _first(specifics, "url"))
+    put("max_price", _first(specifics, "price"))
+    quoted, path = _first(specifics, "quoted"), _first(specifics, "path")
+    put("command", quoted or path)
+    put("path", path)
+    put("message", quoted)
+    put("content", quoted)
+    settings = [s.value for s in specifics if s.kind == "setting"]
+    put("data", {k: v for d in settings for k, v in d.items()} or None)
+    if re.search(r"\b(start|demarrer|allumer|resume|relancer)\b", text):
+        put("pod_action", "start")
+    elif re.search(r"\b(stop|arreter|eteindre|pause)\b", text):
+        put("pod_action", "stop")
+    return found
+
+
 def _int(pattern: str, text: str) -> int | None:
     m = re.search(pattern, text)
     return int(m.group(1)) if m else None
 
 
-def _size_gb(text: str) -> int | None:
-    m = re.search(r"\b(\d+(?:[.,]\d+)?)\s?(tb|to|tib|tio|gb|go|gib|gio|g)\b", text)
-    if not m:
-        return None
-    value = float(m.group(1).replace(",", "."))
-    return int(value * 1000 if m.group(2).startswith("t") else value)
-
-
-def _zone(text: str, provider: str | None) -> str | None:
-    names = [provider] if provider in PROVIDERS else list(PROVIDERS)
-    for name in names:
-        for region in PROVIDERS[name].regions:
-            if region not in ("any", "local") and re.search(rf"\b{re.escape(region.lower())}\b", text):
-                return region
-    return None
-
-
-def _name(text: str) -> str | None:
-    m = re.search(r"\b(?:named|called|name|nommee?s?|appelee?s?|nom)\s+'?([a-z0-9][a-z0-9_-]{0,40})", text)
-    return m.group(1).replace("_", "-").strip("-") if m else None
-
-
-def _gpu(text: str) -> tuple[str, str] | None:
-    return next((names for pattern, names in GPU_MODELS.items() if re.search(pattern, text)), None)
-
-
-def _schedule(text: str) -> str | None:
-    every = _int(r"(?:every|toutes les)\s(\d+)\s?(?:minutes?|min)\b", text)
-    if every:
-        return f"*/{every} * * * *"
-    at = re.search(r"\b(?:at|a)\s(\d{1,2})(?:[:h](\d{2})?)?\s?(?:am|h|:)?", text)
-    hour, minute = (int(at.group(1)), int(at.group(2) or 0)) if at and int(at.group(1)) < 24 else (3, 0)
-    if re.search(r"every hour|hourly|toutes les heures|chaque heure", text):
-        return "0 * * * *"
-    if re.search(r"weekly|every week|hebdomadaire|chaque semaine|toutes les semaines", text):
-        return f"{minute} {hour} * * 0"
-    if re.search(r"daily|every day|nightly|every night|chaque jour|tous les jours|quotidien|chaque nuit|toutes les nuits", text):
-        return f"{minute} {hour} * * *"
-    return None
-
-
-def _image(text: str) -> str | None:
-    m = re.search(r"\bimage\s([a-z0-9][a-z0-9./_-]*:[a-z0-9._-]+)", text)
-    if m:
-        return m.group(1)
-    return next((image for word, image in IMAGES.items() if re.search(rf"\b{word}\b", text)), None)
-
-
-def extract(need: str, provider: str | None = None) -> dict[str, Any]:
-    """Every parameter the sentence gives, by name (the template keeps those it declares)."""
-    text = normalize(need)
-    found: dict[str, Any] = {}
-    count = _int(rf"\b(\d+){_COUNTED}(?:[a-z0-9.-]+\s)?{_NODE_NOUNS}\b", text)
-    if count:
-        found["node_count"] = found["instance_count"] = count
-    replicas = _int(r"\b(\d+)\s?(?:replicas?|repliques?|copies|pods)\b", text)
-    if replicas:
-        found["replicas"] = replicas
-    gpus = _int(r"\b(\d+)\s?x?\s?(?:gpus?\b|(?:rtx|a100|h100|a6000|l40s|a40|t4))", text)
-    if gpus:
-        found["gpu_count"] = gpus
-    size = _size_gb(text)
-    if size:
-        found["size_gb"] = found["disk_size_gb"] = size
-    simple = {
-        "zone": _zone(text, provider), "name": _name(text), "schedule": _schedule(text), "image": _image(text),
-        "port": _int(r"\bport\s(\d{2,5})\b", text),
-        "namespace": _match(r"\b(?:namespace|espace de noms)\s([a-z0-9][a-z0-9-]{0,40})", text),
-        "user": _word(rf"\b(?:user|utilisateur|account|compte)\s(?:{_CALLED})?([a-z_][a-z0-9_-]{{0,31}})\b", text),
-        "record": _word(r"\b(?:record|enregistrement)\s(?:(?:for|pour|named|nomme)\s)?([a-z0-9][a-z0-9-]{0,40})\b", text),
-        "host": _match(r"\b((?:[a-z0-9-]+\.)+(?:com|org|net|io|dev|ch|fr|de|eu|app|cloud|local))\b", text),
-        "instance_type": _match(rf"\b((?:standard|cpu|memory|storage|gpu\d?)\.(?:{_SIZES}))\b", text),
-        "service": _word(r"\b(?:service|daemon)\s([a-z][a-z0-9@_.-]{1,40})\b", text)
-        or _word(r"\b([a-z][a-z0-9@_.-]{1,40})\s(?:service|daemon)\b", text),
-        "pod_id": _match(r"\bpods?\s(?:[a-z]+\s){0,2}([a-z0-9]*\d[a-z0-9]*)\b", text),
-    }
-    found.update({k: v for k, v in simple.items() if v})
-    word = _PORT_WORD.search(text)  # "port(s)" as a word: not support, transport, supporte
-    ports = [int(p) for p in re.findall(r"\b(\d{2,5})\b", text[word.end():])] if word else []
-    if ports:
-        found["ports"] = [p for p in ports if 0 < p < 65536]
-    gpu = _gpu(text)
-    if gpu:
-        found["gpu_type"] = gpu
-    packages = [p for p in PACKAGES if re.search(rf"(?<![a-z0-9-]){re.escape(p)}(?![a-z0-9-])", text)]
-    if packages:
-        found["packages"] = packages
-    if re.search(r"\b(start|demarrer|allumer|resume|relancer)\b", text):
-        found["pod_action"] = "start"
-    return found
-
-
-def _match(pattern: str, text: str) -> str | None:
-    m = re.search(pattern, text)
-    return m.group(1) if m else None
-
-
-_NOT_NAMES = frozenset((
-    "a", "an", "the", "le", "la", "les", "un", "une", "de", "du", "des", "on", "sur", "for", "pour", "with", "avec", "in", "dans",
-    "to", "account", "compte", "named", "called", "nomme", "nommee", "appele", "appelee", "running", "web", "system", "systeme",
-))
-
-
-def _word(pattern: str, text: str) -> str | None:
-    """The first match that is a real name, not a filler word."""
-    return next((m.group(1) for m in re.finditer(pattern, text) if m.group(1) not in _NOT_NAMES), None)
-
-
 def fill(template: Template, found: dict[str, Any]) -> dict[str, Any]:
-    """The template's parameters: its defaults, replaced by what the sentence gave."""
+    """The template's parameters: its defaults, replaced by what the need gave (when it fits the parameter)."""
     params = dict(template.params)
-    for key in params:
-        if key in found:
-            value = found[key]
-            if key == "gpu_type":
-                value = value[1] if template.provider == "runpod" else value[0]
-            if key == "zone" and template.provider in PROVIDERS and value not in PROVIDERS[template.provider].regions:
-                continue
+    region = PROVIDERS[template.provider].default_region if template.provider in PROVIDERS else ""
+    for key, default in template.params.items():
+        value = found.get(key)
+        if key == "gpu_type" and isinstance(value, tuple):
+            value = value[1] if template.provider == "runpod" else value[0]
+        if key == "zone" and template.provider in PROVIDERS and value not in PROVIDERS[template.provider].regions:
+            value = None
+        if value is not None and _fits(value, default):
             params[key] = value
-        elif key == "zone" and template.provider in PROVIDERS and PROVIDERS[template.provider].default_region not in ("", "any"):
-            params[key] = params[key] or PROVIDERS[template.provider].default_region
-    if "domain" in params and "host" in found:
-        params["domain"] = found["host"]
-    if "name" in params and "name" not in found and "namespace" in found and template.tool == "kubernetes":
-        params["name"] = found["namespace"]
+        elif key == "zone" and not params[key] and region not in ("", "any"):
+            params[key] = region
+    if template.tool == "kubernetes" and "name" in params and "name" not in found:
+        for key in ("namespace", "service"):  # "a namespace called staging": the object is named by it
+            if key in found and key not in template.params:
+                params["name"] = found[key]
     return params
+
+
+def _fits(value: Any, default: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float)) and (isinstance(default, float) or float(value).is_integer())
+    if isinstance(default, list):
+        return isinstance(value, list)
+    if isinstance(default, dict):
+        return isinstance(value, dict)
+    return isinstance(value, str)
 
 
 # ------------------------------------------------------------------ matching
@@ -224,35 +229,76 @@ def _score(template: Template, text: str) -> int:
     return sum(3 if " " in w else 1 for w in template.words if has(w, text)) + sum(4 for w in template.strong if has(w, text))
 
 
+def _fits_provider(template: Template, named: list[str]) -> bool:
+    if not template.provider:
+        return True
+    if named:
+        return template.provider in named
+    return template.provider == "local"  # none named: this machine
+
+
+@functools.cache
+def _made(template_id: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """A template's files with its defaults, and the Kubernetes kinds they define."""
+    template = next(t for t in TEMPLATES if t.id == template_id)
+    files = template.build(dict(template.params))
+    return files, tuple(conformance.kinds(files))
+
+
+def _makes(template: Template, objects: list[str]) -> bool:
+    """The template makes every requested object that applies to its tool (an HPA need is no Deployment's)."""
+    files, kinds = _made(template.id)
+    return all(conformance.object_present(obj, template.tool, files, list(kinds)) is not False for obj in objects)
+
+
 def rank(need: str, tool: str | None = None, provider: str | None = None) -> list[tuple[int, Template]]:
-    """Templates that fit the tool and provider, best first, with their scores."""
+    """Templates with decisive evidence for the need, best first, with their scores."""
     text = normalize(need)
+    objects = [str(s.value) for s in read_specifics(need) if s.kind == "object"]
     tool = tool or detect_tool(text)
     named = [provider] if provider else detect_providers(text)
     ranked = []
     for t in TEMPLATES:
-        if tool and t.tool != tool:
+        if (tool and t.tool != tool) or not _fits_provider(t, named):
             continue
-        if named and t.provider and t.provider not in named:
+        if not any(has(w, text) for w in t.required) or any(has(w, text) for w in t.avoid) or not _makes(t, objects):
             continue
-        score = _score(t, text)
-        if score:
-            bonus = 2 if t.provider and t.provider in named else 0
-            ranked.append((score + bonus, t))
+        score = _score(t, text) + (2 if t.provider and t.provider in named else 0)
+        if score >= MIN_SCORE:
+            ranked.append((score, t))
     ranked.sort(key=lambda st: -st[0])
     return ranked
 
 
+def _closest(text: str, tool: str | None) -> list[str]:
+    scored = sorted(((_score(t, text), t.id) for t in TEMPLATES if not tool or t.tool == tool), key=lambda st: -st[0])
+    return [tid for score, tid in scored[:5] if score] or [tid for _s, tid in scored[:5]]
+
+
+def _refuse(need: str, why: str, closest: list[str], tool: str | None, provider: str | None) -> NoTemplate:
+    where = (f" with tool {tool}" if tool else "") + (f" on {provider}" if provider else "")
+    return NoTemplate(
+        f"no offline template for {need[:120]!r}{where}: {why}",
+        hint=f"configure an LLM (FRACTAL_LLM_MODEL or an f/fractal/llm resource) to draft it; closest templates: "
+             f"{', '.join(closest)} (rephrase with what one of them makes to use it)",
+        data={"closest": closest},
+    )
+
+
 def pick(need: str, tool: str | None = None, provider: str | None = None) -> tuple[Template, dict[str, Any]]:
-    """The best template for a need and its parameters; InvalidInput naming what exists when none fits."""
+    """The template for a need and its parameters; NoTemplate (naming the closest) unless the evidence is decisive."""
+    text = normalize(need)
+    closest = _closest(text, tool)
+    for pattern, what in UNSUPPORTED:
+        m = re.search(pattern, text)
+        if m:
+            raise _refuse(need, f"it asks for {what} ({m.group(0).strip()!r}), which no template produces", closest, tool,
+                          provider)
     ranked = rank(need, tool, provider)
     if not ranked:
-        near = [t.id for _s, t in rank(need)[:5]] or [t.id for t in TEMPLATES if (not tool or t.tool == tool)][:8]
-        raise InvalidInput(
-            f"the offline generator has no template for {need[:120]!r}" + (f" with tool {tool}" if tool else "")
-            + (f" on {provider}" if provider else ""),
-            hint=f"rephrase with a common need (closest templates: {', '.join(near)}), or configure an LLM for free-form needs",
-            data={"closest": near},
-        )
+        raise _refuse(need, "no template has decisive evidence (its required words, its provider)", closest, tool, provider)
+    if len(ranked) > 1 and ranked[0][0] == ranked[1][0]:
+        tied = [t.id for s, t in ranked if s == ranked[0][0]]
+        raise _refuse(need, f"{' and '.join(tied)} fit equally: say which", tied, tool, provider)
     template = ranked[0][1]
     return template, fill(template, extract(need, template.provider or provider))

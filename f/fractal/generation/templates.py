@@ -32,6 +32,12 @@ class Template:
     build: Callable[[dict[str, Any]], Files]
     credentials: tuple[str, ...] = field(default=())
     strong: tuple[str, ...] = field(default=())  # decisive keywords, weighted higher
+    required: tuple[str, ...] = field(default=())  # at least one must be in the need (default: the strong words)
+    avoid: tuple[str, ...] = field(default=())  # none may be in the need
+
+    def __post_init__(self) -> None:
+        if not self.required:
+            object.__setattr__(self, "required", self.strong or self.words)
 
 
 PARAM_DOCS: dict[str, str] = {
@@ -77,6 +83,16 @@ PARAM_DOCS: dict[str, str] = {
     "cpu": "CPU quota",
     "memory": "Memory quota",
     "storage_class": "Storage class",
+    "admin_cidr": "Network range (CIDR) allowed to reach SSH and the Kubernetes API; never 0.0.0.0/0",
+    "ssh_key": "Name of an SSH key registered in the Exoscale account (empty = none)",
+    "min_replicas": "Fewest replicas",
+    "max_replicas": "Most replicas",
+    "cpu_percent": "Average CPU use (% of the request) the autoscaler aims at",
+    "data": "Keys and values of the ConfigMap",
+    "plan": "Service plan",
+    "pg_version": "PostgreSQL major version",
+    "allowed_cidr": "Network range (CIDR) allowed to connect",
+    "target_port": "Port the instances listen on",
 }
 
 
@@ -116,9 +132,11 @@ def variables_tf(params: dict[str, Any]) -> str:
     return "\n".join(blocks)
 
 
-def outputs_tf(outputs: dict[str, tuple[str, str]]) -> str:
+def outputs_tf(outputs: dict[str, tuple[str, str]], sensitive: tuple[str, ...] = ()) -> str:
     return "\n".join(
-        f'output "{name}" {{\n  description = {hcl(desc)}\n  value       = {expr}\n}}\n' for name, (desc, expr) in outputs.items()
+        f'output "{name}" {{\n  description = {hcl(desc)}\n  value       = {expr}\n'
+        + ("  sensitive   = true\n" if name in sensitive else "") + "}\n"
+        for name, (desc, expr) in outputs.items()
     )
 
 
@@ -139,8 +157,9 @@ RANDOM = ("random", "hashicorp/random", "~> 3.6")
 LOCAL = ("local", "hashicorp/local", "~> 2.5")
 
 
-def terraform(main: str, params: dict[str, Any], outputs: dict[str, tuple[str, str]], *sources: tuple[str, str, str]) -> Files:
-    return {"main.tf": main, "variables.tf": variables_tf(params), "outputs.tf": outputs_tf(outputs),
+def terraform(main: str, params: dict[str, Any], outputs: dict[str, tuple[str, str]], *sources: tuple[str, str, str],
+              sensitive: tuple[str, ...] = ()) -> Files:
+    return {"main.tf": main, "variables.tf": variables_tf(params), "outputs.tf": outputs_tf(outputs, sensitive),
             "versions.tf": versions_tf(*sources)}
 
 
@@ -175,10 +194,12 @@ resource "exoscale_compute_instance" "node" {
   type        = var.instance_type
   template_id = data.exoscale_template.os.id
   disk_size   = var.disk_size_gb
+  ssh_keys    = var.ssh_key == "" ? null : [var.ssh_key]
 }
 '''
-    return terraform(main, p, {"public_ips": ("Public IPv4 addresses", "exoscale_compute_instance.node[*].public_ip_address")},
-                     _provider_source("exoscale"))
+    outputs = {"ids": ("Instance ids", "exoscale_compute_instance.node[*].id"),
+               "public_ips": ("Public IPv4 addresses", "exoscale_compute_instance.node[*].public_ip_address")}
+    return terraform(main, p, outputs, _provider_source("exoscale"))
 
 
 def exo_k3s(p: dict[str, Any]) -> Files:
@@ -192,8 +213,19 @@ resource "exoscale_security_group" "k3s" {
   name = "${var.name}-nodes"
 }
 
-resource "exoscale_security_group_rule" "ingress" {
-  for_each          = toset(["22", "6443", "80", "443"])
+# SSH and the Kubernetes API only from the admin range; web traffic from anywhere.
+resource "exoscale_security_group_rule" "admin" {
+  for_each          = toset(["22", "6443"])
+  security_group_id = exoscale_security_group.k3s.id
+  type              = "INGRESS"
+  protocol          = "TCP"
+  cidr              = var.admin_cidr
+  start_port        = tonumber(each.value)
+  end_port          = tonumber(each.value)
+}
+
+resource "exoscale_security_group_rule" "web" {
+  for_each          = toset(["80", "443"])
   security_group_id = exoscale_security_group.k3s.id
   type              = "INGRESS"
   protocol          = "TCP"
@@ -202,17 +234,27 @@ resource "exoscale_security_group_rule" "ingress" {
   end_port          = tonumber(each.value)
 }
 
-resource "exoscale_security_group_rule" "internal" {
+# Between nodes: the API (agents join), the kubelet, flannel's VXLAN (UDP 8472), embedded etcd.
+resource "exoscale_security_group_rule" "nodes" {
+  for_each = {
+    api     = { protocol = "TCP", from = 6443, to = 6443 }
+    kubelet = { protocol = "TCP", from = 10250, to = 10250 }
+    flannel = { protocol = "UDP", from = 8472, to = 8472 }
+    etcd    = { protocol = "TCP", from = 2379, to = 2380 }
+  }
   security_group_id      = exoscale_security_group.k3s.id
   type                   = "INGRESS"
-  protocol               = "TCP"
+  protocol               = each.value.protocol
   user_security_group_id = exoscale_security_group.k3s.id
-  start_port             = 1
-  end_port               = 65535
+  start_port             = each.value.from
+  end_port               = each.value.to
 }
 
 locals {
-  install = "#cloud-config\\nruncmd:\\n  - curl -sfL https://get.k3s.io | K3S_TOKEN=${random_password.k3s_token.result}"
+  install = join(" ", [
+    "#cloud-config\\nruncmd:\\n  - curl -sfL https://get.k3s.io |",
+    "INSTALL_K3S_VERSION=${var.k3s_version} K3S_TOKEN=${random_password.k3s_token.result}",
+  ])
   api_url = "https://${exoscale_compute_instance.server.public_ip_address}:6443"
 }
 
@@ -223,7 +265,8 @@ resource "exoscale_compute_instance" "server" {
   template_id        = data.exoscale_template.os.id
   disk_size          = var.disk_size_gb
   security_group_ids = [exoscale_security_group.k3s.id]
-  user_data          = "${local.install} sh -s - server\\n"
+  ssh_keys           = var.ssh_key == "" ? null : [var.ssh_key]
+  user_data          = "${local.install} sh -s - server --write-kubeconfig-mode 0600 --tls-san ${var.name}-server\\n"
 }
 
 resource "exoscale_compute_instance" "agent" {
@@ -234,12 +277,17 @@ resource "exoscale_compute_instance" "agent" {
   template_id        = data.exoscale_template.os.id
   disk_size          = var.disk_size_gb
   security_group_ids = [exoscale_security_group.k3s.id]
+  ssh_keys           = var.ssh_key == "" ? null : [var.ssh_key]
   user_data          = "${local.install} K3S_URL=${local.api_url} sh -\\n"
 }
 '''
     outputs = {
         "server_ip": ("Public IP of the K3s server (API on port 6443)", "exoscale_compute_instance.server.public_ip_address"),
         "agent_ips": ("Public IPs of the K3s agents", "exoscale_compute_instance.agent[*].public_ip_address"),
+        "api_url": ("Kubernetes API URL", "local.api_url"),
+        "kubeconfig_command": ("Prints the cluster's kubeconfig (from the admin range, with the SSH key); point its server "
+                               "at api_url", '"ssh ubuntu@${exoscale_compute_instance.server.public_ip_address} '
+                               'sudo cat /etc/rancher/k3s/k3s.yaml"'),
     }
     return terraform(main, p, outputs, _provider_source("exoscale"), RANDOM)
 
@@ -249,10 +297,34 @@ def exo_sks(p: dict[str, Any]) -> Files:
   zone          = var.zone
   name          = var.name
   service_level = "starter"
+  cni           = "calico"
 }
 
 resource "exoscale_security_group" "nodes" {
   name = "${var.name}-nodes"
+}
+
+# What SKS nodes need (Exoscale's SKS guide): Calico VXLAN and the kubelet between nodes, NodePorts from outside.
+resource "exoscale_security_group_rule" "nodes" {
+  for_each = {
+    calico  = { protocol = "UDP", from = 4789, to = 4789 }
+    kubelet = { protocol = "TCP", from = 10250, to = 10250 }
+  }
+  security_group_id      = exoscale_security_group.nodes.id
+  type                   = "INGRESS"
+  protocol               = each.value.protocol
+  user_security_group_id = exoscale_security_group.nodes.id
+  start_port             = each.value.from
+  end_port               = each.value.to
+}
+
+resource "exoscale_security_group_rule" "nodeports" {
+  security_group_id = exoscale_security_group.nodes.id
+  type              = "INGRESS"
+  protocol          = "TCP"
+  cidr              = "0.0.0.0/0"
+  start_port        = 30000
+  end_port          = 32767
 }
 
 resource "exoscale_sks_nodepool" "workers" {
@@ -264,9 +336,97 @@ resource "exoscale_sks_nodepool" "workers" {
   disk_size          = var.disk_size_gb
   security_group_ids = [exoscale_security_group.nodes.id]
 }
+
+resource "exoscale_sks_kubeconfig" "admin" {
+  zone        = var.zone
+  cluster_id  = exoscale_sks_cluster.this.id
+  user        = "kubernetes-admin"
+  groups      = ["system:masters"]
+  ttl_seconds = 2592000
+}
 '''
     outputs = {"cluster_id": ("SKS cluster id", "exoscale_sks_cluster.this.id"),
-               "endpoint": ("Kubernetes API endpoint", "exoscale_sks_cluster.this.endpoint")}
+               "endpoint": ("Kubernetes API endpoint", "exoscale_sks_cluster.this.endpoint"),
+               "kubeconfig": ("Admin kubeconfig (valid 30 days; sensitive)", "exoscale_sks_kubeconfig.admin.kubeconfig")}
+    return terraform(main, p, outputs, _provider_source("exoscale"), sensitive=("kubeconfig",))
+
+
+def exo_dbaas(p: dict[str, Any]) -> Files:
+    main = '''resource "exoscale_dbaas" "this" {
+  zone                   = var.zone
+  name                   = var.name
+  type                   = var.type
+  plan                   = var.plan
+  termination_protection = true
+
+  pg {
+    version   = var.pg_version
+    ip_filter = [var.allowed_cidr]
+  }
+}
+
+data "exoscale_database_uri" "this" {
+  zone = var.zone
+  name = exoscale_dbaas.this.name
+  type = var.type
+}
+'''
+    outputs = {"id": ("Database service id", "exoscale_dbaas.this.id"),
+               "uri": ("Connection URI (sensitive)", "data.exoscale_database_uri.this.uri")}
+    return terraform(main, p, outputs, _provider_source("exoscale"), sensitive=("uri",))
+
+
+def exo_nlb_pool(p: dict[str, Any]) -> Files:
+    main = EXO_TEMPLATE + '''
+resource "exoscale_security_group" "pool" {
+  name = "${var.name}-pool"
+}
+
+resource "exoscale_security_group_rule" "service" {
+  security_group_id = exoscale_security_group.pool.id
+  type              = "INGRESS"
+  protocol          = "TCP"
+  cidr              = var.allowed_cidr
+  start_port        = var.target_port
+  end_port          = var.target_port
+}
+
+resource "exoscale_instance_pool" "this" {
+  zone               = var.zone
+  name               = var.name
+  size               = var.instance_count
+  instance_type      = var.instance_type
+  template_id        = data.exoscale_template.os.id
+  disk_size          = var.disk_size_gb
+  security_group_ids = [exoscale_security_group.pool.id]
+}
+
+resource "exoscale_nlb" "this" {
+  zone = var.zone
+  name = var.name
+}
+
+resource "exoscale_nlb_service" "this" {
+  zone             = var.zone
+  nlb_id           = exoscale_nlb.this.id
+  name             = "${var.name}-${var.port}"
+  instance_pool_id = exoscale_instance_pool.this.id
+  protocol         = "tcp"
+  port             = var.port
+  target_port      = var.target_port
+  strategy         = "round-robin"
+
+  healthcheck {
+    mode     = "tcp"
+    port     = var.target_port
+    interval = 10
+    timeout  = 5
+    retries  = 2
+  }
+}
+'''
+    outputs = {"nlb_ip": ("Public IP of the load balancer", "exoscale_nlb.this.ip_address"),
+               "instance_pool_id": ("Instance pool id", "exoscale_instance_pool.this.id")}
     return terraform(main, p, outputs, _provider_source("exoscale"))
 
 
@@ -442,11 +602,11 @@ def k3s_install(p: dict[str, Any]) -> Files:
 
 
 def cron_job(p: dict[str, Any]) -> Files:
-    minute, hour, day, month, weekday = str(p["schedule"]).split()
+    fields = {f: f"{{{{ schedule.split()[{i}] }}}}" for i, f in enumerate(("minute", "hour", "day", "month", "weekday"))}
     return playbook("Schedule a job", "localhost", p, [
-        {"name": "Install the cron entry", "ansible.builtin.cron": {
-            "name": "{{ job_name }}", "job": "{{ command }}", "minute": minute, "hour": hour,
-            "day": day, "month": month, "weekday": weekday}},
+        {"name": "Check the schedule has five fields", "ansible.builtin.assert": {
+            "that": ["schedule.split() | length == 5"], "fail_msg": "schedule must be 'minute hour day month weekday'"}},
+        {"name": "Install the cron entry", "ansible.builtin.cron": {"name": "{{ job_name }}", "job": "{{ command }}", **fields}},
     ])
 
 
@@ -562,6 +722,37 @@ def k8s_cronjob(p: dict[str, Any]) -> Files:
     )}
 
 
+def k8s_hpa(p: dict[str, Any]) -> Files:
+    target = {"apiVersion": "apps/v1", "kind": "Deployment", "name": p["name"]}
+    metric = {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization",
+                                                                          "averageUtilization": int(p["cpu_percent"])}}}
+    return {"hpa.yaml": manifests(
+        {"apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler", "metadata": _meta(p["name"], p["namespace"]),
+         "spec": {"scaleTargetRef": target, "minReplicas": int(p["min_replicas"]), "maxReplicas": int(p["max_replicas"]),
+                  "metrics": [metric]}},
+    )}
+
+
+def k8s_daemonset(p: dict[str, Any]) -> Files:
+    name, ns = p["name"], p["namespace"]
+    labels = {"app.kubernetes.io/name": name}
+    container = {"name": name, "image": p["image"], "resources": RESOURCES,
+                 "securityContext": {"readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False}}
+    return {"daemonset.yaml": manifests(
+        {"apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": _meta(name, ns, **labels),
+         "spec": {"selector": {"matchLabels": labels}, "updateStrategy": {"type": "RollingUpdate"},
+                  "template": {"metadata": {"labels": labels}, "spec": {
+                      "tolerations": [{"operator": "Exists"}], "containers": [container]}}}},
+    )}
+
+
+def k8s_configmap(p: dict[str, Any]) -> Files:
+    data = {str(k): str(v) for k, v in dict(p["data"]).items()}
+    return {"configmap.yaml": manifests(
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": _meta(p["name"], p["namespace"]), "data": data},
+    )}
+
+
 def k8s_postgres(p: dict[str, Any]) -> Files:
     name, ns = p["name"], p["namespace"]
     labels = {"app.kubernetes.io/name": name}
@@ -593,8 +784,12 @@ def _binding(resource_type: str, path: str, env: dict[str, str], description: st
     return build
 
 
-SECRET_WORDS = ("secret", "api key", "key", "cle", "credential", "credentials", "identifiant", "identifiants", "token",
-                "jeton", "acces", "access", "password", "mot de passe")
+SECRET_WORDS = ("secret", "api key", "api-key", "cle api", "cle d'api", "credential", "credentials", "identifiant",
+                "identifiants", "token", "jeton", "access key", "cle d'acces", "password", "mot de passe")
+# A secret template needs one of these; provider names are never its keywords (the provider is matched apart).
+SECRET_REQUIRED = SECRET_WORDS
+CREATES = ("instance", "instances", "cluster", "database", "base", "volume", "bucket", "deploy", "deployer", "install",
+           "installer", "network", "reseau", "vm", "pod")
 
 
 def _secret_templates() -> list[Template]:
@@ -607,16 +802,19 @@ def _secret_templates() -> list[Template]:
         words = (*SECRET_WORDS, cred.resource_type, *extra)
         out.append(Template(f"{p.name}-credentials", "secret", p.name, f"The {cred.description}, bound to a Windmill resource",
                             words, {}, _binding(cred.resource_type, cred.default_path, dict(cred.env), cred.description),
-                            (cred.resource_type,)))
+                            (cred.resource_type,), required=(*SECRET_REQUIRED, *extra),
+                            avoid=tuple(w for w in CREATES if w not in ("cluster",) or not extra)))
+    llm_words = ("llm", "openai", "anthropic", "mistral", "language model", "modele de langage")
     out.append(Template("llm-api-key", "secret", "", "The LLM API key Fractal's generation uses, bound to a Windmill resource",
-                        (*SECRET_WORDS, "llm", "openai", "anthropic", "model", "modele", "ia", "ai"), {},
+                        (*SECRET_WORDS, *llm_words), {},
                         _binding("fractal_llm", "f/fractal/llm", {"FRACTAL_LLM_API_KEY": "api_key"}, "LLM endpoint and API key"),
-                        ("fractal_llm",)))
+                        ("fractal_llm",), required=llm_words, avoid=CREATES))
+    git_words = ("git", "repository", "repo", "depot", "github", "gitlab")
     out.append(Template("git-credentials", "secret", "", "Git repository access (URL with its token), bound to a resource",
-                        (*SECRET_WORDS, "git", "repository", "repo", "depot", "github", "gitlab"), {},
+                        (*SECRET_WORDS, *git_words), {},
                         _binding("git_repository", "f/fractal/catalog", {"GIT_URL": "url"}, "Git repository URL with its token"),
-                        ("git_repository",)))
-    return out
+                        ("git_repository",), required=git_words, avoid=CREATES))
+    return [t for t in out if t.required]
 
 
 # ------------------------------------------------------------------ the library
@@ -625,104 +823,174 @@ UBUNTU = "Linux Ubuntu 24.04 LTS 64-bit"
 GPU_WORDS = ("rtx", "a100", "h100", "a6000", "l40s", "a40", "t4", "4090", "3090")
 EXO = {"zone": "ch-gva-2"}
 VM_WORDS = ("instance", "instances", "vm", "vms", "virtual machine", "machine virtuelle", "machines virtuelles", "server",
-            "servers", "serveur", "serveurs", "compute")
+            "servers", "serveur", "serveurs", "compute", "machine", "machines")
+SCHEDULED = ("cron", "schedule", "scheduled", "planifie", "planifiee", "tache planifiee", "every", "toutes les", "chaque",
+             "tous les", "daily", "nightly", "hourly", "weekly", "quotidien", "hebdomadaire")
+INSTALL_WORDS = ("install", "installer", "installe")
+K8S_OBJECTS = ("hpa", "autoscaler", "horizontalpodautoscaler", "daemonset", "daemon set", "configmap", "config map", "ingress",
+               "pvc", "volume claim", "cronjob", "statefulset", "quota")
+OTHER_EXO = ("load balancer", "nlb", "pool", "k3s", "sks", "gpu", "dbaas", "managed", "geree", "managee", "database",
+             "firewall", "pare-feu", "security group", "groupe de securite", "dns", "volume", "network", "reseau")
+
+
+def _but(words: tuple[str, ...], *keep: str) -> tuple[str, ...]:
+    return tuple(w for w in words if w not in keep)
+
 
 TEMPLATES: list[Template] = [
     Template("exoscale-k3s-cluster", "terraform", "exoscale", "A K3s cluster on Exoscale compute instances",
              ("k3s", "cluster", "k3s cluster", "cluster k3s", "nodes", "noeuds"),
-             {"name": "k3s", "node_count": 3, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO, "template": UBUNTU},
-             exo_k3s),
+             {"name": "k3s", "node_count": 3, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO, "template": UBUNTU,
+              "k3s_version": "v1.31.4+k3s1", "admin_cidr": "10.0.0.0/8", "ssh_key": ""},
+             exo_k3s, required=("k3s",), avoid=("install k3s", "installer k3s", "namespace", "espace de noms")),
     Template("exoscale-sks-cluster", "terraform", "exoscale", "A managed Kubernetes (SKS) cluster with a node pool on Exoscale",
              ("sks", "managed kubernetes", "kubernetes manage", "kubernetes cluster", "cluster kubernetes", "nodepool",
               "node pool"),
-             {"name": "sks", "node_count": 3, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO}, exo_sks),
+             {"name": "sks", "node_count": 3, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO}, exo_sks,
+             strong=("sks",), required=("sks", "managed kubernetes", "kubernetes manage", "kubernetes gere", "kubernetes cluster",
+                                        "cluster kubernetes")),
     Template("exoscale-instances", "terraform", "exoscale", "Compute instances on Exoscale", VM_WORDS,
              {"name": "vm", "instance_count": 1, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO,
-              "template": UBUNTU},
-             exo_instances),
+              "template": UBUNTU, "ssh_key": ""},
+             exo_instances, avoid=_but(OTHER_EXO, "volume")),
     Template("exoscale-firewall", "terraform", "exoscale", "A security group opening TCP ports on Exoscale",
-             ("firewall", "pare-feu", "pare feu", "security group", "groupe de securite", "ports", "open port", "ouvrir"),
-             {"name": "web", "ports": [22, 80, 443], "cidr": "0.0.0.0/0"}, exo_firewall),
+             ("firewall", "pare-feu", "pare feu", "security group", "groupe de securite", "ports", "port", "open port", "ouvrir",
+              "ouvre", "allow", "allowing", "autorise"),
+             {"name": "web", "ports": [80, 443], "cidr": "0.0.0.0/0"}, exo_firewall,
+             required=("firewall", "pare-feu", "pare feu", "security group", "groupe de securite"),
+             avoid=("load balancer", "nlb", "k3s", "sks", "dbaas")),
     Template("exoscale-private-network", "terraform", "exoscale", "A private network on Exoscale",
              ("private network", "reseau prive", "network", "reseau", "subnet", "sous-reseau", "vpc"),
-             {"name": "private", **EXO, "cidr": "10.0.0.0/24"}, exo_network),
+             {"name": "private", **EXO, "cidr": "10.0.0.0/24"}, exo_network,
+             required=("private network", "reseau prive", "subnet", "sous-reseau", "vpc", "network", "reseau"),
+             avoid=("load balancer", "nlb", "network volume", "volume reseau", "virtuel", "firewall", "pare-feu")),
     Template("exoscale-block-volume", "terraform", "exoscale", "A block storage volume on Exoscale",
              ("volume", "block storage", "stockage bloc", "stockage", "storage", "disk", "disque"),
-             {"name": "data", "size_gb": 100, **EXO}, exo_volume),
+             {"name": "data", "size_gb": 100, **EXO}, exo_volume,
+             required=("volume", "block storage", "stockage bloc"), avoid=("instance", "instances", "vm", "k3s", "sks")),
     Template("exoscale-dns-record", "terraform", "exoscale", "A DNS domain and an A record on Exoscale",
              ("dns", "domain", "domaine", "record", "enregistrement", "zone dns"),
-             {"domain": "example.com", "record": "www", "ip_address": "203.0.113.10"}, exo_dns),
+             {"domain": "example.com", "record": "www", "ip_address": "203.0.113.10"}, exo_dns,
+             required=("dns", "record", "enregistrement")),
+    Template("exoscale-dbaas", "terraform", "exoscale", "A managed PostgreSQL database (DBaaS) on Exoscale, reachable from one "
+             "network range", ("dbaas", "managed", "geree", "managee", "postgresql", "postgres", "database", "base"),
+             {"name": "pg", **EXO, "type": "pg", "plan": "hobbyist-2", "pg_version": "16", "allowed_cidr": "10.0.0.0/8"},
+             exo_dbaas, strong=("dbaas",), required=("dbaas", "managed", "geree", "managee", "manage"),
+             avoid=("mysql", "kafka", "opensearch", "redis", "valkey", "grafana", "k3s", "kubernetes")),
+    Template("exoscale-nlb-pool", "terraform", "exoscale", "A network load balancer in front of an instance pool on Exoscale",
+             ("load balancer", "nlb", "instance pool", "pool", "repartiteur de charge", "balancer"),
+             {"name": "web", "instance_count": 2, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO,
+              "template": UBUNTU, "port": 80, "target_port": 80, "allowed_cidr": "0.0.0.0/0"}, exo_nlb_pool,
+             strong=("load balancer", "nlb"), required=("load balancer", "nlb", "instance pool", "repartiteur de charge")),
     Template("vastai-gpu-instance", "terraform", "vastai", "A GPU instance rented on Vast.ai",
-             ("gpu", "gpus", "instance", "rent", "louer", "machine", "training", "entrainement", "server", "serveur", *GPU_WORDS),
+             ("gpu", "gpus", "instance", "rent", "louer", "machine", "box", "training", "entrainement", "server", "serveur",
+              *GPU_WORDS),
              {"name": "gpu", "gpu_type": "RTX 4090", "gpu_count": 1, "disk_size_gb": 50,
-              "image": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", "max_price": 1.0, "zone": "any"}, vast_instance),
+              "image": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", "max_price": 1.0, "zone": "any"}, vast_instance,
+             required=("gpu", "gpus", "instance", "machine", "box", "rent", "louer", "server", "serveur", *GPU_WORDS),
+             avoid=("offers", "offres", "cheapest", "moins cher", "moins cheres", "find", "trouver", "search", "chercher",
+                    "setup", "prepare", "preparer", "environment", "environnement")),
     Template("runpod-gpu-pod", "terraform", "runpod", "A GPU pod on RunPod with a volume",
              ("gpu", "gpus", "pod", "instance", "machine", "volume", "training", "entrainement", *GPU_WORDS),
              {"name": "gpu-pod", "gpu_type": "NVIDIA GeForce RTX 4090", "gpu_count": 1, "size_gb": 50, "container_disk_gb": 20,
-              "image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"}, runpod_pod),
+              "image": "runpod/pytorch:2.4.0-py3.11-cuda12.4.1-devel-ubuntu22.04"}, runpod_pod,
+             required=("gpu", "gpus", "pod", "instance", "machine", *GPU_WORDS),
+             avoid=("stop", "arreter", "start", "demarrer", "resume", "pause", "eteindre", "allumer", "network volume",
+                    "volume reseau")),
     Template("runpod-network-volume", "terraform", "runpod", "A network volume on RunPod",
-             ("network volume", "volume reseau", "persistent volume", "volume persistant", "storage", "stockage"),
-             {"name": "data", "size_gb": 100, "zone": "EU-RO-1"}, runpod_volume),
+             ("network volume", "volume reseau", "persistent volume", "volume persistant", "storage", "stockage", "volume"),
+             {"name": "data", "size_gb": 100, "zone": "EU-RO-1"}, runpod_volume,
+             required=("network volume", "volume reseau", "persistent volume", "volume persistant", "volume"),
+             avoid=("gpu", "gpus", "pod", *GPU_WORDS)),
     Template("local-file", "terraform", "local", "A file written on this machine by Terraform",
              ("file", "fichier", "write", "ecrire", "terraform"),
-             {"path": "/tmp/fractal/hello.txt", "content": "Hello from Fractal\n"}, local_file),
+             {"path": "/tmp/fractal/hello.txt", "content": "Hello from Fractal\n"}, local_file,
+             required=("write", "ecrire", "content", "contenu"), avoid=("swap",)),
     Template("k3s-namespace-terraform", "terraform", "k3s", "A namespace with a pod quota on the K3s cluster, by Terraform",
              ("namespace", "espace de noms", "terraform", "quota"),
-             {"kubeconfig_path": "~/.kube/config", "namespace": "team-a", "pods": 20}, k3s_namespace_tf),
+             {"kubeconfig_path": "~/.kube/config", "namespace": "team-a", "pods": 20}, k3s_namespace_tf,
+             required=("terraform", "opentofu", "hcl")),
     Template("local-packages", "ansible", "local", "Install system packages on this machine",
              ("install", "installer", "installe", "package", "packages", "paquet", "paquets", "logiciel", "logiciels"),
-             {"packages": ["git", "curl"]}, pkg_install),
+             {"packages": ["git", "curl"]}, pkg_install, required=INSTALL_WORDS, avoid=("k3s",)),
     Template("local-user", "ansible", "local", "Create a user account on this machine",
              ("user", "utilisateur", "account", "compte", "create a user", "creer un utilisateur"), {"user": "deploy"},
-             user_account),
+             user_account, required=("user", "utilisateur")),
     Template("local-motd", "ansible", "local", "Write a message of the day file on this machine",
              ("motd", "message of the day", "message du jour", "banner", "banniere", "welcome", "bienvenue", "message"),
-             {"path": "/tmp/fractal-motd", "message": "Welcome to Fractal"}, motd),
+             {"path": "/tmp/fractal-motd", "message": "Welcome to Fractal"}, motd,
+             required=("motd", "message of the day", "message du jour", "banner", "banniere", "welcome message")),
     Template("local-k3s-install", "ansible", "local", "Install K3s on this machine",
-             ("install k3s", "installer k3s", "k3s", "setup k3s"), {"k3s_version": "v1.31.4+k3s1"}, k3s_install),
-    Template("local-cron", "ansible", "local", "A scheduled job (cron) on this machine",
-             ("cron", "schedule", "scheduled", "planifie", "planifiee", "tache planifiee", "every", "toutes les", "chaque",
-              "job"),
-             {"job_name": "fractal-job", "command": "/usr/bin/true", "schedule": "0 3 * * *"}, cron_job),
+             ("install k3s", "installer k3s", "k3s", "setup k3s"), {"k3s_version": "v1.31.4+k3s1"}, k3s_install,
+             required=("install k3s", "installer k3s", "setup k3s", "installe k3s")),
+    Template("local-cron", "ansible", "local", "A scheduled job (cron) on this machine", (*SCHEDULED, "job"),
+             {"job_name": "fractal-job", "command": "/usr/bin/true", "schedule": "0 3 * * *"}, cron_job,
+             required=SCHEDULED, avoid=("cronjob", "kubernetes", "k3s")),
     Template("local-service", "ansible", "local", "Keep a system service started and enabled on this machine",
-             ("service", "systemd", "start", "demarrer", "running", "enable", "activer", "daemon"), {"service": "nginx"},
-             service_started),
+             ("service", "systemd", "start", "started", "demarrer", "demarre", "running", "enable", "activer", "daemon",
+              "is started", "is running", "est demarre", "tourne"),
+             {"service": "nginx"}, service_started,
+             required=("service", "systemd", "started", "start", "demarrer", "demarre", "running", "daemon", "enable")),
     Template("exoscale-server-bootstrap", "ansible", "exoscale", "Bootstrap Exoscale servers: upgrades, packages, SSH hardening",
              ("configure", "configurer", "bootstrap", "harden", "hardening", "securiser", "durcir", "update", "mettre a jour",
               "provision", "servers", "serveurs", "ssh"),
-             {"target_hosts": "exoscale", "packages": ["git", "curl", "ufw"]}, server_bootstrap),
+             {"target_hosts": "exoscale", "packages": ["git", "curl", "ufw"]}, server_bootstrap,
+             required=("configure", "configurer", "bootstrap", "harden", "hardening", "securiser", "durcir", "provision")),
     Template("vastai-training-setup", "ansible", "vastai", "Prepare a Python training environment on a Vast.ai instance",
              ("setup", "prepare", "preparer", "environment", "environnement", "training", "entrainement", "python", "pip",
               "jupyter"),
-             {"target_hosts": "vastai", "packages": ["numpy", "jupyterlab"], "repo": "", "repo_version": "main"}, training_setup),
+             {"target_hosts": "vastai", "packages": ["numpy", "jupyterlab"], "repo": "", "repo_version": "main"}, training_setup,
+             required=("setup", "prepare", "preparer", "environment", "environnement")),
     Template("vastai-gpu-offers", "ansible", "vastai", "Find the cheapest matching GPU offers on Vast.ai",
-             ("offers", "offres", "search", "find", "cherche", "chercher", "trouver", "cheapest", "moins cher", "price", "prix"),
-             {"gpu_type": "RTX 4090", "gpu_count": 1, "max_price": 1.0}, vast_offers),
+             ("offers", "offres", "search", "find", "cherche", "chercher", "trouver", "cheapest", "moins cher", "moins cheres",
+              "price", "prix"),
+             {"gpu_type": "RTX 4090", "gpu_count": 1, "max_price": 1.0}, vast_offers,
+             required=("offers", "offres", "cheapest", "moins cher", "moins cheres")),
     Template("runpod-pod-control", "ansible", "runpod", "Start or stop a RunPod pod through the API",
              ("stop", "arreter", "start", "demarrer", "resume", "pause", "eteindre", "allumer"),
              {"pod_id": "abc123", "pod_action": "stop"}, runpod_control, strong=("stop", "arreter", "start", "demarrer")),
     Template("k3s-namespace", "kubernetes", "k3s", "A namespace with a resource quota",
-             ("namespace", "espace de noms", "quota", "team", "equipe"),
-             {"namespace": "team-a", "pods": 20, "cpu": "4", "memory": "8Gi"}, k8s_namespace),
+             ("namespace", "espace de noms", "quota"),
+             {"namespace": "team-a", "pods": 20, "cpu": "4", "memory": "8Gi"}, k8s_namespace,
+             required=("namespace", "espace de noms"),
+             avoid=("postgres", "postgresql", "database", "deploy", "deployer", "ingress", "pvc", "cronjob", *K8S_OBJECTS[:6])),
     Template("k3s-web-app", "kubernetes", "k3s", "A web application: a Deployment and its Service",
-             ("deploy", "deployer", "deployment", "web", "app", "application", "nginx", "site", "replicas", "repliques",
-              "service"),
-             {"name": "web", "namespace": "default", "image": "nginx:1.27", "replicas": 2, "port": 80}, k8s_web),
+             ("deploy", "deployer", "deployment", "deploiement", "web", "app", "application", "nginx", "site", "replicas",
+              "repliques", "image"),
+             {"name": "web", "namespace": "default", "image": "nginx:1.27", "replicas": 2, "port": 80}, k8s_web,
+             required=("deploy", "deployer", "deployment", "deploiement", "web app", "application", "site", "replicas",
+                       "repliques", "image"),
+             avoid=K8S_OBJECTS),
     Template("k3s-ingress", "kubernetes", "k3s", "An Ingress (Traefik) exposing a service on a host name",
              ("ingress", "expose", "exposer", "host", "hostname", "url", "traefik", "https", "domain", "domaine"),
-             {"name": "web", "namespace": "default", "host": "app.example.com", "port": 80}, k8s_ingress, strong=("ingress",)),
+             {"name": "web", "namespace": "default", "host": "app.example.com", "port": 80}, k8s_ingress, strong=("ingress",),
+             required=("ingress", "expose", "exposer")),
     Template("k3s-volume-claim", "kubernetes", "k3s", "A persistent volume claim (local-path storage)",
              ("volume", "pvc", "persistent", "persistant", "storage", "stockage", "disk", "disque", "claim"),
              {"name": "data", "namespace": "default", "size_gb": 10, "storage_class": "local-path"}, k8s_pvc,
-             strong=("pvc", "volume claim")),
+             strong=("pvc", "volume claim"), required=("pvc", "volume claim", "volume", "persistent", "persistant"),
+             avoid=("postgres", "postgresql", "database", "statefulset")),
     Template("k3s-cronjob", "kubernetes", "k3s", "A CronJob running a command on a schedule",
-             ("cronjob", "cron", "schedule", "scheduled", "planifie", "planifiee", "every", "toutes les", "chaque", "backup",
-              "sauvegarde"),
+             ("cronjob", "cron", *SCHEDULED, "backup", "sauvegarde"),
              {"name": "nightly", "namespace": "default", "schedule": "0 3 * * *", "image": "busybox:1.36",
-              "command": "date"}, k8s_cronjob, strong=("cronjob",)),
+              "command": "date"}, k8s_cronjob, strong=("cronjob",), required=("cronjob", "cron job", *SCHEDULED)),
     Template("k3s-postgres", "kubernetes", "k3s", "A PostgreSQL database (StatefulSet, volume, headless Service)",
              ("postgres", "postgresql", "database", "base de donnees", "db", "sql"),
-             {"name": "postgres", "namespace": "default", "image": "postgres:16.4", "size_gb": 10}, k8s_postgres),
+             {"name": "postgres", "namespace": "default", "image": "postgres:16.4", "size_gb": 10}, k8s_postgres,
+             strong=("postgres", "postgresql"), avoid=("dbaas", "managed", "geree", "managee")),
+    Template("k3s-hpa", "kubernetes", "k3s", "A HorizontalPodAutoscaler scaling a Deployment on its CPU use",
+             ("hpa", "autoscaler", "horizontalpodautoscaler", "autoscaling", "autoscale", "scale"),
+             {"name": "web", "namespace": "default", "min_replicas": 2, "max_replicas": 10, "cpu_percent": 70}, k8s_hpa,
+             strong=("hpa", "autoscaler", "horizontalpodautoscaler"),
+             required=("hpa", "autoscaler", "horizontalpodautoscaler", "autoscale", "autoscaling", "auto-scale")),
+    Template("k3s-daemonset", "kubernetes", "k3s", "A DaemonSet running one pod on every node",
+             ("daemonset", "daemon set", "every node", "tous les noeuds", "chaque noeud"),
+             {"name": "node-exporter", "namespace": "default", "image": "prom/node-exporter:v1.8.2"}, k8s_daemonset,
+             strong=("daemonset", "daemon set")),
+    Template("k3s-configmap", "kubernetes", "k3s", "A ConfigMap holding settings",
+             ("configmap", "config map", "settings", "configuration", "parametres"),
+             {"name": "app-settings", "namespace": "default", "data": {"LOG_LEVEL": "info"}}, k8s_configmap,
+             strong=("configmap", "config map")),
     *_secret_templates(),
 ]
 

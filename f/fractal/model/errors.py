@@ -74,6 +74,13 @@ class ConfigError(FractalError):
     http_status = 424  # Failed Dependency: the worker lacks what the call depends on
 
 
+class NoTemplate(InvalidInput):
+    """The offline generator has no template that clearly fits the need: `data.closest` names the nearest ones."""
+
+    code = "no_template"
+    http_status = 422
+
+
 class GenerationFailed(FractalError):
     """No answer passed the checks within the attempts allowed; `data.attempts` holds every error."""
 

@@ -29,3 +29,4 @@ class CheckReport(TypedDict):
     warnings: list[Finding]
     checks_run: list[str]
     checks_skipped: list[dict[str, str]]
+    unused: NotRequired[list[dict[str, Any]]]  # generation: the need's specifics the files do not carry

@@ -51,7 +51,10 @@ def _str_representer(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
 
 
 class _StableDumper(_FastDumper):  # type: ignore[misc,valid-type]
-    pass
+    """Never writes anchors/aliases: what the pack writes, load_untrusted must read back (drafts, shown items)."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
 
 
 _StableDumper.add_representer(str, _str_representer)
@@ -73,8 +76,9 @@ _IndentedDumper.add_representer(str, _str_representer)
 def dump(data: Any, *, indent_lists: bool = False, width: int = 100) -> str:
     """YAML with the caller's key order, block scalars for multi-line text and a final newline.
 
-    `indent_lists` indents a list under its key (as Ansible and Kubernetes files are written) and
-    never writes anchors/aliases.
+    `indent_lists` indents a list under its key (as Ansible and Kubernetes files are written). Anchors and
+    aliases are never written (a value shared twice is written twice), so the output round-trips through
+    load_untrusted.
     """
     dumper = _IndentedDumper if indent_lists else _StableDumper
     out: str = yaml.dump(data, Dumper=dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=width)

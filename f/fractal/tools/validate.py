@@ -48,10 +48,11 @@ def validate_entity(item: Any, *, tool: str | None = None, provider: str | None 
     spec = item["spec"]
     _check_tool_and_providers(spec, tool, provider, report)
     report.ran("secret scan")
-    for found in find_secrets(spec, "spec"):
+    secrets = find_secrets(spec, "spec")
+    for found in secrets:
         file = found["path"].split(".", 2)[2] if found["path"].startswith("spec.files.") else "fractal.yaml"
         report.error(file, f"plaintext {found['kind']} at {found['path']}: reference a Windmill resource or variable instead")
-    if spec["tool"] in TOOLS and not report.errors:
+    if spec["tool"] in TOOLS and not secrets:  # every check runs, bar tools on files holding a secret
         _check_files(spec["tool"], spec.get("files") or {}, report)
     return report.to_dict()
 

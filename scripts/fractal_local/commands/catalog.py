@@ -86,7 +86,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_save(args: argparse.Namespace) -> int:
-    import f.fractal.platform.yamlio as yamlio
+    import f.fractal.generation.drafts as drafts
 
     try:
         text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
@@ -94,7 +94,7 @@ def cmd_save(args: argparse.Namespace) -> int:
         raise InvalidInput(
             f"cannot read {args.file}: {e}", hint="give the path of an item's YAML or JSON file, or - for stdin"
         ) from None
-    item = yamlio.load_untrusted(text, what=args.file)
+    item, _conversation = drafts.read_draft(text, args.file)  # an item, show's output or a generate -o draft
     emit(
         call(
             "f/fractal/save_item",

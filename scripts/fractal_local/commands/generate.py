@@ -105,12 +105,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def cmd_refine(args: argparse.Namespace) -> int:
-    import f.fractal.platform.yamlio as yamlio
+    import f.fractal.generation.drafts as drafts
 
     text = _read_draft(args.draft)
     out = _draft_file(args.out or (args.draft if args.draft != "-" else None))
-    doc = yamlio.load_untrusted(text, what=args.draft)
-    draft, conversation = (doc["draft"], doc.get("conversation")) if isinstance(doc, dict) and "draft" in doc else (doc, None)
+    draft, conversation = drafts.read_draft(text, args.draft)
     result = call("f/fractal/refine_entity", {"draft": draft, "message": " ".join(args.message), "conversation": conversation,
                                               "llm": _llm(args), "attempts": args.attempts})
     _write_draft(result, out)
@@ -118,6 +117,26 @@ def cmd_refine(args: argparse.Namespace) -> int:
         result["saved"] = call("f/fractal/save_item", {"item": result["draft"], "targets": _targets(args)})
     _show(result, args)
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    """An existing Terraform module / Ansible playbook / manifests folder (or a catalog entity folder) as an entity."""
+    import f.fractal.generation.drafts as drafts
+    import f.fractal.tools.validate as validate
+    from f.fractal.model.errors import InvalidInput
+
+    out = _draft_file(args.out)
+    draft = drafts.import_folder(args.dir, name=args.name, tool=args.tool, provider=args.provider)
+    report = validate.validate_entity(draft)
+    result = {"draft": draft, "report": report, "conversation": [], "attempts": [], "generator": "import"}
+    _write_draft(result, out)
+    if args.save:
+        if not report["ok"]:
+            raise InvalidInput(f"{args.dir} does not pass the checks: {report['errors'][0]['message']}",
+                               hint="fix the files (all errors: scripts/fractal import DIR --json), then import again")
+        result["saved"] = call("f/fractal/save_item", {"item": draft, "targets": _targets(args)})
+    _show(result, args)
+    return 0 if report["ok"] else 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -133,6 +152,17 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
+    p = sub.add_parser("import", help="an existing Terraform module / Ansible playbook folder as an entity: import DIR")
+    p.add_argument("dir", help="the folder (a catalog entity folder with fractal.yaml is taken as is)")
+    p.add_argument("--tool", choices=list(TOOLS), help="default: read from the files")
+    p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
+    p.add_argument("--name", help="entity name (kebab-case; default: the folder's name)")
+    p.add_argument("--save", action="store_true", help="save it to the catalog targets when it passes the checks")
+    p.add_argument("--out", "-o", metavar="FILE", help="also write the draft to FILE (for refine)")
+    p.add_argument("--json", action="store_true", help="print the whole result as JSON")
+    add_targets(p)
+    p.set_defaults(func=cmd_import)
+
     p = sub.add_parser("generate", help='a validated entity from a need: generate "a 3-node K3s cluster on Exoscale"')
     p.add_argument("need", nargs="+", help="what to build, in English or French")
     p.add_argument("--tool", choices=list(TOOLS))

@@ -11,6 +11,7 @@ the providers (a filesystem mirror), since `init` would otherwise download them.
 from __future__ import annotations
 
 import copy
+import difflib
 import functools
 import json
 import os
@@ -19,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import f.fractal.tools.terraform.schema_exoscale as exoscale_schema
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.files import write_files
 from f.fractal.platform.secrets import scan_text
@@ -99,15 +101,20 @@ def check(files: dict[str, str], report: Report) -> None:
         except ValueError as e:
             line, message = e.args
             report.error(path, message, line)
-    if report.errors:
-        return
+    broken = sorted(set(tf) - set(docs))
     report.ran("terraform structure")
-    _check_variables(tf, docs, report)
-    _check_providers(docs, report)
     _check_credentials(docs, report)
     for name, (file, body) in _named(docs, "output").items():
         if not body.get("description"):
             report.warn(file, f"output {name} has no description")
+    if broken:  # what spans files (variables, pinned providers) and the binary need every file
+        why = f"{', '.join(broken)} does not parse"
+        for check in ("variables declared and used", "providers pinned", "terraform fmt", "terraform validate"):
+            report.skipped(check, why)
+        return
+    _check_variables(tf, docs, report)
+    _check_providers(docs, report)
+    _check_schema(docs, report)
     _run_binary(tf, report)
 
 
@@ -164,6 +171,41 @@ def _check_providers(docs: dict[str, dict[str, Any]], report: Report) -> None:
             report.error(file, f"provider {name} is used but not pinned in required_providers: {fix}")
         elif not spec.get("version") or not spec.get("source"):
             report.error("versions.tf", f"provider {name} needs both source and version in required_providers: {fix}")
+
+
+Types = dict[str, tuple[str, str]]  # type → (its arguments separated by spaces, its replacement when deprecated)
+SCHEMAS: dict[str, tuple[Types, Types, str]] = {
+    "exoscale": (exoscale_schema.RESOURCES, exoscale_schema.DATA, exoscale_schema.SOURCE),
+}
+META_ARGUMENTS = frozenset(("count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection",
+                            "timeouts"))
+
+
+def _check_schema(docs: dict[str, dict[str, Any]], report: Report) -> None:
+    """Types and top-level arguments of providers with a schema snapshot: unknown or deprecated ones are errors."""
+    report.ran("provider schema")
+    for kind, index in (("resource", 0), ("data", 1)):
+        for file, block in _blocks(docs, kind):
+            for rtype, named in block.items():
+                prefix = rtype.split("_", 1)[0]
+                if prefix not in SCHEMAS:
+                    continue
+                resources, data, source = SCHEMAS[prefix]
+                table = data if index else resources
+                if rtype not in table:
+                    close = difflib.get_close_matches(rtype, list(table), 3, 0.6)
+                    report.error(file, f"{kind} type {rtype} does not exist in the {prefix} provider ({source})"
+                                 + (f": did you mean {' or '.join(close)}?" if close else ""))
+                    continue
+                arguments, replacement = table[rtype]
+                if replacement:
+                    report.error(file, f"{rtype} is deprecated and being removed from the {prefix} provider: use {replacement}")
+                allowed = set(arguments.split()) | META_ARGUMENTS
+                for label, body in named.items():
+                    unknown = [k for k in (body if isinstance(body, dict) else {}) if k not in allowed and f"{k}s" not in allowed]
+                    if unknown:
+                        report.error(file, f'{kind} "{rtype}" "{label}": unknown argument {", ".join(unknown)} '
+                                           f"(it takes {', '.join(sorted(allowed - META_ARGUMENTS))})")
 
 
 def _literal_credentials(body: Any, where: str, strict: bool) -> list[str]:
