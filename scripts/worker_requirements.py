@@ -80,6 +80,7 @@ def _dynamic_targets(call: ast.Call) -> Iterator[str]:
             yield from (module_name(p) for p in sorted(folder.glob("*.py")))
 
 
+@functools.cache
 def imports_of(path: Path) -> tuple[set[str], set[str], set[str]]:
     """(pack modules, third-party top-level modules, tool commands) that the module at `path` can import or
     start, at any depth (function-level imports included)."""
@@ -181,7 +182,8 @@ def main(argv: list[str]) -> int:
         print("stale worker requirements in: " + ", ".join(stale) + "\nrun: .venv/bin/python scripts/worker_requirements.py",
               file=sys.stderr)
         return 1
-    print(f"{'stale' if stale else 'up to date'}: {len(stale)} rewritten" if not check else "worker requirements up to date")
+    total = len(public_scripts())
+    print("worker requirements up to date" if check else f"worker requirements: {len(stale)} of {total} scripts rewritten")
     return 0
 
 

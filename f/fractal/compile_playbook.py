@@ -1,3 +1,11 @@
+# Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
+# requirements:
+#ansible-core==2.19.14
+#ansible-runner==2.4.3
+#fastjsonschema==2.22.3
+#PyYAML==6.0.3
+#wmill==1.850.0
+
 """Fractal: compile an Ansible entity into a Windmill-native `.playbook.yml` script.
 
 Use it to run an entity as a first-class Windmill script (its own form, schedules,

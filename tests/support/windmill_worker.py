@@ -17,6 +17,7 @@ scripts/setup), and each folder holds links to just that distribution's files: n
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.metadata
 import json
 import os
@@ -24,7 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,28 +119,43 @@ class Lock:
     problems: list[str] = field(default_factory=list)
 
     def names(self) -> set[str]:
-        return {canonicalize_name(d.metadata["Name"]) for d in self.distributions}
+        return {canonicalize_name(d.name) for d in self.distributions}
 
     def modules(self) -> set[str]:
         """The top-level modules the locked distributions provide."""
-        owners = importlib.metadata.packages_distributions()
         names = self.names()
-        return {m for m, dists in owners.items() if any(canonicalize_name(d) in names for d in dists)}
+        return {m for m, dists in _owners().items() if any(canonicalize_name(d) in names for d in dists)}
+
+
+@functools.cache
+def installed() -> dict[str, importlib.metadata.Distribution]:
+    """This environment's distributions by canonical name (one scan of sys.path)."""
+    return {canonicalize_name(d.name): d for d in importlib.metadata.distributions()}
+
+
+@functools.cache
+def _owners() -> Mapping[str, list[str]]:
+    return importlib.metadata.packages_distributions()
 
 
 def lock(requirements: list[str]) -> Lock:
     """Resolve like uv, but only from this environment's installed distributions (a pin must match them)."""
+    return _lock(tuple(requirements))
+
+
+@functools.cache
+def _lock(requirements: tuple[str, ...]) -> Lock:
     out = Lock()
     todo = [(Requirement(r.split(" #", 1)[0]), "") for r in requirements]
     seen: set[str] = set()
+    locked: set[str] = set()
     while todo:
         req, extra = todo.pop()
         if req.marker and not req.marker.evaluate({"extra": extra}):
             continue
         key = canonicalize_name(req.name)
-        try:
-            dist = importlib.metadata.distribution(req.name)
-        except importlib.metadata.PackageNotFoundError:
+        dist = installed().get(key)
+        if dist is None:
             out.problems.append(f"{req}: no such distribution here (a worker would install whatever PyPI calls {req.name!r})")
             continue
         if req.specifier and not req.specifier.contains(dist.version, prereleases=True):
@@ -149,23 +165,37 @@ def lock(requirements: list[str]) -> Lock:
             if f"{key}[{wanted}]" not in seen:
                 seen.add(f"{key}[{wanted}]")
                 todo.extend((Requirement(r), wanted) for r in dist.requires or [])
-        if key not in {canonicalize_name(d.metadata["Name"]) for d in out.distributions}:
+        if key not in locked:
+            locked.add(key)
             out.distributions.append(dist)
     return out
 
 
+@functools.cache
+def _shared_tops() -> set[str]:
+    """Top-level names that more than one installed distribution puts files under (namespace packages)."""
+    owners: dict[str, set[str]] = {}
+    for name, dist in installed().items():
+        for file in dist.files or []:
+            owners.setdefault(file.parts[0], set()).add(name)
+    return {top for top, names in owners.items() if len(names) > 1}
+
+
 def package_folder(dist: importlib.metadata.Distribution, cache: Path) -> Path:
     """A folder holding links to just this distribution's files (Windmill: one cache folder per package)."""
-    folder = cache / f"{canonicalize_name(dist.metadata['Name'])}=={dist.version}"
+    folder = cache / f"{canonicalize_name(dist.name)}=={dist.version}"
     if (folder / ".done").exists():
         return folder
     shutil.rmtree(folder, ignore_errors=True)
+    shared = _shared_tops()
     for file in dist.files or []:
-        if str(file).startswith(".."):
+        top = file.parts[0]
+        if top == "..":
             continue  # console scripts: not on a worker's PATH
-        source = Path(str(dist.locate_file(file)))
-        if source.is_file():
-            dest = folder / str(file)
+        whole = top not in shared and len(file.parts) > 1  # a folder of this distribution alone: one link
+        source = Path(str(dist.locate_file(top if whole else file)))
+        dest = folder / (top if whole else str(file))
+        if source.exists() and not dest.is_symlink():
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.symlink_to(source)
     folder.mkdir(parents=True, exist_ok=True)

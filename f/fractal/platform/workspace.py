@@ -19,7 +19,8 @@ from f.fractal.platform.yamlio import dump, load_untrusted
 PATH_RE = re.compile(r"^[fu]/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+){1,6}$")
 DEFAULT_CATALOG = "f/fractal/catalog"
 WINDMILL_CACHE = Path("/tmp/windmill/cache")
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+# A Windmill worker loads pack modules through its import hook without `__file__`: never read it at import.
+_HERE = globals().get("__file__")
 
 
 def in_windmill() -> bool:
@@ -28,7 +29,9 @@ def in_windmill() -> bool:
 
 
 def home() -> Path:
-    return Path(os.environ.get("FRACTAL_HOME") or _REPO_ROOT / ".fractal").resolve()
+    """The local workspace: $FRACTAL_HOME, else `.fractal/` in the checkout (f/fractal/platform/ is 3 levels down)."""
+    checkout = Path(_HERE).resolve().parents[3] if _HERE else Path.cwd()
+    return Path(os.environ.get("FRACTAL_HOME") or checkout / ".fractal").resolve()
 
 
 def cache_dir(*parts: str) -> Path:
