@@ -119,12 +119,6 @@ def write_resource(path: str, resource_type: str, value: dict[str, Any], descrip
     return file
 
 
-def default_targets() -> list[str]:
-    """The workspace's default catalog(s): $FRACTAL_DEFAULT_TARGETS (comma-separated) or f/fractal/catalog."""
-    raw = os.environ.get("FRACTAL_DEFAULT_TARGETS", DEFAULT_CATALOG)
-    return [p.strip() for p in raw.split(",") if p.strip()]
-
-
 def actor() -> str:
     """Who is acting: the Windmill user, $FRACTAL_ACTOR, or the local user."""
     return os.environ.get("WM_EMAIL") or os.environ.get("FRACTAL_ACTOR") or f"{os.environ.get('USER', 'local')}@localhost"
