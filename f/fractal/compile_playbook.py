@@ -4,6 +4,7 @@
 #ansible-runner==2.4.3
 #fastjsonschema==2.22.3
 #PyYAML==6.0.3
+#requests==2.34.2
 #wmill==1.850.0
 
 """Fractal: compile an Ansible entity into a Windmill-native `.playbook.yml` script.

@@ -8,6 +8,7 @@
 #litellm==1.106.2
 #python-hcl2==8.1.4
 #PyYAML==6.0.3
+#requests==2.34.2
 #wmill==1.850.0
 
 """Fractal: compose a meta-pipeline of catalog pipelines (and meta-pipelines) from a need, with its gaps."""

@@ -8,6 +8,7 @@
 #litellm==1.106.2
 #python-hcl2==8.1.4
 #PyYAML==6.0.3
+#requests==2.34.2
 #wmill==1.850.0
 
 """Fractal: compose a pipeline of catalog entities from a need (LLM or offline), with its gaps."""

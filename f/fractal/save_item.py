@@ -2,6 +2,7 @@
 # requirements:
 #fastjsonschema==2.22.3
 #PyYAML==6.0.3
+#requests==2.34.2
 #wmill==1.850.0
 
 """Fractal: save an item to one or more Git catalogs (validated, secret-free, versioned, tagged)."""
