@@ -111,3 +111,17 @@ def test_without_the_block_windmill_infers_from_top_level_imports_only() -> None
     inferred = _requirements(path, bare)
     assert "wmill" not in inferred and "ansible-core" not in inferred
     assert _uncovered(path, lock(inferred))
+
+
+def test_the_worker_init_script_reports_what_a_worker_lacks(tmp_path: Path) -> None:
+    """resources/windmill/worker-init.sh --check on a PATH holding only bash and git: terraform and kubectl missing."""
+    import shutil
+    import subprocess
+
+    for tool in ("bash", "git"):
+        (tmp_path / tool).symlink_to(str(shutil.which(tool)))
+    script = ROOT / "resources" / "windmill" / "worker-init.sh"
+    done = subprocess.run([str(tmp_path / "bash"), str(script), "--check"], env={"PATH": str(tmp_path)},
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 1 and "missing: terraform" in done.stdout and "missing: kubectl" in done.stdout
+    assert f"ok: git ({tmp_path / 'git'})" in done.stdout
