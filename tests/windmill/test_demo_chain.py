@@ -11,6 +11,7 @@ for real on this machine. Pack jobs use the worker cache /tmp/windmill/cache/fra
 
 from __future__ import annotations
 
+import functools
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,10 +20,10 @@ from typing import Any
 import httpx
 import pytest
 import worker_requirements as generator
-
-from f.fractal.flows.interpreter import FlowRunner
 from support.windmill_stub import WindmillStub
 from support.windmill_worker import deploy_pack, lock, run_job, windmill_requirements
+
+from f.fractal.flows.interpreter import FlowRunner
 
 ROOT = Path(__file__).resolve().parents[2]
 CATALOG = "f/fractal/catalog"
@@ -77,9 +78,9 @@ def test_the_demo_chain_runs_on_windmill_workers(worker: Worker, tmp_path: Path)
     job = worker.stub.jobs[started["job_id"]]
 
     # Windmill's flow engine, stood in for: walk the deployed flow, each script step a worker job
-    scripts = {path: (lambda path: lambda **args: worker(path, **args))(path) for path in worker.stub.scripts}
-    flows = lambda path: worker.stub.flows[path]  # noqa: E731
-    ran = FlowRunner(scripts=scripts, flows=flows).run(worker.stub.flows[job.path], job.args, name=job.path)
+    scripts = {path: functools.partial(worker, path) for path in worker.stub.scripts}
+    ran = FlowRunner(scripts=scripts, flows=worker.stub.flows.__getitem__).run(worker.stub.flows[job.path], job.args,
+                                                                              name=job.path)
     steps = [step.to_dict() for step in ran["steps"]]
     worker.stub.complete(job.id, ran["result"], ran["status"] == "ok",
                          [{"id": s["id"], "type": "Success" if s["status"] == "ok" else "Failure"} for s in steps])
