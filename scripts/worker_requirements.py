@@ -11,6 +11,9 @@ relative, `importlib.import_module("f.…")`), plus the packages of the tool com
     python scripts/worker_requirements.py --check  # exit 1 and name the scripts whose block is stale
 
 Run it with the pack's .venv: a module is mapped to its distribution by what is installed there.
+Per-script blocks rather than a workspace dependency file (`dependencies/requirements.in`, recent
+Windmill only): they work on every version, travel with each script, and touch no workspace-wide
+setting that the workspace's other scripts would inherit.
 """
 
 from __future__ import annotations
