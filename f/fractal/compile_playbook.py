@@ -1,6 +1,7 @@
 # Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
 # requirements:
 #ansible-core==2.19.14
+#ansible-lint==26.10.1
 #ansible-runner==2.4.3
 #fastjsonschema==2.22.3
 #PyYAML==6.0.3

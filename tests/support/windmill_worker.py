@@ -32,6 +32,7 @@ from typing import Any
 
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+
 from support.windmill_stub import WindmillStub, job_env
 
 DEF_MAIN = "def main("
