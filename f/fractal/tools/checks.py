@@ -83,9 +83,11 @@ def command_dir() -> Path | None:
             text = (f"#!{sys.executable}\nimport sys\nfrom {point.module} import {point.attr.split('.')[0]}\n"
                     f"sys.exit({point.attr}())\n")
             launcher = folder / point.name
-            if not launcher.is_file() or launcher.read_text() != text:
-                launcher.write_text(text)
-                launcher.chmod(0o755)
+            if not launcher.is_file() or launcher.read_text() != text:  # written aside, then renamed: never half-written
+                fresh = folder / f".{point.name}.{os.getpid()}"
+                fresh.write_text(text)
+                fresh.chmod(0o755)
+                fresh.replace(launcher)
             wrote = True
     return folder if wrote else None
 
