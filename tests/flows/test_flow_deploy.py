@@ -157,3 +157,15 @@ def test_deploy_outside_windmill_is_a_clear_error(make_target: Any, monkeypatch:
 
     with pytest.raises(InvalidInput, match="only pipelines and meta-pipelines"):
         deploy("entity:local-motd")
+
+
+def test_compile_playbook_deploys_a_new_script_version_into_its_folder(windmill: WindmillStub) -> None:
+    from f.fractal.compile_playbook import main as compile_playbook
+
+    first = compile_playbook("entity:local-motd", deploy=True)
+    path = first["deployed"]
+    assert path == "f/fractal_playbooks/local_motd" and windmill.scripts[path]["language"] == "ansible"
+    assert "fractal_playbooks" in windmill.folders
+    compile_playbook("entity:local-motd", deploy=True)
+    creates = windmill.calls("POST", "scripts/create")
+    assert "parent_hash" not in creates[0]["body"] and creates[1]["body"]["parent_hash"]

@@ -14,7 +14,6 @@ from typing import Any
 from f.fractal.model.errors import ConfigError, FractalError
 
 TIMEOUT_S = 30
-FLOWS_FOLDER = "fractal_flows"
 _ready_folders: set[str] = set()  # folders known to exist in this job
 
 
@@ -53,10 +52,10 @@ def ensure_folder(name: str) -> str:
         _ready_folders.add(name)
         return "exists"
     try:
-        call("POST", "folders/create", {"name": name, "summary": "Flows compiled by the Fractal pack (f/fractal/deploy_flow)"})
+        call("POST", "folders/create", {"name": name, "summary": "Created by the Fractal pack (compiled flows or playbooks)"})
     except FractalError as e:
         raise ConfigError(
-            f"cannot create the Windmill folder f/{name} for the pack's flows: {e.data.get('message') or e}",
+            f"cannot create the Windmill folder f/{name}: {e.data.get('message') or e}",
             hint=f"creating a folder needs a user allowed to deploy in this workspace (an admin if deployment rules apply): "
                  f"have an admin create f/{name} once (Folders → New folder, or `wmill folder new {name}` then "
                  f"`wmill sync push`) and give the user or group running Fractal write access to it",
