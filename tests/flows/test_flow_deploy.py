@@ -109,6 +109,7 @@ def test_inside_windmill_a_composite_starts_its_flow_and_returns_at_once(windmil
     assert job.args == {"motd_dir": "/x", "mode": "apply", "targets": [], "provider": "local"}
     reads = windmill.calls("GET", "resources/get_value_interpolated/f/fractal/catalog")
     assert len(reads) == 3, "one catalog read per item (the root, its pipeline, its entity), none again to deploy"
+    assert len(windmill.calls("GET", "resources/get_value_interpolated/f/fractal/settings")) == 1, "settings read once a job"
 
 
 def test_waiting_is_opted_into_by_the_settings_resource(windmill: WindmillStub) -> None:

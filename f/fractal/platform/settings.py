@@ -48,11 +48,17 @@ class Settings:
     source: str = "defaults"
 
 
+_read: dict[tuple[str, ...], Settings] = {}  # per Windmill job (its URL, workspace and token): one request each
+
+
 def load() -> Settings:
-    """The settings of this job (Windmill) or this process (local)."""
-    if in_windmill():
-        return _parse(_from_windmill(), f"resource {RESOURCE}")
-    return _parse(_from_env(), "environment")
+    """The settings of this job (Windmill: read once) or this process (local: the environment, every time)."""
+    if not in_windmill():
+        return _parse(_from_env(), "environment")
+    job = tuple(os.environ.get(k, "") for k in ("BASE_INTERNAL_URL", "WM_BASE_URL", "WM_WORKSPACE", "WM_TOKEN"))
+    if job not in _read:
+        _read[job] = _parse(_from_windmill(), f"resource {RESOURCE}")
+    return _read[job]
 
 
 def _from_windmill() -> dict[str, Any]:
