@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,10 +85,11 @@ def command_dir() -> Path | None:
                     f"sys.exit({point.attr}())\n")
             launcher = folder / point.name
             if not launcher.is_file() or launcher.read_text() != text:  # written aside, then renamed: never half-written
-                fresh = folder / f".{point.name}.{os.getpid()}"
-                fresh.write_text(text)
-                fresh.chmod(0o755)
-                fresh.replace(launcher)
+                fd, fresh = tempfile.mkstemp(dir=folder, prefix=f".{point.name}.")  # unique per process and thread
+                with os.fdopen(fd, "w") as out:
+                    out.write(text)
+                os.chmod(fresh, 0o755)  # noqa: S103 (a launcher: executable by the job user, like a console script)
+                os.replace(fresh, launcher)
             wrote = True
     return folder if wrote else None
 
