@@ -13,7 +13,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from f.fractal.model.errors import ConfigError, InvalidInput, NotFound
+from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotFound
+from f.fractal.platform.windmill import call
 from f.fractal.platform.yamlio import dump, load_untrusted
 
 PATH_RE = re.compile(r"^[fu]/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+){1,6}$")
@@ -85,9 +86,12 @@ def resource_file(path: str) -> Path:
 def get_resource(path: str) -> dict[str, Any]:
     check_path(path)
     if in_windmill():
-        import wmill
-
-        value = wmill.get_resource(path)
+        try:
+            value = call("GET", f"resources/get_value_interpolated/{path}")
+        except FractalError as e:
+            if e.data.get("status") == 404:  # missing, as locally: NotFound (wmill would raise a bare Exception)
+                raise NotFound(f"resource {path} does not exist", hint="create it in the Windmill workspace") from None
+            raise
         if not isinstance(value, dict):
             raise ConfigError(f"resource {path} is not an object")
         return value
