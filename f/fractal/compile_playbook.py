@@ -1,3 +1,13 @@
+# Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
+# requirements:
+#ansible-core==2.19.14
+#ansible-lint==26.10.1
+#ansible-runner==2.4.3
+#fastjsonschema==2.22.3
+#PyYAML==6.0.3
+#requests==2.34.2
+#wmill==1.850.0
+
 """Fractal: compile an Ansible entity into a Windmill-native `.playbook.yml` script.
 
 Use it to run an entity as a first-class Windmill script (its own form, schedules,
@@ -5,12 +15,12 @@ permissions); use f/fractal/run_item for dry runs, destroy, provider choice at l
 and the structured result.
 """
 
-import os
 from typing import Any
 
 import f.fractal.platform.workspace as workspace
 from f.fractal.catalog.items import get
 from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.windmill import call, ensure_folder
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.ansible.playbook import compile_entity, script_meta
 
@@ -41,15 +51,11 @@ def _deploy(path: str, content: str, meta: dict[str, Any], files: dict[str, str]
             dest.parent.mkdir(parents=True, exist_ok=True)
             dest.write_text(text)
         return str(workspace.home() / f"{path}.playbook.yml")
-    import wmill  # deferred: only a deploy inside Windmill needs the client
-
-    client = wmill.Windmill()
-    ws = os.environ.get("WM_WORKSPACE", "")
+    if path.startswith("f/"):
+        ensure_folder(path.split("/")[1])
     body = {"path": path, "summary": meta["summary"], "description": meta["description"], "content": content,
             "language": "ansible", "schema": meta["schema"]}
-    try:
-        body["parent_hash"] = client.get(f"/w/{ws}/scripts/get/p/{path}").json()["hash"]
-    except Exception:  # a new script: no parent version
-        body.pop("parent_hash", None)
-    client.post(f"/w/{ws}/scripts/create", json=body)
+    if call("GET", f"scripts/exists/p/{path}") is True:  # a new version replaces the old one: name its parent
+        body["parent_hash"] = call("GET", f"scripts/get/p/{path}")["hash"]
+    call("POST", "scripts/create", body)
     return path

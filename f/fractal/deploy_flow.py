@@ -1,3 +1,11 @@
+# Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
+# requirements:
+#fastjsonschema==2.22.3
+#PyYAML==6.0.3
+#quickjs==1.19.4
+#requests==2.34.2
+#wmill==1.850.0
+
 """Fractal: create or update a composite's Windmill flows (and its members' flows) through the REST API."""
 
 from typing import Any

@@ -1,3 +1,10 @@
+# Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
+# requirements:
+#fastjsonschema==2.22.3
+#PyYAML==6.0.3
+#requests==2.34.2
+#wmill==1.850.0
+
 """Fractal: list and search catalog items across targets, filtered by kind, tool, provider and tags."""
 
 from typing import Any, Literal

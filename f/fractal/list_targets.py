@@ -1,10 +1,17 @@
+# Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
+# requirements:
+#PyYAML==6.0.3
+#requests==2.34.2
+#wmill==1.850.0
+
 """Fractal: list the workspace's catalog targets (git_repository resources), what a save form's multi-select shows."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from f.fractal.platform.workspace import default_targets, home, in_windmill
+from f.fractal.platform.settings import load as load_settings
+from f.fractal.platform.workspace import home, in_windmill
 from f.fractal.platform.yamlio import load_untrusted
 
 
@@ -26,7 +33,7 @@ def _windmill_targets() -> list[dict[str, Any]]:
 
 
 def main() -> dict[str, Any]:
-    defaults = default_targets()
+    defaults = list(load_settings().default_targets)
     rows = _windmill_targets() if in_windmill() else _local_targets()
     targets = [{**r, "default": r["path"] in defaults} for r in rows]
     return {"targets": targets, "default": defaults}

@@ -1,3 +1,6 @@
+# Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
+# requirements:
+
 """Fractal: the last step of every compiled pipeline flow: the composite's outputs and each step's status."""
 
 from typing import Any

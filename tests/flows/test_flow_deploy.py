@@ -1,96 +1,29 @@
-"""deploy_flow and composite runs inside Windmill, against a small recording HTTP server on 127.0.0.1
-that answers the Windmill REST endpoints the pack calls (there is no Windmill server here; the
-catalog is a real bare Git repo, the flows are the real compiled ones and are linted)."""
+"""deploy_flow and composite runs inside Windmill, against the Windmill stand-in (tests/support/windmill_stub.py:
+there is no Windmill server here; it answers as Windmill's source does, text where Windmill sends text). The
+catalog is a real bare Git repo, the flows are the real compiled ones and are linted."""
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
+import wmill.client
 from support.compose_catalog import lint_flows, pipe, runnable, string_inputs
+from support.windmill_stub import Job, WindmillStub
 
 import f.fractal.catalog.items as catalog
+import f.fractal.platform.windmill as windmill_api
 import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError
 
 TIMEOUT_S = 10
 
 
-class Recorder:
-    """Answers like Windmill: resources, flows exists/create/update, a flow job that succeeds."""
-
-    def __init__(self, resources: dict[str, Any]) -> None:
-        self.resources = resources
-        self.requests: list[dict[str, Any]] = []
-        self.flows: dict[str, Any] = {}
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _answer(self, method: str, path: str, body: Any) -> tuple[int, Any]:
-        prefix = "/api/w/demo/"
-        rest = path[len(prefix) :] if path.startswith(prefix) else ""
-        if rest.startswith("resources/get_value_interpolated/"):
-            return 200, self.resources[rest.split("/", 2)[2]]
-        if rest.startswith("flows/exists/"):
-            return 200, rest[len("flows/exists/") :] in self.flows
-        if rest == "flows/create" or rest.startswith("flows/update/"):
-            self.flows[body["path"]] = body
-            return 201, body["path"]
-        if rest.startswith("jobs/run/f/"):
-            return 201, "0192-job"
-        if rest.startswith("jobs_u/completed/get_result_maybe/"):
-            return 200, {
-                "completed": True,
-                "success": True,
-                "result": {"status": "success", "outputs": {"motd_path": "/x/motd"}, "steps": {}},
-            }
-        if rest.startswith("jobs_u/get/"):
-            return 200, {"flow_status": {"modules": [{"id": "welcome", "type": "Success", "job": "0193"}]}}
-        return 404, {"error": f"unexpected {method} {path}"}
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        recorder = self
-
-        class Handler(BaseHTTPRequestHandler):
-            timeout = TIMEOUT_S  # a client that stops sending fails the request, not the suite
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _do(self, method: str) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length) or b"null")
-                recorder.requests.append(
-                    {"method": method, "path": self.path, "body": body, "auth": self.headers.get("Authorization")}
-                )
-                status, payload = recorder._answer(method, self.path, body)
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                self._do("GET")
-
-            def do_POST(self) -> None:
-                self._do("POST")
-
-        return Handler
-
-
 @pytest.fixture
-def windmill(make_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Recorder]:
+def windmill(make_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WindmillStub]:
     target = make_target("catalog")
     for item in runnable():
         catalog.save(item, [target])
@@ -106,29 +39,27 @@ def windmill(make_target: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
              inputs=motd, outputs={"motd_path": {"from": "steps.welcome.outputs.motd_path"}}),
         [target],
     )
-    value = workspace.get_resource(target)
-    recorder = Recorder({target: value})
+    stub = WindmillStub()
+    stub.add_resource(target, workspace.get_resource(target), "git_repository")
     monkeypatch.setattr(workspace, "WINDMILL_CACHE", tmp_path / "windmill-cache")
-    monkeypatch.setenv("WM_TOKEN", "job-token-123")
-    monkeypatch.setenv("BASE_INTERNAL_URL", recorder.url)
-    monkeypatch.setenv("WM_WORKSPACE", "demo")
-    import httpx
-    import wmill.client
-
+    monkeypatch.setattr(windmill_api, "_ready_folders", set())
+    for name, value in {"WM_TOKEN": stub.token, "BASE_INTERNAL_URL": stub.url, "WM_BASE_URL": "https://windmill.example",
+                        "WM_WORKSPACE": stub.workspace}.items():
+        monkeypatch.setenv(name, value)
     # wmill keeps one global client: give it this test's env, and a short timeout so a lost answer fails in
     # seconds with a stack instead of hanging for wmill's default 900 s
     client = wmill.client.Windmill()
     client.client = httpx.Client(base_url=client.base_url, headers=client.headers, timeout=TIMEOUT_S)
     monkeypatch.setattr(wmill.client, "_client", client)
-    yield recorder
+    yield stub
     client.client.close()
-    recorder.server.shutdown()
-    recorder.server.server_close()
+    stub.close()
 
 
-def test_deploy_creates_member_flows_first_then_updates(windmill: Recorder, tmp_path: Path) -> None:
+def test_deploy_creates_the_folder_then_member_flows_first_then_updates(windmill: WindmillStub, tmp_path: Path) -> None:
     from f.fractal.deploy_flow import main as deploy
 
+    assert "fractal_flows" not in windmill.folders
     result = deploy("meta-pipeline:estate")
     assert result["ref"] == "meta-pipeline:estate@1.0.0" and result["flow_path"] == "f/fractal_flows/meta_pipeline_estate_v1_0_0"
     assert [(f["path"], f["status"]) for f in result["flows"]] == [
@@ -136,8 +67,9 @@ def test_deploy_creates_member_flows_first_then_updates(windmill: Recorder, tmp_
         ("f/fractal_flows/meta_pipeline_estate_v1_0_0", "created"),
         ("f/fractal_flows/meta_pipeline_estate", "created"),
     ]
-    creates = [r for r in windmill.requests if r["path"] == "/api/w/demo/flows/create"]
-    assert len(creates) == 3 and all(r["auth"] == "Bearer job-token-123" for r in windmill.requests)
+    assert [r["body"]["name"] for r in windmill.calls("POST", "folders/create")] == ["fractal_flows"]
+    creates = windmill.calls("POST", "flows/create")
+    assert len(creates) == 3 and all(r["auth"] == f"Bearer {windmill.token}" for r in windmill.requests)
     body = creates[1]["body"]
     assert body["value"]["modules"][0]["value"] == {
         **body["value"]["modules"][0]["value"],
@@ -152,32 +84,57 @@ def test_deploy_creates_member_flows_first_then_updates(windmill: Recorder, tmp_
     again = deploy("meta-pipeline:estate", alias=False)
     assert [f["status"] for f in again["flows"]] == ["updated", "updated"]
     assert windmill.requests[-1]["path"] == "/api/w/demo/flows/update/f/fractal_flows/meta_pipeline_estate_v1_0_0"
+    assert len(windmill.calls("POST", "folders/create")) == 1
 
 
-def test_inside_windmill_a_composite_runs_as_a_flow_job(windmill: Recorder) -> None:
+def test_a_refused_folder_is_a_config_error_naming_the_permission(windmill: WindmillStub) -> None:
+    from f.fractal.deploy_flow import main as deploy
+
+    windmill.folder_refusal = "deployment rules forbid u/bob to deploy in workspace demo"
+    with pytest.raises(ConfigError, match="cannot create the Windmill folder f/fractal_flows") as info:
+        deploy("pipeline:welcome")
+    assert "deployment rules forbid" in info.value.message and "write access" in info.value.hint
+    assert info.value.data["status"] == 403 and not windmill.calls("POST", "flows/")
+
+
+def test_inside_windmill_a_composite_starts_its_flow_and_returns_at_once(windmill: WindmillStub) -> None:
     from f.fractal.run_item import main as run_item
 
     result = run_item("meta-pipeline:estate", "local", {"motd_dir": "/x"})
-    assert result["status"] == "success" and result["job_id"] == "0192-job" and result["outputs"] == {"motd_path": "/x/motd"}
-    assert result["steps"] == [{"id": "welcome", "status": "Success", "job": "0193"}]
-    run = next(r for r in windmill.requests if r["path"].startswith("/api/w/demo/jobs/run/f/"))
-    assert run["path"] == "/api/w/demo/jobs/run/f/f/fractal_flows/meta_pipeline_estate_v1_0_0"
-    assert run["body"] == {"motd_dir": "/x", "mode": "apply", "targets": [], "provider": "local"}
-    reads = [r for r in windmill.requests if "/resources/get_value_interpolated/" in r["path"]]
+    job = windmill.jobs[result["job_id"]]
+    assert result["status"] == "started" and not job.completed
+    assert result["status_url"] == f"https://windmill.example/api/w/demo/jobs_u/completed/get_result_maybe/{job.id}"
+    assert result["job_url"] == f"https://windmill.example/run/{job.id}?workspace=demo"
+    assert job.path == "f/fractal_flows/meta_pipeline_estate_v1_0_0"
+    assert job.args == {"motd_dir": "/x", "mode": "apply", "targets": [], "provider": "local"}
+    reads = windmill.calls("GET", "resources/get_value_interpolated/f/fractal/catalog")
     assert len(reads) == 3, "one catalog read per item (the root, its pipeline, its entity), none again to deploy"
+    assert len(windmill.calls("GET", "resources/get_value_interpolated/f/fractal/settings")) == 1, "settings read once a job"
 
 
-@pytest.mark.parametrize("wait", ["soon", "-1", "nan"])
-def test_a_bad_flow_wait_is_a_config_error_before_anything_starts(
-    windmill: Recorder, monkeypatch: pytest.MonkeyPatch, wait: str
-) -> None:
+def test_waiting_is_opted_into_by_the_settings_resource(windmill: WindmillStub) -> None:
     from f.fractal.run_item import main as run_item
 
-    monkeypatch.setenv("FRACTAL_FLOW_WAIT_S", wait)
-    with pytest.raises(ConfigError, match="FRACTAL_FLOW_WAIT_S must be a number of seconds") as info:
+    def worker(job: Job) -> tuple[bool, Any]:  # a scripted stand-in for Windmill's flow engine
+        job.modules = [{"id": "welcome", "type": "Success", "job": "0193"}]
+        return True, {"status": "success", "outputs": {"motd_path": job.args["motd_dir"] + "/motd"}, "steps": {}}
+
+    windmill.runner = worker
+    windmill.add_resource("f/fractal/settings", {"flow_wait_s": 30}, "fractal_settings")
+    result = run_item("meta-pipeline:estate", "local", {"motd_dir": "/x"})
+    assert result["status"] == "success" and result["outputs"] == {"motd_path": "/x/motd"}
+    assert result["steps"] == [{"id": "welcome", "status": "Success", "job": "0193"}]
+
+
+@pytest.mark.parametrize("wait", ["soon", -1, 3600, True])
+def test_a_bad_flow_wait_is_a_config_error_before_anything_starts(windmill: WindmillStub, wait: Any) -> None:
+    from f.fractal.run_item import main as run_item
+
+    windmill.add_resource("f/fractal/settings", {"flow_wait_s": wait}, "fractal_settings")
+    with pytest.raises(ConfigError, match=r"f/fractal/settings\.flow_wait_s must be a number of seconds from 0 to 840") as info:
         run_item("meta-pipeline:estate", "local", {"motd_dir": "/x"})
-    assert "0 (return the job id at once)" in info.value.hint
-    assert not [r for r in windmill.requests if "/flows/" in r["path"] or "/jobs/" in r["path"]], "nothing deployed or started"
+    assert "0 (the default) returns the flow's job id at once" in info.value.hint
+    assert not windmill.calls("POST", "flows/") and not windmill.jobs, "nothing deployed or started"
 
 
 def test_deploy_outside_windmill_is_a_clear_error(make_target: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,3 +158,15 @@ def test_deploy_outside_windmill_is_a_clear_error(make_target: Any, monkeypatch:
 
     with pytest.raises(InvalidInput, match="only pipelines and meta-pipelines"):
         deploy("entity:local-motd")
+
+
+def test_compile_playbook_deploys_a_new_script_version_into_its_folder(windmill: WindmillStub) -> None:
+    from f.fractal.compile_playbook import main as compile_playbook
+
+    first = compile_playbook("entity:local-motd", deploy=True)
+    path = first["deployed"]
+    assert path == "f/fractal_playbooks/local_motd" and windmill.scripts[path]["language"] == "ansible"
+    assert "fractal_playbooks" in windmill.folders
+    compile_playbook("entity:local-motd", deploy=True)
+    creates = windmill.calls("POST", "scripts/create")
+    assert "parent_hash" not in creates[0]["body"] and creates[1]["body"]["parent_hash"]

@@ -20,6 +20,7 @@ from typing import Any
 
 import f.fractal.catalog.layout as layout
 import f.fractal.catalog.search as retrieval
+import f.fractal.platform.settings as settings
 import f.fractal.platform.workspace as workspace
 from f.fractal.catalog.index import CatalogIndex
 from f.fractal.catalog.resolver import Resolver
@@ -54,7 +55,7 @@ def resolve_targets(paths: list[str] | str | None) -> list[Target]:
         paths = [p.strip() for p in paths.split(",") if p.strip()]
     if paths is not None and (not isinstance(paths, list) or not all(isinstance(p, str) for p in paths)):
         raise InvalidInput(f"targets must be a list of resource paths, got {paths!r:.100}", hint='e.g. ["f/fractal/catalog"]')
-    paths = list(paths or workspace.default_targets())
+    paths = list(paths or settings.load().default_targets)
     if not paths or len(paths) > MAX_TARGETS or len(set(paths)) != len(paths):
         raise InvalidInput(f"targets must be 1 to {MAX_TARGETS} distinct git_repository resource paths, got {paths!r:.200}")
     return [load_target(p) for p in paths]

@@ -7,23 +7,22 @@ before any step runs (members, provider, inputs); each `run_item` step runs an e
 
 from __future__ import annotations
 
-import math
-import os
 import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
+import f.fractal.platform.settings as settings
 from f.fractal.catalog.items import resolver
 from f.fractal.execution.entity import check_mode, masked, run_entity, secret_inputs
 from f.fractal.flows.compile import RUN_SCRIPT, flow_path
 from f.fractal.flows.interpreter import FlowRunner, count_scripts, own_time
 from f.fractal.flows.plan import flow_of, flows_for, plan
 from f.fractal.model.composite import fits_of
-from f.fractal.model.errors import ConfigError, InvalidInput
+from f.fractal.model.errors import InvalidInput
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import redact
-from f.fractal.platform.windmill import call, push_flow, windmill_api
+from f.fractal.platform.windmill import flow_steps, job_links, push_flow, result_maybe, start_flow
 from f.fractal.platform.workspace import in_windmill
 from f.fractal.tools.runs import mask_forms, strings
 
@@ -133,9 +132,10 @@ def scrub(value: Any, forms: list[str]) -> Any:
 def run_in_windmill(
     resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str, targets: list[str] | None,
 ) -> dict[str, Any]:
-    """Inside Windmill: deploy the composite's flows, start its flow job, wait for it (FRACTAL_FLOW_WAIT_S,
-    default 3600; 0 = return at once with the job id). The steps are Windmill's own flow status."""
-    wait_s = flow_wait_s()
+    """Inside Windmill: deploy the composite's flows and start its flow job. By default it returns at once with
+    the job id and where to follow it (status "started"): a job that waits holds its worker. The `flow_wait_s`
+    setting (at most settings.MAX_FLOW_WAIT_S) opts into waiting; the steps are then Windmill's own flow status."""
+    wait_s = settings.load().flow_wait_s
     members = resolver(targets)
     members.seed(resolved)
     fits = resolved["item"]["spec"].get("providers") or fits_of(resolved["item"], members)
@@ -148,34 +148,17 @@ def run_in_windmill(
     args = {**(inputs or {}), "mode": mode, "targets": list(targets or [])}
     if not resolved["item"]["spec"].get("provider"):
         args["provider"] = chosen
-    base, token, ws = windmill_api()
-    job = str(call("POST", f"{base}/api/w/{ws}/jobs/run/f/{path}", token, args)).strip().strip('"')
+    job = start_flow(path, args)
     out: dict[str, Any] = {"status": "started", "ref": pinned, "kind": resolved["item"]["kind"], "provider": chosen,
-                           "mode": mode, "flow_path": path, "job_id": job, "outputs": {}, "steps": []}
+                           "mode": mode, "flow_path": path, "job_id": job, **job_links(job), "outputs": {}, "steps": []}
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
-        polled = call("GET", f"{base}/api/w/{ws}/jobs_u/completed/get_result_maybe/{job}", token)
-        if isinstance(polled, dict) and polled.get("completed"):
+        polled = result_maybe(job)
+        if polled.get("completed"):
             result: dict[str, Any] = polled["result"] if isinstance(polled.get("result"), dict) else {}
-            status = call("GET", f"{base}/api/w/{ws}/jobs_u/get/{job}", token)
-            flow_status = status.get("flow_status") if isinstance(status, dict) else None
-            modules = (flow_status or {}).get("modules") or []
             out.update(status="success" if polled.get("success") and result.get("status") == "success" else "failed",
                        outputs=result.get("outputs", {}), error="" if polled.get("success") else str(polled.get("result"))[:2000],
-                       steps=[{"id": m.get("id"), "status": m.get("type"), "job": m.get("job")} for m in modules])
-            return dict(scrub(out, forms))
+                       steps=flow_steps(job))
+            break
         time.sleep(1)
-    return out
-
-
-def flow_wait_s() -> float:
-    """FRACTAL_FLOW_WAIT_S: seconds to wait for a composite's flow job (default 3600; 0 = do not wait)."""
-    raw = os.environ.get("FRACTAL_FLOW_WAIT_S", "3600")
-    try:
-        value = float(raw)
-    except ValueError:
-        value = -1.0
-    if not math.isfinite(value) or value < 0:
-        raise ConfigError(f"FRACTAL_FLOW_WAIT_S must be a number of seconds, got {raw!r:.40}",
-                          hint="set it to 0 (return the job id at once) or more, e.g. 3600; or unset it")
-    return value
+    return dict(scrub(out, forms))

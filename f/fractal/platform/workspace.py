@@ -13,13 +13,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-from f.fractal.model.errors import ConfigError, InvalidInput, NotFound
+from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotFound
+from f.fractal.platform.windmill import call
 from f.fractal.platform.yamlio import dump, load_untrusted
 
 PATH_RE = re.compile(r"^[fu]/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+){1,6}$")
 DEFAULT_CATALOG = "f/fractal/catalog"
 WINDMILL_CACHE = Path("/tmp/windmill/cache")
-_REPO_ROOT = Path(__file__).resolve().parents[2]
+# A Windmill worker loads pack modules through its import hook without `__file__`: never read it at import.
+_HERE = globals().get("__file__")
 
 
 def in_windmill() -> bool:
@@ -28,7 +30,9 @@ def in_windmill() -> bool:
 
 
 def home() -> Path:
-    return Path(os.environ.get("FRACTAL_HOME") or _REPO_ROOT / ".fractal").resolve()
+    """The local workspace: $FRACTAL_HOME, else `.fractal/` in the checkout (f/fractal/platform/ is 3 levels down)."""
+    checkout = Path(_HERE).resolve().parents[3] if _HERE else Path.cwd()
+    return Path(os.environ.get("FRACTAL_HOME") or checkout / ".fractal").resolve()
 
 
 def cache_dir(*parts: str) -> Path:
@@ -82,9 +86,12 @@ def resource_file(path: str) -> Path:
 def get_resource(path: str) -> dict[str, Any]:
     check_path(path)
     if in_windmill():
-        import wmill
-
-        value = wmill.get_resource(path)
+        try:
+            value = call("GET", f"resources/get_value_interpolated/{path}")
+        except FractalError as e:
+            if e.data.get("status") == 404:  # missing, as locally: NotFound (wmill would raise a bare Exception)
+                raise NotFound(f"resource {path} does not exist", hint="create it in the Windmill workspace") from None
+            raise
         if not isinstance(value, dict):
             raise ConfigError(f"resource {path} is not an object")
         return value
@@ -114,12 +121,6 @@ def write_resource(path: str, resource_type: str, value: dict[str, Any], descrip
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(dump({"description": description, "resource_type": resource_type, "value": value}), encoding="utf-8")
     return file
-
-
-def default_targets() -> list[str]:
-    """The workspace's default catalog(s): $FRACTAL_DEFAULT_TARGETS (comma-separated) or f/fractal/catalog."""
-    raw = os.environ.get("FRACTAL_DEFAULT_TARGETS", DEFAULT_CATALOG)
-    return [p.strip() for p in raw.split(",") if p.strip()]
 
 
 def actor() -> str:

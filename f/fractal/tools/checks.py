@@ -12,17 +12,22 @@ Checkers that need a binary say so: a missing required binary is a ConfigError, 
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError
 from f.fractal.model.records import CheckReport, Finding
 
 MAX_MESSAGE = 500
+PACKAGED_COMMANDS = ("ansible-core", "ansible-lint")
 
 
 @dataclass
@@ -63,8 +68,37 @@ class Report:
 
 
 
+def command_dir() -> Path | None:
+    """A folder of launchers for the commands of the Python packages the pack pins (ansible-core's
+    ansible-playbook, ansible-lint …), each running this Python with the job's own packages. A Windmill
+    worker installs packages without their commands on PATH, and a worker image's own Ansible may be
+    another version: the pack's launchers come first. None when none of those packages is installed."""
+    folder = workspace.cache_dir("bin", hashlib.sha256(sys.executable.encode()).hexdigest()[:12])
+    wrote = False
+    for package in PACKAGED_COMMANDS:
+        try:
+            points = importlib.metadata.distribution(package).entry_points
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        for point in points.select(group="console_scripts"):
+            text = (f"#!{sys.executable}\nimport sys\nfrom {point.module} import {point.attr.split('.')[0]}\n"
+                    f"sys.exit({point.attr}())\n")
+            launcher = folder / point.name
+            if not launcher.is_file() or launcher.read_text() != text:  # written aside, then renamed: never half-written
+                fd, fresh = tempfile.mkstemp(dir=folder, prefix=f".{point.name}.")  # unique per process and thread
+                with os.fdopen(fd, "w") as out:
+                    out.write(text)
+                os.chmod(fresh, 0o755)  # noqa: S103 (a launcher: executable by the job user, like a console script)
+                os.replace(fresh, launcher)
+            wrote = True
+    return folder if wrote else None
+
+
 def find_binary(name: str) -> str | None:
-    """A tool's executable: next to this Python (the venv) first, then on PATH."""
+    """A tool's executable: the pack's own launcher (its pinned package), next to this Python, then on PATH."""
+    own = command_dir()
+    if own and (own / name).is_file():
+        return str(own / name)
     beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
@@ -84,8 +118,9 @@ def run_tool(
     argv: list[str], cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run a checker with a scrubbed, offline-friendly environment; a timeout becomes a ConfigError."""
-    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")}
-    base["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base.get('PATH', '')}"
+    base = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER", "PYTHONPATH")}
+    own = command_dir()  # ansible-lint runs `ansible` itself: the launchers go first on PATH
+    base["PATH"] = os.pathsep.join([*([str(own)] if own else []), str(Path(sys.executable).parent), base.get("PATH", "")])
     try:
         return subprocess.run(argv, cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired as e:

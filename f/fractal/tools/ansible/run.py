@@ -29,10 +29,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.platform.files import write_files
 from f.fractal.tools.ansible.files import playbook_name
+from f.fractal.tools.checks import find_binary
 from f.fractal.tools.runs import Outcome, Run, last_lines, tool_env, write_private
 
 RESERVED_INPUTS = ("ssh_private_key",)
@@ -60,22 +60,12 @@ def hosts(run: Run) -> list[str]:
 
 
 def bin_dir() -> Path:
-    """The folder holding ansible-playbook: beside this Python, on PATH, or a shim over the package."""
-    here = Path(sys.executable).parent
-    if (here / "ansible-playbook").exists():
-        return here
-    for folder in os.environ.get("PATH", "").split(os.pathsep):
-        if folder and (Path(folder) / "ansible-playbook").is_file():
-            return Path(folder)
-    if importlib.util.find_spec("ansible") is None:
+    """The folder holding ansible-playbook: the pack's own launchers over its pinned ansible-core first (a
+    worker image's Ansible may be another version, with another Python), then beside this Python, then PATH."""
+    found = find_binary("ansible-playbook")
+    if found is None:
         raise ConfigError("ansible-playbook is not installed on this worker", hint=INSTALL_HINT)
-    # Windmill installs packages without their console scripts on PATH: write one.
-    shim = workspace.cache_dir("bin") / "ansible-playbook"
-    text = f"#!{sys.executable}\nimport sys\nfrom ansible.cli.playbook import main\nsys.exit(main())\n"
-    if not shim.is_file() or shim.read_text() != text:
-        shim.write_text(text)
-        shim.chmod(0o755)
-    return shim.parent
+    return Path(found).parent
 
 
 def _from_outputs(run: Run) -> dict[str, str]:

@@ -4,7 +4,7 @@ Rules: every file parses; every declared variable is used and every used one dec
 provider the files use is pinned in `terraform { required_providers { x = { source, version } } }`;
 no credential is written as a literal (providers read them from the environment). Variables and
 outputs without a description are warnings. With the `terraform` binary on the worker, `fmt -check`
-runs (a warning when files are not canonical); `validate` runs when `$FRACTAL_TF_PLUGIN_DIR` holds
+runs (a warning when files are not canonical); `validate` runs when the `tf_plugin_dir` setting holds
 the providers (a filesystem mirror), since `init` would otherwise download them.
 """
 
@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import f.fractal.platform.settings as settings
 import f.fractal.tools.terraform.schema_exoscale as exoscale_schema
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.files import write_files
@@ -254,9 +255,10 @@ def _run_binary(tf: dict[str, str], report: Report) -> None:
 
 
 def _validate(binary: str, root: Path, env: dict[str, str], report: Report) -> None:
-    plugins = os.environ.get("FRACTAL_TF_PLUGIN_DIR", "")
+    plugins = settings.load().tf_plugin_dir
     if not plugins or not Path(plugins).is_dir():
-        report.skipped("terraform validate", "needs the providers offline: set FRACTAL_TF_PLUGIN_DIR to a provider mirror")
+        report.skipped("terraform validate", "needs the providers offline: set tf_plugin_dir in f/fractal/settings "
+                                             "(locally FRACTAL_TF_PLUGIN_DIR) to a provider mirror")
         return
     init = run_tool([binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={plugins}"], root, 120, env)
     if init.returncode != 0:

@@ -7,22 +7,18 @@
 - Credentials reach the process as the provider's environment variables (EXOSCALE_API_KEY, …);
   the process gets an allowlisted environment plus `TF_IN_AUTOMATION=1`, `TF_INPUT=0`,
   `CHECKPOINT_DISABLE=1` and a shared `TF_PLUGIN_CACHE_DIR`.
-- State: an entity that declares its own `backend`/`cloud` block keeps it. Otherwise a local
-  backend is added whose state lives in the worker's cache per Windmill workspace, catalog
-  target, provider and entity
-  (`…/terraform-state/<workspace>/<target>/<provider>/<entity>/terraform.tfstate`; workspace
-  `local` outside Windmill, target slugged with a short hash), so `destroy` finds what `apply`
-  made on the same worker and two catalogs or workspaces never share a state. Real clouds want
-  a remote backend in the entity.
+- State: an entity that declares its own `backend`/`cloud` block keeps it. Otherwise the backend of
+  the `terraform_state` setting is added (tools/terraform/state.py): `local` (a file in the cache),
+  `pg`, `s3` or `http`, one state per Windmill workspace, catalog target, provider and entity, so
+  `destroy` finds what `apply` made and two catalogs or workspaces never share a state. The
+  backend's credentials reach Terraform only through its environment, and are masked.
 - Outputs: the entity's declared output names, each read from the Terraform output of the same
   name (or the one named in `from`); sensitive values are masked like every credential.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -31,6 +27,7 @@ import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import InvalidInput
 from f.fractal.platform.files import write_files
 from f.fractal.tools.runs import Outcome, Run, command, step_failed, strings, tool_env, which, write_private
+from f.fractal.tools.terraform.state import BACKEND_FILE, Backend, backend_for
 
 INSTALL_HINT = (
     "install Terraform (>= 1.5) on the Windmill worker and put it on PATH: "
@@ -45,34 +42,25 @@ def preflight(run: Run) -> None:
     which("terraform", INSTALL_HINT)
     if not any(name.endswith((".tf", ".tf.json")) for name in run.files):
         raise InvalidInput(f"{run.ref} has no Terraform files (*.tf)", hint="a Terraform entity needs main.tf at least")
+    if not _declares_backend(run):
+        backend_for(run)  # a missing or incomplete state resource is refused before anything runs
 
 
-def _slug(text: str) -> str:
-    """A folder name for a workspace or catalog target: readable, and unique by its hash."""
-    readable = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:60] or "none"
-    return f"{readable}-{hashlib.sha256(text.encode()).hexdigest()[:8]}"
+def _declares_backend(run: Run) -> bool:
+    return any(_BACKEND.search(text) for name, text in run.files.items() if name.endswith(".tf"))
 
 
-def state_file(run: Run) -> Path:
-    """The local state of an entity: per Windmill workspace, catalog target, provider and entity."""
-    ws = re.sub(r"[^A-Za-z0-9_-]+", "-", os.environ.get("WM_WORKSPACE") or "local")
-    parts = (ws, _slug(run.target), run.provider.name, run.item["metadata"]["name"])
-    return workspace.cache_dir("terraform-state", *parts) / "terraform.tfstate"
-
-
-def _env(run: Run) -> dict[str, str]:
+def _env(run: Run, backend: Backend | None) -> dict[str, str]:
     return tool_env({
         "TF_IN_AUTOMATION": "1", "TF_INPUT": "0", "CHECKPOINT_DISABLE": "1",
-        "TF_PLUGIN_CACHE_DIR": str(workspace.cache_dir("terraform-plugins")), **run.env,
+        "TF_PLUGIN_CACHE_DIR": str(workspace.cache_dir("terraform-plugins")), **run.env, **(backend.env if backend else {}),
     })
 
 
-def commands(run: Run, workdir: Path) -> list[list[str]]:
+def commands(run: Run, backend: Backend | None) -> list[list[str]]:
     """The exact commands a run executes, in order (each stops the run when it fails)."""
     tf = which("terraform", INSTALL_HINT)
-    init = [tf, "init", "-input=false", "-no-color"]
-    if (workdir / "_fractal_backend.tf").exists():
-        init.append(f"-backend-config=path={state_file(run)}")
+    init = [tf, "init", "-input=false", "-no-color", *(backend.init_args() if backend else [])]
     var_file = f"-var-file={VARS_FILE}"
     if run.mode in ("plan", "check"):
         return [init, [tf, "plan", "-input=false", "-no-color", var_file]]
@@ -82,17 +70,22 @@ def commands(run: Run, workdir: Path) -> list[list[str]]:
             [tf, "apply", "-input=false", "-no-color", PLAN_FILE]]
 
 
-def _prepare(run: Run, workdir: Path) -> None:
+def _prepare(run: Run, workdir: Path) -> Backend | None:
+    """Write the files; the backend added for the state (None when the entity declares its own)."""
     write_files(workdir, run.files)
     write_private(workdir / VARS_FILE, json.dumps(run.inputs))
-    if not any(_BACKEND.search(text) for name, text in run.files.items() if name.endswith(".tf")):
-        (workdir / "_fractal_backend.tf").write_text('terraform {\n  backend "local" {}\n}\n')
+    if _declares_backend(run):
+        return None
+    backend = backend_for(run)
+    run.secrets.extend(backend.env.values())
+    (workdir / BACKEND_FILE).write_text(backend.block)
+    return backend
 
 
 def execute(run: Run, workdir: Path) -> Outcome:
-    _prepare(run, workdir)
-    env = _env(run)
-    for argv in commands(run, workdir):
+    backend = _prepare(run, workdir)
+    env = _env(run, backend)
+    for argv in commands(run, backend):
         rc, tail = command(run, argv, cwd=workdir, env=env)
         if rc != 0:
             return step_failed(f"terraform {argv[1]}", rc, tail)
