@@ -34,6 +34,10 @@ class Checkout:
     commits: int = 0
 
 
+def is_url(text: str) -> bool:
+    return bool(_URL_RE.match(text)) and not text.startswith("-")
+
+
 def _clone(url: str, ref: str, depth: int, into: Path) -> None:
     args = ["clone", "--quiet", "--no-tags"]
     if depth:
@@ -54,7 +58,7 @@ def _resolve(repo: str) -> tuple[str, str]:
         if not path.is_dir():
             raise NotFound(f"no folder at {repo!r:.200}", hint="give a repository folder, a Git URL or a git_repository resource path")
         return str(path.resolve()), ""
-    if _URL_RE.match(repo) and not repo.startswith("-"):
+    if is_url(repo):
         return repo, ""
     if _RESOURCE_RE.match(repo):
         target = gitstore.load_target(repo)
