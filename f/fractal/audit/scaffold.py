@@ -73,8 +73,10 @@ def plan_services(tree: structure.Tree, app: str, registry: str, tag: str) -> li
         name = slug(found["name"])
         svc = compose.get(found["name"], {})
         image = svc.get("image") if isinstance(svc.get("image"), str) else ""
-        if not image or image_unpinned(image):
-            image = f"{registry.rstrip('/')}/{name}:{tag}"
+        if not image or (found.get("dockerfile") and image_unpinned(image)):
+            image = f"{registry.rstrip('/')}/{name}:{tag}"  # built from this repository: pinned to the audited commit
+        elif image_unpinned(image) and image.split(":")[0] in patches.PINS:
+            image = f"{image.split(':')[0]}:{patches.PINS[image.split(':')[0]]}"  # a known image: its current stable line
         port = (found.get("ports") or [None])[0] or (_expose(tree, found["dockerfile"]) if found.get("dockerfile") else None) or 8080
         service = Service(name, image, int(port), dockerfile=found.get("dockerfile", ""))
         for key, value in _compose_env(svc.get("environment")).items():
@@ -368,6 +370,8 @@ def placement(draft: dict[str, Any]) -> str:
     if tool == "kustomize":
         deployment_doc = draft["spec"]["files"]["base/deployment.yaml"]
         return posixpath.join(DEPLOY, re.search(r"(?m)^  name: (\S+)", deployment_doc).group(1))  # type: ignore[union-attr]
+    if tool == "dockerfile":
+        return "."  # the diffs name the repository's own paths: git apply <service>/NN-<rule>.diff at the root
     return {"helm": f"{DEPLOY}/chart", "argocd": f"{DEPLOY}/argocd"}.get(tool, f"{DEPLOY}/{name}")
 
 

@@ -70,7 +70,7 @@ def problems(text: str) -> list[Problem]:
     if not users or users[-1].args.split(":")[0] in ("root", "0"):
         where = users[-1].line if users else froms[-1].line
         out.append(Problem("DF-ROOT-USER", "high", "the container runs as root (no USER, or USER root, in the final stage)",
-                           "add an unprivileged user and end with USER app (e.g. RUN adduser -D -u 10001 app)", where))
+                           "end the final stage with a numeric non-root user: USER 10001:10001", where))
     for s in steps:
         if s.keyword == "ADD" and re.search(r"https?://", s.args):
             out.append(Problem("DF-ADD-URL", "medium", "ADD downloads a remote file without a checksum",
