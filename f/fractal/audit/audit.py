@@ -10,10 +10,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from f.fractal.audit import history, rules, scanners, score, source, structure
+import f.fractal.audit.history as history
+import f.fractal.audit.rules as rules
+import f.fractal.audit.scanners as scanners
+import f.fractal.audit.score as score
+import f.fractal.audit.source as source
+import f.fractal.audit.structure as structure
 from f.fractal.audit.findings import Finding, Unavailable, sort_findings
-from f.fractal.errors import InvalidInput
-from f.fractal.secret_scan import redact
+from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.secrets import redact
 
 DIMENSIONS = ("history", "rules", *scanners.SCANNER_NAMES)
 DEFAULT_TIMEOUT = 300.0

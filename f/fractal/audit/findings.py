@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from f.fractal.secret_scan import redact
+from f.fractal.platform.secrets import redact
 
 Category = Literal["secret", "misconfiguration", "code", "vulnerability"]
 Severity = Literal["critical", "high", "medium", "low", "info"]

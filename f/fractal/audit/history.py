@@ -12,9 +12,9 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from f.fractal import gitstore
+import f.fractal.catalog.store as gitstore
 from f.fractal.audit.findings import Finding
-from f.fractal.secret_scan import scan_text
+from f.fractal.platform.secrets import scan_text
 
 MAX_BLOB = 1024 * 1024
 TOOL = "fractal-history"

@@ -11,11 +11,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from f.fractal import catalog
-from f.fractal.audit import scaffold as drafting
-from f.fractal.audit import source, structure
+import f.fractal.audit.scaffold as drafting
+import f.fractal.audit.source as source
+import f.fractal.audit.structure as structure
+import f.fractal.catalog.items as catalog
 from f.fractal.audit.audit import audit_checkout, check_dimensions
-from f.fractal.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput
 
 PLACEHOLDER_REPO = "https://git.example.com/{app}.git"
 
@@ -61,7 +62,7 @@ def scaffold(repo: str = "", audit: dict[str, Any] | None = None, *, ref: str = 
     validation = {d["metadata"]["name"]: d["provenance"]["validation"] for d in drafts}
     result: dict[str, Any] = {
         "app": app, "valid": all(v["ok"] for v in validation.values()),
-        "drafts": drafts, "pipeline": drafting.pipeline(app, drafts, origin), "validation": validation,
+        "drafts": drafts, "pipeline": drafting.pipeline(app, drafts, envs, origin), "validation": validation,
         "placement": {d["metadata"]["name"]: drafting.placement(d) for d in drafts},
         "dockerfile_fixes": fixes, "warnings": warnings,
         "score": {"before": before["score"], "after": after["score"] if after else None,

@@ -12,8 +12,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from f.fractal.secret_scan import mask_assignments, redact
-from f.fractal.tools import dockerfile
+import f.fractal.tools.dockerfile.check as dockerfile
+from f.fractal.platform.secrets import mask_assignments, redact
 from f.fractal.tools.hardening import image_unpinned
 
 # Versions proposed for common unpinned base images: current stable lines, to be reviewed in the diff.

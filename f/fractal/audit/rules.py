@@ -8,9 +8,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import f.fractal.tools.dockerfile.check as dockerfile
+import f.fractal.tools.hardening as hardening
+import f.fractal.tools.terraform.check as terraform
 from f.fractal.audit.findings import Finding, Severity
 from f.fractal.audit.structure import Tree
-from f.fractal.tools import dockerfile, hardening, terraform
 
 TOOL = "fractal"
 OPEN_CIDRS = ("0.0.0.0/0", "::/0")

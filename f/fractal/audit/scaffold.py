@@ -23,15 +23,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from f.fractal import validate
-from f.fractal.audit import patches, source, structure
+import f.fractal.audit.patches as patches
+import f.fractal.audit.source as source
+import f.fractal.audit.structure as structure
 from f.fractal.audit.audit import audit_folder
-from f.fractal.errors import InvalidInput
-from f.fractal.layout import write_files
-from f.fractal.model import NAME_RE, normalize_item
-from f.fractal.secret_scan import scan_text
+from f.fractal.model.errors import InvalidInput
+from f.fractal.model.item import normalize_item
+from f.fractal.platform.files import write_files
+from f.fractal.platform.secrets import scan_text
+from f.fractal.platform.yamlio import dump
 from f.fractal.tools.hardening import image_unpinned
-from f.fractal.yamlio import dump
+from f.fractal.tools.validate import validate_entity
 
 DEPLOY = "deploy"
 NON_ROOT_UID = 10001
@@ -298,33 +300,40 @@ def dockerfile_files(tree: structure.Tree, services: list[Service]) -> tuple[dic
 # ------------------------------------------------------------------ entities and pipeline
 
 
-def entity(name: str, tool: str, description: str, files: dict[str, str], tags: list[str], origin: dict[str, Any]) -> dict[str, Any]:
+def environment_input(environments: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": ["environment"],
+            "properties": {"environment": {"type": "string", "enum": environments, "description": "the overlay to apply"}}}
+
+
+def entity(name: str, tool: str, description: str, files: dict[str, str], tags: list[str], origin: dict[str, Any],
+           inputs: dict[str, Any] | None = None) -> dict[str, Any]:
     draft = {
         "apiVersion": "fractal/v1", "kind": "Entity",
         "metadata": {"name": name, "description": description[:300], "tags": tags},
-        "spec": {"tool": tool, "providers": [], "inputs": {"type": "object", "properties": {}}, "files": files},
+        "spec": {"tool": tool, "providers": [], "inputs": inputs or {"type": "object", "properties": {}}, "files": files},
     }
-    report = validate.validate_entity(draft)
+    report = validate_entity(draft)
     draft["provenance"] = {"generator": "scaffold", **origin, "validation": report,
                            "time": datetime.now(UTC).isoformat(timespec="seconds")}
     return draft
 
 
-def pipeline(app: str, drafts: list[dict[str, Any]], origin: dict[str, Any]) -> dict[str, Any]:
-    """Apply the manifests (kustomize or Helm), then the Argo CD root; Dockerfile patches are reviewed, not run."""
+def pipeline(app: str, drafts: list[dict[str, Any]], environments: list[str], origin: dict[str, Any]) -> dict[str, Any]:
+    """Apply each service's overlay for the chosen environment, then the Argo CD Applications that keep it
+    reconciled (with Helm, Argo CD renders the chart: the Applications alone). Dockerfile patches are reviewed, not run."""
     steps: list[dict[str, Any]] = []
     for draft in drafts:
-        tool = draft["spec"]["tool"]
-        if tool in ("kustomize", "helm"):
+        if draft["spec"]["tool"] == "kustomize":
             steps.append({"id": re.sub(r"[^a-z0-9_]", "_", draft["metadata"]["name"])[:40],
-                          "ref": f"entity:{draft['metadata']['name']}@1.0.0"})
+                          "ref": f"entity:{draft['metadata']['name']}@1.0.0",
+                          "inputs": {"environment": {"from": "inputs.environment"}}})
     root = next(d for d in drafts if d["spec"]["tool"] == "argocd")
-    steps.append({"id": "argocd_root", "ref": f"entity:{root['metadata']['name']}@1.0.0", "needs": [s["id"] for s in steps]})
+    steps.append({"id": "argocd", "ref": f"entity:{root['metadata']['name']}@1.0.0", "needs": [s["id"] for s in steps]})
     return normalize_item({
         "apiVersion": "fractal/v1", "kind": "Pipeline",
         "metadata": {"name": slug(f"{app}-gitops", 60), "description": f"Move {app} to GitOps: manifests per environment, "
-                     "then the Argo CD app-of-apps that keeps them reconciled", "tags": ["gitops", "migration", "scaffold"]},
-        "spec": {"inputs": {"type": "object", "properties": {}}, "steps": steps},
+                     "then the Argo CD Applications that keep them reconciled", "tags": ["gitops", "migration", "scaffold"]},
+        "spec": {"inputs": environment_input(environments) if len(steps) > 1 else {"type": "object", "properties": {}}, "steps": [{k: v for k, v in s.items() if v} for s in steps]},
         "provenance": {"generator": "scaffold", **origin, "time": datetime.now(UTC).isoformat(timespec="seconds")},
     })
 
@@ -353,7 +362,7 @@ def drafts_for(tree: structure.Tree, *, app: str, environments: list[str], helm:
             drafts.append(entity(f"{name}-kustomize", "kustomize",
                                  f"{svc.name}: hardened kustomize base and overlays ({', '.join(environments)}); "
                                  f"lives in {DEPLOY}/{svc.name}; secrets from Secret {svc.name}-secrets",
-                                 kustomize_files(svc, app, environments), tags, origin))
+                                 kustomize_files(svc, app, environments), tags, origin, environment_input(environments)))
     drafts.append(entity(slug(f"{app}-argocd", 60), "argocd", f"Argo CD Applications of {app} per environment and the "
                          f"app-of-apps root; lives in {DEPLOY}/argocd",
                          argocd_files(services, app, environments, repo_url, revision, helm), tags, origin))

@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import f.fractal.tools.hardening as hardening
+import f.fractal.tools.terraform.check as terraform
 from f.fractal.audit.findings import Finding
 from f.fractal.audit.structure import LOCKFILES, MANIFESTS, Tree
-from f.fractal.tools import hardening, terraform
 
 WEIGHTS = {"critical": 10.0, "high": 7.5, "medium": 5.0, "low": 2.5}
 GROUPS = {

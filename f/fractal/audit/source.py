@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from f.fractal import gitstore
-from f.fractal.errors import InvalidInput, NotFound, Unreachable
+import f.fractal.catalog.store as gitstore
+from f.fractal.model.errors import InvalidInput, NotFound, Unreachable
 
 _URL_RE = re.compile(r"^(?:https?|git|ssh|file)://\S+$|^[\w.-]+@[\w.-]+:\S+$")
 _RESOURCE_RE = re.compile(r"^[fu]/[\w-]+/[\w/-]+$")

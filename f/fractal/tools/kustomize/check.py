@@ -13,11 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from f.fractal.errors import InvalidInput
-from f.fractal.layout import write_files
-from f.fractal.tools import hardening, kubernetes
-from f.fractal.validate import Report, find_binary, run_tool
-from f.fractal.yamlio import load_untrusted
+import f.fractal.tools.hardening as hardening
+import f.fractal.tools.kubernetes.check as kubernetes
+from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.files import write_files
+from f.fractal.platform.yamlio import load_untrusted
+from f.fractal.tools.checks import Report, find_binary, run_tool
 
 DEFAULT_FILE = "base/kustomization.yaml"
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from f.fractal.tools import kubernetes
-from f.fractal.validate import Report
+import f.fractal.tools.kubernetes.check as kubernetes
+from f.fractal.tools.checks import Report
 
 DEFAULT_FILE = "root.yaml"
 KINDS = ("Application", "ApplicationSet", "AppProject")

@@ -10,10 +10,10 @@ import re
 import tempfile
 from pathlib import Path
 
-from f.fractal.errors import InvalidInput
-from f.fractal.layout import write_files
-from f.fractal.validate import Report, find_binary, run_tool
-from f.fractal.yamlio import load_untrusted
+from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.files import write_files
+from f.fractal.platform.yamlio import load_untrusted
+from f.fractal.tools.checks import Report, find_binary, run_tool
 
 DEFAULT_FILE = "Chart.yaml"
 RULES = (

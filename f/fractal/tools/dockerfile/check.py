@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
-from f.fractal.secret_scan import scan_text
+from f.fractal.platform.secrets import scan_text
+from f.fractal.tools.checks import Report
 from f.fractal.tools.hardening import Problem, image_unpinned
-from f.fractal.validate import Report
 
 DEFAULT_FILE = "Dockerfile"
 RULES = (
