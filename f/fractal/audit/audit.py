@@ -60,7 +60,11 @@ def audit_checkout(co: source.Checkout, dimensions: list[str], timeout: float = 
             tools.append({"tool": history.TOOL, "status": "ok", "findings": len(found), "blobs": blobs,
                           "commits": co.commits, "seconds": round(time.perf_counter() - t0, 2)})
         else:
-            missing.append(Unavailable("secrets in history", history.TOOL, "not a Git repository (or no commit): only the tip was read"))
+            found = history.scan_files(co.root, tree.files)
+            findings += found
+            tools.append({"tool": history.TOOL, "status": "ok", "findings": len(found), "files": len(tree.files)})
+            missing.append(Unavailable("secrets in history", history.TOOL,
+                                       "not a Git repository (or no commit): only the current files were searched"))
     if "rules" in dimensions:
         found = rules.scan(tree)
         findings += found
@@ -74,8 +78,9 @@ def audit_checkout(co: source.Checkout, dimensions: list[str], timeout: float = 
     if shape["dependency_manifests"]:
         missing.append(Unavailable("dependency vulnerabilities", "none", NO_ADVISORY_FEED))
     ordered = sort_findings(findings)
-    ran = [o.tool for o in outcomes if o.status == "ok" and o.tool != "detect-secrets"]
-    total, checks = score.evaluate(score.Facts(tree, ordered, history_scanned, ran))
+    ran = [o.tool for o in outcomes if o.status == "ok"]
+    secrets_scanned = "history" in dimensions or "detect-secrets" in ran
+    total, checks = score.evaluate(score.Facts(tree, ordered, history_scanned, secrets_scanned, ran))
     report = {
         "repo": co.source, "head": co.head, "commits": co.commits,
         "score": total, "grade": score.grade(total), "groups": _groups(checks), "checks": checks,

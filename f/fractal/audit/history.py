@@ -72,6 +72,32 @@ def _tip_blobs(root: Path) -> set[str]:
     return {line.split()[2] for line in listing.splitlines() if len(line.split()) >= 3}
 
 
+def _secrets_in(text: str, path: str, commit: str | None, where: str) -> list[Finding]:
+    found = []
+    for number, line in enumerate(text.splitlines(), 1):
+        for kind in scan_text(line):
+            rule = kind.replace(" ", "-").replace("/", "-").lower()
+            committed = f"committed in {commit[:12]} " if commit else ""
+            found.append(Finding(TOOL, rule, "secret", "critical", path, f"{kind} {committed}({where})", number,
+                                 commit[:12] if commit else None, FIX))
+    return found
+
+
+def scan_files(root: Path, files: list[str]) -> list[Finding]:
+    """Secret findings in the current files only (a folder without Git history)."""
+    found = []
+    for path in files:
+        try:
+            data = (root / path).read_bytes()
+        except OSError:
+            continue
+        if len(data) <= MAX_BLOB and b"\0" not in data[:8000]:
+            text = data.decode("utf-8", errors="replace")
+            if any(True for _ in scan_text(text)):
+                found += _secrets_in(text, path, None, "in the files")
+    return found
+
+
 def scan_history(root: Path) -> tuple[list[Finding], int]:
     """Secret findings over every blob of the history, and how many blobs were read."""
     blobs = introduced_blobs(root)
@@ -83,11 +109,5 @@ def scan_history(root: Path) -> tuple[list[Finding], int]:
         if text is None or not any(True for _ in scan_text(text)):
             continue
         where = "still in the tip" if blob.sha in tip else "no longer in the tip, but the history keeps it"
-        for number, line in enumerate(text.splitlines(), 1):
-            for kind in scan_text(line):
-                findings.append(Finding(
-                    tool=TOOL, rule=kind.replace(" ", "-").replace("/", "-").lower(), category="secret",
-                    severity="critical",
-                    file=blob.path, line=number, commit=blob.commit[:12],
-                    message=f"{kind} committed in {blob.commit[:12]} ({where})", fix=FIX))
+        findings += _secrets_in(text, blob.path, blob.commit, where)
     return findings, len(texts)

@@ -49,6 +49,7 @@ class Facts:
     tree: Tree
     findings: list[Finding]
     history_scanned: bool
+    secrets_scanned: bool  # the history, the files or detect-secrets were searched
     scanners_ran: list[str]
 
 
@@ -201,8 +202,10 @@ def ci_validation(f: Facts) -> Evaluation:
 
 
 def no_secrets(f: Facts) -> Evaluation:
+    if not f.secrets_scanned:
+        return Evaluation(None, ["no secret search ran (history and detect-secrets not requested)"])
     secrets = [x for x in f.findings if x.category == "secret"]
-    scope = "the whole history" if f.history_scanned else "the tip only (no history scanned)"
+    scope = "the whole history" if f.history_scanned else "the current files only (no history scanned)"
     if secrets:
         where = sorted({f"{x.file}" + (f" (commit {x.commit})" if x.commit else "") for x in secrets})
         return Evaluation(0, [f"{len(secrets)} secret finding(s) in {scope}", *where[:6]])
@@ -244,12 +247,13 @@ def security_policy(f: Facts) -> Evaluation:
 
 
 def static_analysis(f: Facts) -> Evaluation:
-    if not f.scanners_ran:
-        return Evaluation(None, ["no external scanner ran (see unavailable)"])
-    serious = [x for x in f.findings if x.tool in f.scanners_ran and x.category in ("misconfiguration", "code")
+    analysers = [t for t in f.scanners_ran if t != "detect-secrets"]
+    if not analysers:
+        return Evaluation(None, ["no external analyser ran (not requested, or see unavailable)"])
+    serious = [x for x in f.findings if x.tool in analysers and x.category in ("misconfiguration", "code")
                and x.severity in ("critical", "high")]
     return Evaluation(max(0.0, 10 - 2 * len(serious)),
-                      [f"{len(serious)} high/critical finding(s) from {', '.join(f.scanners_ran)}"])
+                      [f"{len(serious)} high/critical finding(s) from {', '.join(analysers)}"])
 
 
 CHECKS = (
