@@ -1,4 +1,4 @@
-"""Fractal: audit a repository — findings from real scanners, secrets through the whole history, its structure and a GitOps score."""
+"""Fractal: audit a repository — scanner findings, secrets through the whole history, its structure, a GitOps score."""
 
 from typing import Any
 

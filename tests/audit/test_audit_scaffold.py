@@ -61,7 +61,7 @@ def test_the_manifests_are_hardened_and_secrets_are_references(migration: dict[s
     app = next(d for d in migration["drafts"] if d["metadata"]["name"] == "planted-app-kustomize")
     files = app["spec"]["files"]
     assert set(files) == {"base/kustomization.yaml", "base/deployment.yaml", "base/service.yaml",
-                          "overlays/dev/kustomization.yaml", "overlays/staging/kustomization.yaml", "overlays/prod/kustomization.yaml"}
+                          *(f"overlays/{env}/kustomization.yaml" for env in ("dev", "staging", "prod"))}
     deployment = files["base/deployment.yaml"]
     for needle in ("limits:", "runAsNonRoot: true", "livenessProbe:", "readinessProbe:", "secretKeyRef:",
                    "image: ghcr.io/shop/app:", "containerPort: 8000"):
@@ -124,7 +124,8 @@ def test_helm_when_asked_and_from_a_previous_audit(planted: Any) -> None:
     result = scaffold(audit=before, helm=True, checks=FAST, environments=["dev", "prod"])
     assert result["score"]["before"] == before["score"] and result["score"]["after"] > before["score"]
     chart = _by_tool(result)["helm"][0]
-    assert {"Chart.yaml", "values.yaml", "values-dev.yaml", "values-prod.yaml", "templates/deployment.yaml"} <= set(chart["spec"]["files"])
+    assert {"Chart.yaml", "values.yaml", "values-dev.yaml", "values-prod.yaml",
+            "templates/deployment.yaml"} <= set(chart["spec"]["files"])
     report = result["validation"][chart["metadata"]["name"]]
     assert report["ok"] and "chart structure" in report["checks_run"]
     if not shutil.which("helm"):

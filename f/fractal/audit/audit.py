@@ -23,7 +23,8 @@ from f.fractal.platform.secrets import redact
 DIMENSIONS = ("history", "rules", *scanners.SCANNER_NAMES)
 DEFAULT_TIMEOUT = 300.0
 NO_ADVISORY_FEED = ("no dependency-vulnerability scanner with a reachable advisory feed is configured on this worker "
-                    "(pip-audit and trivy need an online feed; offline they report 'no known vulnerabilities', a false all-clear)")
+                    "(pip-audit and trivy need an online feed; offline they report 'no known vulnerabilities', "
+                    "a false all-clear)")
 
 
 def check_dimensions(checks: list[str] | None) -> list[str]:
@@ -96,7 +97,8 @@ def _groups(checks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for group, title in score.GROUPS.items():
         rows = [c for c in checks if c["group"] == group and c["score"] is not None]
         possible = sum(c["weight"] * 10 for c in rows)
-        out[group] = {"title": title, "score": round(100 * sum(c["weight"] * c["score"] for c in rows) / possible) if possible else None}
+        out[group] = {"title": title,
+                      "score": round(100 * sum(c["weight"] * c["score"] for c in rows) / possible) if possible else None}
     return out
 
 

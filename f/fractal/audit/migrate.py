@@ -28,7 +28,8 @@ def _app_name(repo: str, name: str) -> str:
 
 def _changed(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, Any]]:
     old = {c["id"]: c["score"] for c in before.get("checks", [])}
-    return [{"id": c["id"], "before": old.get(c["id"]), "after": c["score"]} for c in after["checks"] if old.get(c["id"]) != c["score"]]
+    return [{"id": c["id"], "before": old.get(c["id"]), "after": c["score"]}
+            for c in after["checks"] if old.get(c["id"]) != c["score"]]
 
 
 def scaffold(repo: str = "", audit: dict[str, Any] | None = None, *, ref: str = "", environments: list[str] | None = None,

@@ -97,7 +97,8 @@ def patch(path: str, text: str) -> Patched:
     if "DF-IMAGE-UNPINNED" in rules:
         def pin(t: str) -> str:
             out, unknown = _pinned(t)
-            result.manual += [{"rule": "DF-IMAGE-UNPINNED", "reason": f"no known stable line for {i}: pin it by hand"} for i in unknown]
+            result.manual += [{"rule": "DF-IMAGE-UNPINNED", "reason": f"no known stable line for {i}: pin it by hand"}
+                              for i in unknown]
             return out
         steps.append(("DF-IMAGE-UNPINNED", pin))
     if "DF-ROOT-USER" in rules:
@@ -109,12 +110,14 @@ def patch(path: str, text: str) -> Patched:
             diff = _diff(path, result.text, after)
             masked = mask_assignments(redact(diff, values))
             if masked != diff:
-                result.manual.append({"rule": rule, "reason": "a line of this diff held a secret, shown as ***: apply it by hand"})
+                result.manual.append({"rule": rule,
+                                      "reason": "a line of this diff held a secret, shown as ***: apply it by hand"})
             result.diffs.append((rule, masked))
             result.text = after
     for rule, reason in (("DF-ADD-URL", "replace the remote ADD by a checksummed download"),
                          ("DF-PIPE-SHELL", "download, verify a checksum, then run"),
-                         ("DF-NO-HEALTHCHECK", "the Kubernetes probes of the scaffold cover it; add a HEALTHCHECK for plain Docker")):
+                         ("DF-NO-HEALTHCHECK",
+                          "the Kubernetes probes of the scaffold cover it; add a HEALTHCHECK for plain Docker")):
         if rule in rules:
             result.manual.append({"rule": rule, "reason": reason})
     return result

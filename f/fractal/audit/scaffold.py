@@ -79,7 +79,8 @@ def plan_services(tree: structure.Tree, app: str, registry: str, tag: str) -> li
             image = f"{registry.rstrip('/')}/{name}:{tag}"  # built from this repository: pinned to the audited commit
         elif image_unpinned(image) and image.split(":")[0] in patches.PINS:
             image = f"{image.split(':')[0]}:{patches.PINS[image.split(':')[0]]}"  # a known image: its current stable line
-        port = (found.get("ports") or [None])[0] or (_expose(tree, found["dockerfile"]) if found.get("dockerfile") else None) or 8080
+        exposed = _expose(tree, found["dockerfile"]) if found.get("dockerfile") else None
+        port = (found.get("ports") or [None])[0] or exposed or 8080
         service = Service(name, image, int(port), dockerfile=found.get("dockerfile", ""))
         for key, value in _compose_env(svc.get("environment")).items():
             if _SECRET_NAME.search(key) or any(True for _ in scan_text(f"{key}={value}")):
@@ -185,8 +186,10 @@ def argocd_files(services: list[Service], app: str, environments: list[str], rep
             continue
         for svc in services:
             files[f"apps/{svc.name}-{env}.yaml"] = dump(application(
-                f"{svc.name}-{env}", repo_url, revision, f"{DEPLOY}/{svc.name}/overlays/{env}", f"{app}-{env}"), indent_lists=True)
-    files["root.yaml"] = dump(application(f"{app}-root", repo_url, revision, f"{DEPLOY}/argocd/apps", "argocd"), indent_lists=True)
+                f"{svc.name}-{env}", repo_url, revision, f"{DEPLOY}/{svc.name}/overlays/{env}", f"{app}-{env}"),
+                indent_lists=True)
+    files["root.yaml"] = dump(application(f"{app}-root", repo_url, revision, f"{DEPLOY}/argocd/apps", "argocd"),
+                              indent_lists=True)
     return files
 
 
@@ -333,7 +336,8 @@ def pipeline(app: str, drafts: list[dict[str, Any]], environments: list[str], or
         "apiVersion": "fractal/v1", "kind": "Pipeline",
         "metadata": {"name": slug(f"{app}-gitops", 60), "description": f"Move {app} to GitOps: manifests per environment, "
                      "then the Argo CD Applications that keep them reconciled", "tags": ["gitops", "migration", "scaffold"]},
-        "spec": {"inputs": environment_input(environments) if len(steps) > 1 else {"type": "object", "properties": {}}, "steps": [{k: v for k, v in s.items() if v} for s in steps]},
+        "spec": {"inputs": environment_input(environments) if len(steps) > 1 else {"type": "object", "properties": {}},
+                 "steps": [{k: v for k, v in s.items() if v} for s in steps]},
         "provenance": {"generator": "scaffold", **origin, "time": datetime.now(UTC).isoformat(timespec="seconds")},
     })
 
@@ -354,7 +358,7 @@ def drafts_for(tree: structure.Tree, *, app: str, environments: list[str], helm:
     drafts = []
     if helm:
         drafts.append(entity(slug(f"{app}-chart", 60), "helm", f"Helm chart of {app} ({len(services)} services), "
-                             f"values per environment ({', '.join(environments)}); lives in {DEPLOY}/chart", 
+                             f"values per environment ({', '.join(environments)}); lives in {DEPLOY}/chart",
                              helm_files(services, app, environments), tags, origin))
     else:
         for svc in services:
@@ -369,7 +373,8 @@ def drafts_for(tree: structure.Tree, *, app: str, environments: list[str], helm:
     docker, fixes = dockerfile_files(tree, services)
     if docker:
         drafts.append(entity(slug(f"{app}-dockerfile-patches", 60), "dockerfile",
-                             f"Dockerfile fixes of {app} as diffs keyed to the rule fixed, to apply in order", docker, tags, origin))
+                             f"Dockerfile fixes of {app} as diffs keyed to the rule fixed, to apply in order",
+                             docker, tags, origin))
     return drafts, fixes
 
 
@@ -384,7 +389,8 @@ def placement(draft: dict[str, Any]) -> str:
     return {"helm": f"{DEPLOY}/chart", "argocd": f"{DEPLOY}/argocd"}.get(tool, f"{DEPLOY}/{name}")
 
 
-def rescan(co: source.Checkout, drafts: list[dict[str, Any]], fixes: list[dict[str, Any]], dimensions: list[str]) -> dict[str, Any]:
+def rescan(co: source.Checkout, drafts: list[dict[str, Any]], fixes: list[dict[str, Any]],
+           dimensions: list[str]) -> dict[str, Any]:
     """Audit a copy of the repository with the drafts in place and the Dockerfile fixes applied."""
     tmp = Path(tempfile.mkdtemp(prefix="fractal-scaffold-"))
     try:
@@ -398,9 +404,11 @@ def rescan(co: source.Checkout, drafts: list[dict[str, Any]], fixes: list[dict[s
                 write_files(copy / placement(draft), draft["spec"]["files"])
             else:
                 for fix in fixes:
-                    (copy / fix["dockerfile"]).write_text(draft["spec"]["files"][f"{fix['service']}/Dockerfile"], encoding="utf-8")
+                    patched = draft["spec"]["files"][f"{fix['service']}/Dockerfile"]
+                    (copy / fix["dockerfile"]).write_text(patched, encoding="utf-8")
         if co.git:
-            git = ["git", "-C", str(copy), "-c", "user.name=fractal", "-c", "user.email=fractal@localhost", "-c", "commit.gpgsign=false"]
+            git = ["git", "-C", str(copy), "-c", "user.name=fractal", "-c", "user.email=fractal@localhost",
+                   "-c", "commit.gpgsign=false"]
             subprocess.run([*git, "add", "-A"], check=True, capture_output=True)
             subprocess.run([*git, "commit", "-q", "-m", "scaffold", "--allow-empty"], check=True, capture_output=True)
         return audit_folder(copy, dimensions)

@@ -67,7 +67,8 @@ class Scanner:
         return scanners_dir() / self.tool / "bin"
 
     def version(self) -> str:
-        for meta in sorted((scanners_dir() / self.tool / "lib").glob(f"python*/site-packages/{self.dist.replace('-', '_')}-*.dist-info")):
+        pattern = f"python*/site-packages/{self.dist.replace('-', '_')}-*.dist-info"
+        for meta in sorted((scanners_dir() / self.tool / "lib").glob(pattern)):
             return meta.name.removesuffix(".dist-info").split("-")[1]
         return ""
 
@@ -89,11 +90,13 @@ class Scanner:
         seconds = time.perf_counter() - started
         if proc.returncode not in self.ok_codes:
             last = (proc.stderr.strip().splitlines() or ["no output"])[-1][:200]
-            return Outcome(self.tool, "unavailable", seconds=seconds, reason=f"{self.tool} failed (exit {proc.returncode}): {last}")
+            return Outcome(self.tool, "unavailable", seconds=seconds,
+                           reason=f"{self.tool} failed (exit {proc.returncode}): {last}")
         try:
             found = self.parse(proc.stdout)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
-            return Outcome(self.tool, "unavailable", seconds=seconds, reason=f"{self.tool} output not understood: {type(e).__name__}")
+            return Outcome(self.tool, "unavailable", seconds=seconds,
+                           reason=f"{self.tool} output not understood: {type(e).__name__}")
         return Outcome(self.tool, "ok", tuple(found), self.version(), seconds)
 
 

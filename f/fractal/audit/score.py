@@ -32,9 +32,11 @@ HARDENING_RULES = ("K8S-NO-LIMITS", "K8S-ROOT", "K8S-PRIVILEGED", "K8S-HOST-NAME
                    "DF-ROOT-USER", "DF-SECRET-ENV", "COMPOSE-PRIVILEGED")
 OPEN_NETWORK = re.compile(r"TF-OPEN-SECURITY-GROUP|CKV_AWS_(24|25|260|277)$")
 PUSH_DEPLOY = re.compile(r"\bkubectl\s+(apply|create|replace|set\s+image|rollout\s+restart)\b|\bhelm\s+(upgrade|install)\b"
-                         r"|\bdocker[- ]compose\b[^\n]*\bup\b|\bdocker\s+stack\s+deploy\b|\bkustomize\s+build\b[^\n]*\|\s*kubectl")
+                         r"|\bdocker[- ]compose\b[^\n]*\bup\b|\bdocker\s+stack\s+deploy\b"
+                         r"|\bkustomize\s+build\b[^\n]*\|\s*kubectl")
 VALIDATION = re.compile(r"(?i)\b(pytest|test|lint|validate|kubeconform|kubeval|checkov|trivy|hadolint|helm\s+lint|"
                         r"kustomize\s+build|terraform\s+(validate|plan)|ruff|mypy|eslint|go\s+vet)\b")
+PINNED_REQUIREMENT = re.compile(r"(?m)^[A-Za-z0-9_.-]+\s*(\[.*\])?\s*==")
 FLUX_KINDS = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository")
 
 
@@ -108,7 +110,8 @@ def remote_state(f: Facts) -> Evaluation:
         for block in doc.get("terraform") or []:
             for backend in block.get("backend") or [] if isinstance(block, dict) else []:
                 backends += [f"{path}: backend {name}" for name in backend if name != "local"]
-        backends += [f"{path}: cloud block" for block in doc.get("terraform") or [] if isinstance(block, dict) and block.get("cloud")]
+        backends += [f"{path}: cloud block" for block in doc.get("terraform") or []
+                     if isinstance(block, dict) and block.get("cloud")]
     return Evaluation(10 if backends else 0, backends or ["no remote backend: the state lives on one machine"])
 
 
@@ -122,7 +125,8 @@ def _images(t: Tree) -> list[tuple[str, str]]:
                 images.append((path, image))
     for path, doc in t.objects_of(*hardening.WORKLOAD_KINDS):
         pod = hardening.pod_spec(doc)
-        images += [(path, c["image"]) for c in (pod.get("containers") or []) if isinstance(c, dict) and isinstance(c.get("image"), str)]
+        images += [(path, c["image"]) for c in (pod.get("containers") or [])
+                   if isinstance(c, dict) and isinstance(c.get("image"), str)]
     images += [(s["_file"], s["image"]) for s in t.compose_services().values() if isinstance(s.get("image"), str)]
     return images
 
@@ -139,7 +143,7 @@ def images_pinned(f: Facts) -> Evaluation:
 def lockfiles(f: Facts) -> Evaluation:
     t = f.tree
     manifests = [p for p in t.files if posixpath.basename(p) in MANIFESTS - {"requirements.txt"}]
-    manifests += [p for p in t.named("requirements.txt") if not re.search(r"(?m)^[A-Za-z0-9_.-]+\s*(\[.*\])?\s*==", t.text(p) or "")]
+    manifests += [p for p in t.named("requirements.txt") if not PINNED_REQUIREMENT.search(t.text(p) or "")]
     if not manifests and not t.named("requirements.txt"):
         return Evaluation(None, ["no dependency manifest"])
     locks = {posixpath.dirname(p) for p in t.files if posixpath.basename(p) in LOCKFILES}
@@ -161,7 +165,8 @@ def pull_agent(f: Facts) -> Evaluation:
     agents = [f"{p}: {d['kind']}" for p, d in t.objects if d["kind"] in ("Application", "ApplicationSet")
               and "argoproj.io" in d["apiVersion"]] + [f"{p}: Flux {d['kind']}" for p, d in t.objects_of(*FLUX_KINDS)
                                                        if "fluxcd.io" in d["apiVersion"]]
-    return Evaluation(10 if agents else 0, agents[:6] or ["no Argo CD Application or Flux object: nothing pulls the desired state"])
+    return Evaluation(10 if agents else 0,
+                      agents[:6] or ["no Argo CD Application or Flux object: nothing pulls the desired state"])
 
 
 def no_push_deploys(f: Facts) -> Evaluation:
@@ -214,7 +219,8 @@ def no_secrets(f: Facts) -> Evaluation:
 
 def workload_hardening(f: Facts) -> Evaluation:
     t = f.tree
-    units = [p for p in t.dockerfiles] + [f"{p}#{(d.get('metadata') or {}).get('name')}" for p, d in t.objects_of(*hardening.WORKLOAD_KINDS)]
+    units = list(t.dockerfiles)
+    units += [f"{p}#{(d.get('metadata') or {}).get('name')}" for p, d in t.objects_of(*hardening.WORKLOAD_KINDS)]
     units += [f"{s['_file']}#{n}" for n, s in t.compose_services().items()]
     if not units:
         return Evaluation(None, ["no workload"])
@@ -222,7 +228,8 @@ def workload_hardening(f: Facts) -> Evaluation:
     bad = [u for u in units if u.split("#")[0] in bad_files]
     rules = sorted({x.rule for x in f.findings if x.rule in HARDENING_RULES})
     return Evaluation(round(10 * (len(units) - len(bad)) / len(units), 1),
-                      [f"{len(units) - len(bad)}/{len(units)} workloads hardened", *([f"broken rules: {', '.join(rules)}"] if rules else [])])
+                      [f"{len(units) - len(bad)}/{len(units)} workloads hardened",
+                       *([f"broken rules: {', '.join(rules)}"] if rules else [])])
 
 
 def network_exposure(f: Facts) -> Evaluation:
@@ -258,7 +265,8 @@ def static_analysis(f: Facts) -> Evaluation:
 
 CHECKS = (
     Check("desired-state-declared", "declarative", "high", "Desired state declared",
-          "Workloads are described by Kubernetes manifests, a kustomization or a Helm chart, not only by scripts or compose files.",
+          "Workloads are described by Kubernetes manifests, a kustomization or a Helm chart, "
+          "not only by scripts or compose files.",
           desired_state),
     Check("environments-as-overlays", "declarative", "medium", "Environments as overlays",
           "Each environment is an overlay (kustomize) or values file (Helm) over one base, not a copy.", environments),
@@ -303,7 +311,8 @@ def evaluate(facts: Facts) -> tuple[int, list[dict[str, Any]]]:
     for check in CHECKS:
         result = check.evaluate(facts)
         weight = WEIGHTS[check.risk]
-        status = "not-applicable" if result.score is None else "pass" if result.score >= 10 else "fail" if result.score <= 0 else "partial"
+        status = ("not-applicable" if result.score is None else "pass" if result.score >= 10
+                  else "fail" if result.score <= 0 else "partial")
         if result.score is not None:
             earned += weight * result.score
             possible += weight * 10

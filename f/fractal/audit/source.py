@@ -56,7 +56,8 @@ def _resolve(repo: str) -> tuple[str, str]:
     path = Path(repo).expanduser()
     if path.is_absolute() or repo.startswith("."):
         if not path.is_dir():
-            raise NotFound(f"no folder at {repo!r:.200}", hint="give a repository folder, a Git URL or a git_repository resource path")
+            raise NotFound(f"no folder at {repo!r:.200}",
+                           hint="give a repository folder, a Git URL or a git_repository resource path")
         return str(path.resolve()), ""
     if is_url(repo):
         return repo, ""

@@ -71,7 +71,7 @@ class Tree:
         if path not in self._docs:
             text = self.text(path) or ""
             try:
-                self._docs[path] = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]  # noqa: S506 - safe loader
+                self._docs[path] = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
             except yaml.YAMLError:
                 self._docs[path] = []
         return self._docs[path]
@@ -176,7 +176,8 @@ def report(tree: Tree) -> dict[str, Any]:
         "helm_charts": tree.charts,
         "kustomizations": tree.kustomizations,
         "kubernetes_objects": dict(objects.most_common()),
-        "argocd_applications": [f"{p}:{d.get('metadata', {}).get('name', '?')}" for p, d in tree.objects_of("Application", "ApplicationSet")],
+        "argocd_applications": [f"{p}:{(d.get('metadata') or {}).get('name', '?')}"
+                                for p, d in tree.objects_of("Application", "ApplicationSet")],
         "ci_workflows": tree.workflows,
         "terraform_modules": sorted({posixpath.dirname(p) or "." for p in tree.terraform_files}),
         "lockfiles": [p for p in tree.files if posixpath.basename(p) in LOCKFILES],

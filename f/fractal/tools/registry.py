@@ -18,7 +18,9 @@ from f.fractal.tools.kustomize.tool import TOOL as KUSTOMIZE
 from f.fractal.tools.secret.tool import TOOL as SECRET
 from f.fractal.tools.terraform.tool import TOOL as TERRAFORM
 
-TOOLS: dict[str, Tool] = {tool.name: tool for tool in (TERRAFORM, ANSIBLE, KUBERNETES, SECRET, KUSTOMIZE, ARGOCD, HELM, DOCKERFILE)}
+TOOLS: dict[str, Tool] = {
+    tool.name: tool for tool in (TERRAFORM, ANSIBLE, KUBERNETES, SECRET, KUSTOMIZE, ARGOCD, HELM, DOCKERFILE)
+}
 
 
 def get_tool(name: str) -> Tool:

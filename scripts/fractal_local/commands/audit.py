@@ -48,7 +48,8 @@ def render_audit(report: dict[str, Any], out: TextIO) -> None:
         w("\nNot checked (unavailable — not clean)\n")
         for u in report["unavailable"]:
             w(f"  {u['dimension']} ({u['tool']}): {u['reason']}\n")
-    tools = ", ".join(f"{t['tool']} {t['status']}" + (f" ({t['findings']})" if t["status"] == "ok" else "") for t in report["tools"])
+    tools = ", ".join(f"{t['tool']} {t['status']}" + (f" ({t['findings']})" if t["status"] == "ok" else "")
+                      for t in report["tools"])
     w(f"\nTools: {tools}\n")
 
 
@@ -63,7 +64,8 @@ def render_migration(result: dict[str, Any], out: TextIO) -> None:
     for draft in result["drafts"]:
         name, report = draft["metadata"]["name"], result["validation"][draft["metadata"]["name"]]
         state = "valid" if report["ok"] else f"INVALID: {report['errors'][0]['message']}"
-        w(f"  {name:<40} {draft['spec']['tool']:<11} {len(draft['spec']['files']):>3} files → {result['placement'][name]:<22} {state}\n")
+        files = len(draft["spec"]["files"])
+        w(f"  {name:<40} {draft['spec']['tool']:<11} {files:>3} files → {result['placement'][name]:<22} {state}\n")
     steps = " → ".join(s["id"] for s in result["pipeline"]["spec"]["steps"])
     w(f"  pipeline:{result['pipeline']['metadata']['name']:<31} {steps}\n")
     for fix in result["dockerfile_fixes"]:

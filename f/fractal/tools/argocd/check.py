@@ -64,7 +64,8 @@ def check(files: dict[str, str], report: Report) -> None:
             if problem:
                 report.error(path, problem, line)
                 continue
-            if not isinstance(doc, dict) or doc.get("kind") not in KINDS or not str(doc.get("apiVersion", "")).startswith("argoproj.io/"):
+            api = str(doc.get("apiVersion", "")) if isinstance(doc, dict) else ""
+            if not isinstance(doc, dict) or doc.get("kind") not in KINDS or not api.startswith("argoproj.io/"):
                 got = doc.get("kind") if isinstance(doc, dict) else doc
                 report.error(path, f"expected an argoproj.io Application, ApplicationSet or AppProject, got {got!r:.40}", line)
                 continue

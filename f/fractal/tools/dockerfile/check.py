@@ -84,7 +84,8 @@ def problems(text: str) -> list[Problem]:
                 out.append(Problem("DF-SECRET-ENV", "critical", f"{s.keyword} {key.strip()} holds a secret value",
                                    "use RUN --mount=type=secret,id=… and pass the secret at build time", s.line))
     if not any(s.keyword == "HEALTHCHECK" for s in steps):
-        out.append(Problem("DF-NO-HEALTHCHECK", "low", "no HEALTHCHECK", "add HEALTHCHECK CMD <probe> (or rely on Kubernetes probes)",
+        out.append(Problem("DF-NO-HEALTHCHECK", "low", "no HEALTHCHECK",
+                           "add HEALTHCHECK CMD <probe> (or rely on Kubernetes probes)",
                            froms[-1].line))
     return out
 

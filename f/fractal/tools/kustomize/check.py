@@ -71,7 +71,8 @@ def _render(files: dict[str, str], report: Report) -> None:
         for folder in kustomization_dirs(files):
             proc = run_tool([kubectl, "kustomize", folder or "."], cwd=root, timeout=60)
             if proc.returncode != 0:
-                report.error(posixpath.join(folder, "kustomization.yaml"), f"kubectl kustomize failed: {proc.stderr.strip()[-400:]}")
+                report.error(posixpath.join(folder, "kustomization.yaml"),
+                             f"kubectl kustomize failed: {proc.stderr.strip()[-400:]}")
 
 
 def _hardening(files: dict[str, str], report: Report) -> None:
