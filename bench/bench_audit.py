@@ -27,11 +27,11 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
-for _p in (str(ROOT / "tests" / "audit"), str(ROOT / "scripts"), str(ROOT)):
+for _p in (str(ROOT / "tests"), str(ROOT / "scripts"), str(ROOT)):
     if _p not in sys.path:
         sys.path.insert(0, _p)
 
-import audit_repos  # noqa: E402  (the test repositories' builder)
+from support import audit_repos  # noqa: E402  (the test repositories' builder)
 
 import f.fractal.audit.history as history  # noqa: E402
 from f.fractal.audit.audit import audit  # noqa: E402

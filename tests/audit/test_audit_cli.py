@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-import audit_repos
-from conftest import run_cli
+from support import audit_repos
+from support.cli import run_cli
 
 
 def test_audit_prints_a_readable_report_and_json(tmp_path: Path, fractal_home: Path) -> None:

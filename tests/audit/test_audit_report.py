@@ -11,9 +11,9 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import audit_repos
 import pytest
-from conftest import GitDaemon
+from support import audit_repos
+from support.git import GitDaemon
 
 import f.fractal.audit.score as score
 from f.fractal.audit.audit import audit

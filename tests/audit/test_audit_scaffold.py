@@ -12,8 +12,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-import audit_repos
 import pytest
+from support import audit_repos
 
 import f.fractal.catalog.items as catalog
 import f.fractal.tools.dockerfile.check as dockerfile

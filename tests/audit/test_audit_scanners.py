@@ -10,9 +10,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-import audit_repos
 import pytest
-from conftest import ROOT
+from support import audit_repos
+from support.paths import ROOT
 
 import f.fractal.audit.scanners as scanners
 from f.fractal.audit.audit import audit

@@ -4,8 +4,8 @@ Kubernetes manifests (kubectl, into the namespace each Application names)."""
 from __future__ import annotations
 
 from f.fractal.tools.argocd.check import DEFAULT_FILE, RULES, check
+from f.fractal.tools.argocd.run import execute, preflight
 from f.fractal.tools.base import Tool
-from f.fractal.tools.kubernetes.run import execute, preflight
 
 TOOL = Tool(
     name="argocd",

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from f.fractal.tools.base import Tool
 from f.fractal.tools.dockerfile.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.norun import refuse
-
-preflight, execute = refuse("apply the patches in the application's repository (git apply, in file-name order) and let CI build")
+from f.fractal.tools.dockerfile.run import execute, preflight
 
 TOOL = Tool(
     name="dockerfile",

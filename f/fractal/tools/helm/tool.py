@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from f.fractal.tools.base import Tool
 from f.fractal.tools.helm.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.norun import refuse
-
-preflight, execute = refuse("Argo CD renders the chart: run the argocd entity whose Applications point at it")
+from f.fractal.tools.helm.run import execute, preflight
 
 TOOL = Tool(
     name="helm",

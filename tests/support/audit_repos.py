@@ -1,4 +1,4 @@
-"""Repositories the audit tests build: real Git repos in temp folders, from the files in data/.
+"""Repositories the audit tests build: real Git repos in temp folders, from the files in tests/audit/data/.
 
 `planted` has the problems the audit must find (a key committed then removed, a root Dockerfile,
 a manifest without limits and with :latest, an open security group, compose files, a push
@@ -14,7 +14,9 @@ import string
 import subprocess
 from pathlib import Path
 
-DATA = Path(__file__).parent / "data"
+from support.paths import ROOT
+
+DATA = ROOT / "tests" / "audit" / "data"
 GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@localhost", "-c", "commit.gpgsign=false"]
 
 
