@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from support import audit_repos
+from support.paths import ROOT
 
 import f.fractal.catalog.items as catalog
 import f.fractal.tools.dockerfile.check as dockerfile
 from f.fractal.audit.audit import audit
 from f.fractal.audit.migrate import save, scaffold
+from f.fractal.flows.interpreter import FlowRunner
 from f.fractal.model.errors import InvalidInput
 from f.fractal.tools.validate import validate_entity
 
@@ -163,3 +166,14 @@ def test_a_repository_without_services_is_refused(tmp_path: Path) -> None:
     (tmp_path / "README.md").write_text("docs\n")
     with pytest.raises(InvalidInput, match="no service found"):
         scaffold(str(tmp_path), checks=["rules"])
+
+
+def test_the_chain_runs_as_a_flow_and_saves(planted: Any, make_target: Any) -> None:
+    """f/fractal/audit_and_migrate__flow run by the pack's local flow runner, as Windmill would run it."""
+    flow = yaml.safe_load((ROOT / "f" / "fractal" / "audit_and_migrate__flow" / "flow.yaml").read_text())
+    targets = [make_target("a"), make_target("b")]
+    out = FlowRunner().run(flow, {"repo": str(planted[0]), "checks": FAST, "targets": targets})
+    assert out["status"] == "ok", out.get("error")
+    result = out["result"]
+    assert result["score"]["after"] > result["score"]["before"] and result["saved"]["ok"]
+    assert catalog.get("pipeline:planted-gitops", [targets[1]])["item"]["metadata"]["version"] == "1.0.0"
