@@ -31,6 +31,7 @@ from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
 from f.fractal.platform.files import write_files
 from f.fractal.platform.secrets import scan_text
+from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.hardening import image_unpinned
 from f.fractal.tools.validate import validate_entity
@@ -52,8 +53,8 @@ class Service:
 
 
 def slug(text: str, limit: int = 40) -> str:
-    out = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:limit].strip("-")
-    return out or "app"
+    """A DNS-style name (service, application, item) from any text."""
+    return name_slug(text, fallback="app", limit=limit, words=20)
 
 
 def _compose_env(raw: Any) -> dict[str, str]:
