@@ -142,6 +142,12 @@ def test_bad_repositories_are_clear_errors(repo: str, ref: str, error: type[Exce
     assert "s3cr3t-pass" not in str(caught.value)
 
 
-def test_unknown_checks_are_refused() -> None:
-    with pytest.raises(InvalidInput, match="unknown checks"):
-        audit(".", checks=["trivy"])
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"checks": ["trivy"]}, "unknown checks"),
+    ({"checks": "rules"}, "list of names"),
+    ({"timeout": 0}, "number of seconds"),
+    ({"timeout": "soon"}, "number of seconds"),
+])
+def test_bad_options_are_refused_before_anything_runs(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(InvalidInput, match=message):
+        audit(".", **kwargs)

@@ -28,17 +28,20 @@ NO_ADVISORY_FEED = ("no dependency-vulnerability scanner with a reachable adviso
 
 
 def check_dimensions(checks: list[str] | None) -> list[str]:
-    chosen = list(checks or DIMENSIONS)
-    unknown = [c for c in chosen if c not in DIMENSIONS]
-    if unknown or not isinstance(checks, list | type(None)):
+    if checks is not None and (not isinstance(checks, list) or not all(isinstance(c, str) for c in checks)):
+        raise InvalidInput("checks must be a list of names", hint=f"choose among {', '.join(DIMENSIONS)} (empty = all)")
+    unknown = [c for c in checks or () if c not in DIMENSIONS]
+    if unknown:
         raise InvalidInput(f"unknown checks {unknown!r:.100}", hint=f"choose among {', '.join(DIMENSIONS)} (empty = all)")
-    return chosen
+    return list(checks or DIMENSIONS)
 
 
 def audit(repo: str, ref: str = "", checks: list[str] | None = None, history_depth: int = 0,
           timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
     """Clone `repo` (URL, resource path or folder) at `ref` and audit it."""
     dimensions = check_dimensions(checks)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not 0 < timeout <= 3600:
+        raise InvalidInput(f"timeout {timeout!r:.20} is not a number of seconds", hint="between 1 and 3600")
     started = time.perf_counter()
     with source.checkout(repo, ref, history_depth) as co:
         report = audit_checkout(co, dimensions, timeout)
@@ -46,26 +49,33 @@ def audit(repo: str, ref: str = "", checks: list[str] | None = None, history_dep
     return report
 
 
+def _search_secrets(co: source.Checkout, tree: structure.Tree) -> tuple[list[Finding], dict[str, Any], Unavailable | None]:
+    """The history's every blob (the current files only, said as such, when there is no history)."""
+    started = time.perf_counter()
+    if co.git and co.head:
+        found, blobs = history.scan_history(co.root)
+        extent: dict[str, Any] = {"blobs": blobs, "commits": co.commits}
+        missing = None
+    else:
+        found, extent = history.scan_files(co.root, tree.files), {"files": len(tree.files)}
+        missing = Unavailable("secrets in history", history.TOOL,
+                              "not a Git repository (or no commit): only the current files were searched")
+    run = {"tool": history.TOOL, "status": "ok", "findings": len(found), **extent,
+           "seconds": round(time.perf_counter() - started, 2)}
+    return found, run, missing
+
+
 def audit_checkout(co: source.Checkout, dimensions: list[str], timeout: float = DEFAULT_TIMEOUT) -> dict[str, Any]:
+    """The report of a checked-out repository over the chosen dimensions, scrubbed of secret values."""
     tree = structure.Tree(co.root, source.tracked_files(co))
     findings: list[Finding] = []
     missing: list[Unavailable] = []
     tools: list[dict[str, Any]] = []
-    history_scanned = False
     if "history" in dimensions:
-        if co.git and co.head:
-            t0 = time.perf_counter()
-            found, blobs = history.scan_history(co.root)
-            findings += found
-            history_scanned = True
-            tools.append({"tool": history.TOOL, "status": "ok", "findings": len(found), "blobs": blobs,
-                          "commits": co.commits, "seconds": round(time.perf_counter() - t0, 2)})
-        else:
-            found = history.scan_files(co.root, tree.files)
-            findings += found
-            tools.append({"tool": history.TOOL, "status": "ok", "findings": len(found), "files": len(tree.files)})
-            missing.append(Unavailable("secrets in history", history.TOOL,
-                                       "not a Git repository (or no commit): only the current files were searched"))
+        found, run, gap = _search_secrets(co, tree)
+        findings += found
+        tools.append(run)
+        missing += [gap] if gap else []
     if "rules" in dimensions:
         found = rules.scan(tree)
         findings += found
@@ -80,8 +90,9 @@ def audit_checkout(co: source.Checkout, dimensions: list[str], timeout: float = 
         missing.append(Unavailable("dependency vulnerabilities", "none", NO_ADVISORY_FEED))
     ordered = sort_findings(findings)
     ran = [o.tool for o in outcomes if o.status == "ok"]
-    secrets_scanned = "history" in dimensions or "detect-secrets" in ran
-    total, checks = score.evaluate(score.Facts(tree, ordered, history_scanned, secrets_scanned, ran))
+    facts = score.Facts(tree, ordered, history_scanned="history" in dimensions and co.git and bool(co.head),
+                        secrets_scanned="history" in dimensions or "detect-secrets" in ran, scanners_ran=ran)
+    total, checks = score.evaluate(facts)
     report = {
         "repo": co.source, "head": co.head, "commits": co.commits,
         "score": total, "grade": score.grade(total), "groups": _groups(checks), "checks": checks,
