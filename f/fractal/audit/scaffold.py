@@ -13,7 +13,6 @@ copy of the repository and audits it again, so the before → after score shows 
 
 from __future__ import annotations
 
-import posixpath
 import re
 import shutil
 import subprocess
@@ -309,15 +308,16 @@ def environment_input(environments: list[str]) -> dict[str, Any]:
             "properties": {"environment": {"type": "string", "enum": environments, "description": "the overlay to apply"}}}
 
 
-def entity(name: str, tool: str, description: str, files: dict[str, str], tags: list[str], origin: dict[str, Any],
-           inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+def entity(name: str, tool: str, description: str, files: dict[str, str], tags: list[str], origin: dict[str, Any], *,
+           placement: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A draft entity validated by its tool's checker; `placement`: where its files go in the application's repository."""
     draft = {
         "apiVersion": "fractal/v1", "kind": "Entity",
         "metadata": {"name": name, "description": description[:300], "tags": tags},
         "spec": {"tool": tool, "providers": [], "inputs": inputs or {"type": "object", "properties": {}}, "files": files},
     }
     report = validate_entity(draft)
-    draft["provenance"] = {"generator": "scaffold", **origin, "validation": report,
+    draft["provenance"] = {"generator": "scaffold", **origin, "placement": placement, "validation": report,
                            "time": datetime.now(UTC).isoformat(timespec="seconds")}
     return draft
 
@@ -360,34 +360,30 @@ def drafts_for(tree: structure.Tree, *, app: str, environments: list[str], helm:
     if helm:
         drafts.append(entity(slug(f"{app}-chart", 60), "helm", f"Helm chart of {app} ({len(services)} services), "
                              f"values per environment ({', '.join(environments)}); lives in {DEPLOY}/chart",
-                             helm_files(services, app, environments), tags, origin))
+                             helm_files(services, app, environments), tags, origin, placement=f"{DEPLOY}/chart"))
     else:
         for svc in services:
             name = slug(svc.name if svc.name.startswith(app) else f"{app}-{svc.name}", 50)
             drafts.append(entity(f"{name}-kustomize", "kustomize",
                                  f"{svc.name}: hardened kustomize base and overlays ({', '.join(environments)}); "
                                  f"lives in {DEPLOY}/{svc.name}; secrets from Secret {svc.name}-secrets",
-                                 kustomize_files(svc, app, environments), tags, origin, environment_input(environments)))
+                                 kustomize_files(svc, app, environments), tags, origin,
+                                 placement=f"{DEPLOY}/{svc.name}", inputs=environment_input(environments)))
     drafts.append(entity(slug(f"{app}-argocd", 60), "argocd", f"Argo CD Applications of {app} per environment and the "
                          f"app-of-apps root; lives in {DEPLOY}/argocd",
-                         argocd_files(services, app, environments, repo_url, revision, helm), tags, origin))
+                         argocd_files(services, app, environments, repo_url, revision, helm), tags, origin,
+                         placement=f"{DEPLOY}/argocd"))
     docker, fixes = dockerfile_files(tree, services)
     if docker:
         drafts.append(entity(slug(f"{app}-dockerfile-patches", 60), "dockerfile",
-                             f"Dockerfile fixes of {app} as diffs keyed to the rule fixed, to apply in order",
-                             docker, tags, origin))
+                             f"Dockerfile fixes of {app} as diffs keyed to the rule fixed, to apply in order "
+                             "(git apply at the repository's root)", docker, tags, origin, placement="."))
     return drafts, fixes
 
 
 def placement(draft: dict[str, Any]) -> str:
-    """Where a draft's files go in the application's repository."""
-    tool, name = draft["spec"]["tool"], draft["metadata"]["name"]
-    if tool == "kustomize":
-        deployment_doc = draft["spec"]["files"]["base/deployment.yaml"]
-        return posixpath.join(DEPLOY, re.search(r"(?m)^  name: (\S+)", deployment_doc).group(1))  # type: ignore[union-attr]
-    if tool == "dockerfile":
-        return "."  # the diffs name the repository's own paths: git apply <service>/NN-<rule>.diff at the root
-    return {"helm": f"{DEPLOY}/chart", "argocd": f"{DEPLOY}/argocd"}.get(tool, f"{DEPLOY}/{name}")
+    """Where a draft's files go in the application's repository (`.`: patches applied at its root)."""
+    return str(draft["provenance"]["placement"])
 
 
 def rescan(co: source.Checkout, drafts: list[dict[str, Any]], fixes: list[dict[str, Any]],
