@@ -10,7 +10,7 @@ import sys
 from fractal_local.runner import error_payload
 
 # Each module under fractal_local/commands/ adds its subcommands with register(subparsers).
-COMMAND_MODULES = ("catalog", "generate", "run", "compose", "serve", "learn")
+COMMAND_MODULES = ("catalog", "generate", "run", "compose", "serve", "learn", "audit")
 
 
 def build_parser() -> argparse.ArgumentParser:

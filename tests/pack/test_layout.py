@@ -17,9 +17,9 @@ PUBLIC_SCRIPTS = {
     "get_item", "item_history", "list_items", "list_providers", "pipeline_result", "refine_entity", "run_item",
     "save_item", "sync_catalog",
 }
-# model → platform → tools → flows → catalog → learning | generation | composition → execution → public scripts
+# model → platform → tools → flows → catalog → learning | generation | composition | audit → execution → public scripts
 LAYERS = {"model": 0, "platform": 1, "tools": 2, "flows": 3, "catalog": 4, "learning": 5, "generation": 5,
-          "composition": 5, "execution": 6}
+          "composition": 5, "audit": 5, "execution": 6}
 TOP = 7
 
 

@@ -21,7 +21,7 @@ API_VERSION = "fractal/v1"
 KIND_SLUGS: dict[str, str] = {"Entity": "entity", "Pipeline": "pipeline", "MetaPipeline": "meta-pipeline"}
 SLUG_KINDS: dict[str, str] = {v: k for k, v in KIND_SLUGS.items()}
 KIND_FOLDERS: dict[str, str] = {"Entity": "entities", "Pipeline": "pipelines", "MetaPipeline": "meta-pipelines"}
-TOOLS = ("terraform", "ansible", "secret", "kubernetes", "helm", "argocd", "github-actions")
+TOOLS = ("terraform", "ansible", "secret", "kubernetes", "kustomize", "helm", "argocd", "dockerfile", "github-actions")
 
 NAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 VERSION_RE = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")

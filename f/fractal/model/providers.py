@@ -71,7 +71,7 @@ PROVIDERS: dict[str, Provider] = {
         Provider(
             name="k3s",
             title="Local K3s cluster",
-            tools=("kubernetes", "helm", "argocd", "ansible", "secret", "terraform"),
+            tools=("kubernetes", "kustomize", "helm", "argocd", "ansible", "secret", "terraform"),
             credential=Credential(
                 resource_type="kubeconfig",
                 default_path="f/fractal/k3s_kubeconfig",
