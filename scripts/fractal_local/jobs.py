@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from f.fractal.model.errors import FractalError, InvalidInput, NotFound
+from f.fractal.model.errors import InvalidInput, NotFound
 from f.fractal.model.providers import PROVIDERS
 from fractal_local.contracts import ROOT, scripts
 
@@ -264,12 +264,11 @@ class Jobs:
             job.error = {"error": "canceled", "message": f"Job canceled: {reason or 'by request'}"}
             job.done.set()
             return job
+        while job.pid is None and not job.done.is_set():  # the worker has not said the pid yet
+            await asyncio.sleep(0.01)
+        tree = [job.pid, *_descendants(job.pid)] if job.pid else []  # before the first signal orphans them
         for sig, delay in ((signal.SIGTERM, KILL_AFTER_S), (signal.SIGKILL, 0.0)):
-            while job.pid is None and not job.done.is_set():  # the worker has not said the pid yet
-                await asyncio.sleep(0.01)
-            if job.pid is not None:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(job.pid, sig)
+            _signal_all(tree, sig)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(job.done.wait()), delay or None)
             if job.done.is_set():
@@ -292,9 +291,28 @@ class Jobs:
                     break
             except (OSError, ValueError) as e:
                 state["last_error"] = str(e)[:200]
-                time.sleep(0.2 * 2 ** attempt)
+                if attempt < CALLBACK_TRIES:
+                    time.sleep(0.2 * 2 ** attempt)
         job.callback = state
 
 
-def error_status(error: FractalError | dict[str, Any]) -> str:
-    return error.code if isinstance(error, FractalError) else str(error.get("error", "error"))
+def _descendants(pid: int) -> list[int]:
+    """Every process under pid (a tool may start its own session, e.g. ansible-runner's pty), from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _signal_all(tree: list[int], sig: int) -> None:
+    """Signal the job's process group (its first pid) and every process of its tree."""
+    for i, pid in enumerate(tree):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, sig) if i == 0 else os.kill(pid, sig)

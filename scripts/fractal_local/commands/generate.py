@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from f.fractal.tools.registry import TOOLS
-from fractal_local.commands.catalog import add_targets, emit
+from fractal_local.cli import described, emit
+from fractal_local.commands.catalog import add_targets
 from fractal_local.runner import call
 
 
@@ -133,15 +134,18 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("generate", help='a validated entity from a need: generate "a 3-node K3s cluster on Exoscale"')
+    p = described(sub, "generate", "a validated entity from a need in plain words (English or French)",
+                  'scripts/fractal generate "a 3-node K3s cluster on Exoscale" -o draft.yaml',
+                  'scripts/fractal generate "nginx on the hosts" --tool ansible --offline --save')
     p.add_argument("need", nargs="+", help="what to build, in English or French")
-    p.add_argument("--tool", choices=list(TOOLS))
-    p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
-    p.add_argument("--name", help="entity name (kebab-case)")
+    p.add_argument("--tool", choices=list(TOOLS), help="the tool to write it for")
+    p.add_argument("--provider", help="the provider: local, k3s, exoscale, vastai or runpod")
+    p.add_argument("--name", help="entity name (kebab-case; default: from the need)")
     _common(p)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("refine", help='change a draft: refine draft.yaml "use 5 nodes in de-fra-1"')
+    p = described(sub, "refine", "change a draft with a message in plain words",
+                  'scripts/fractal refine draft.yaml "use 5 nodes in de-fra-1"')
     p.add_argument("draft", help="YAML file written by generate --out (or an entity item), - for stdin")
     p.add_argument("message", nargs="+", help="the change, in plain words")
     _common(p)
