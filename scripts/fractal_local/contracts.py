@@ -135,6 +135,9 @@ def check_args(path: str, args: dict[str, Any]) -> dict[str, Any]:
     except fastjsonschema.JsonSchemaValueException as e:
         name = str(e.path[1]) if isinstance(e.path, list) and len(e.path) > 1 else ""
         message = str(e.message).replace("data.", "", 1).replace("data ", "the arguments ", 1)
+        if e.rule == "required" and not name:
+            name = next(n for n in script.required if n not in kept)
+            message = f"{name} is required"
         prop = script.schema.get("properties", {}).get(name, {})
         hint = str(prop.get("description", ""))[:300] or f"see the schema of {path}"
         raise InvalidInput(f"{path}: {message}", hint=hint, data={"argument": name, "rule": e.rule}) from None
