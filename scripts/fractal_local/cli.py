@@ -35,7 +35,7 @@ def described(sub: Any, name: str, summary: str, *examples: str) -> argparse.Arg
     """A subcommand whose --help has its summary, its flags and examples."""
     epilog = "examples:\n" + "\n".join(f"  {e}" for e in examples) if examples else None
     return sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".", epilog=epilog,
-                          formatter_class=Formatter)  # type: ignore[no-any-return]
+                          formatter_class=Formatter)
 
 
 def add_json(parser: argparse.ArgumentParser) -> None:

@@ -93,7 +93,7 @@ def routes(root: Path = ROOT) -> dict[str, str]:
 @functools.cache
 def _validator(path: str) -> Callable[[Any], Any]:
     schema = scripts()[path].schema
-    return fastjsonschema.compile({**schema, "properties": schema.get("properties", {})})  # type: ignore[no-any-return]
+    return fastjsonschema.compile({**schema, "properties": schema.get("properties", {})})
 
 
 def _unencodable(value: Any, where: str) -> str | None:

@@ -14,8 +14,8 @@ from typing import Any
 import mcp_types as types
 from mcp.server import Server, ServerRequestContext
 
-from fractal_local.contracts import Script, scripts
 from fractal_local import __version__
+from fractal_local.contracts import Script, scripts
 from fractal_local.jobs import STATUSES, Jobs
 from fractal_local.runner import error_payload
 

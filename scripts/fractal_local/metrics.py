@@ -7,7 +7,7 @@ from typing import Any
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from f.fractal.platform import workspace
+import f.fractal.platform.workspace as workspace
 from fractal_local.jobs import Job, Jobs
 
 

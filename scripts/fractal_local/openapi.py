@@ -49,9 +49,9 @@ def _result(script: Script) -> dict[str, Any]:
     return {"description": f"The result of {script.name}", "content": {"application/json": {"schema": {}}}}
 
 
-def _run_operations(script: Script) -> dict[str, dict[str, Any]]:
+def _run_operations(script: Script) -> dict[str, Any]:
     common = [_ref("parameters/Workspace"), _ref("parameters/IdempotencyKey"), _ref("parameters/CallbackUrl")]
-    ops = {
+    ops: dict[str, Any] = {
         f"{WS}/jobs/run_wait_result/p/{script.path}": {"post": {
             "operationId": f"run_wait_result_{script.name}", "tags": ["webhooks"], "summary": script.summary,
             "description": f"Runs {script.path} as a job and answers its result.\n\n{script.description}",

@@ -47,7 +47,7 @@ from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from f.fractal.platform import workspace
+import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import FractalError
 from fractal_local import __version__, mcp_server, openapi
 from fractal_local.contracts import routes as pack_routes

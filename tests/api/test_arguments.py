@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 from conftest import run_cli
-
-from f.fractal.errors import InvalidInput
-from f.fractal.runnable import load_main
 from fractal_local.contracts import scripts
 from fractal_local.runner import call
+
+from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.scripts import load_main
 
 # (script, arguments, the argument the refusal must name, a word of the message)
 REFUSED: list[tuple[str, dict[str, Any], str, str]] = [

@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, entity, run_cli
-
-from f.fractal import catalog
 from fractal_local.__main__ import build_parser
 from fractal_local.cli import CLOSED_PIPE
+
+import f.fractal.catalog.items as catalog
 
 
 def _subcommands() -> dict[str, argparse.ArgumentParser]:

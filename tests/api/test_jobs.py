@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from api_http import TOKEN, call
 from conftest import entity
-
 from fractal_local.server import Running, serve
 
 WS = "/api/w/local"

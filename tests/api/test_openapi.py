@@ -5,12 +5,11 @@ from __future__ import annotations
 import json
 import re
 
-from openapi_spec_validator import validate
-from starlette.routing import Match, Route
-
 from fractal_local import openapi
 from fractal_local.contracts import scripts
 from fractal_local.server import build_app
+from openapi_spec_validator import validate
+from starlette.routing import Match, Route
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 

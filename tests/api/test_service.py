@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import fractal_local.server as server
 import pytest
 from api_http import TOKEN, call
-
-from fractal_local import openapi, server
+from fractal_local import openapi
 from fractal_local.server import Running, serve
 
 

@@ -214,7 +214,8 @@ def register(sub: Any) -> None:
     add_targets(p)
     p.set_defaults(func=cmd_delete)
 
-    p = described(sub, "history", "an item's versions: version, save or delete, time, commit, author", "scripts/fractal history entity:web")
+    p = described(sub, "history", "an item's versions: version, save or delete, time, commit, author",
+                  "scripts/fractal history entity:web")
     p.add_argument("ref", help="kind:name of the item")
     p.add_argument("--limit", type=int, default=100, help="most versions to show (default 100)")
     add_json(p)
