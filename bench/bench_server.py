@@ -38,9 +38,10 @@ TOKEN = "bench-token"
 
 
 def _catalog(entities: int) -> str:
+    from conftest import entity
+
     import f.fractal.catalog.items as catalog
     import f.fractal.platform.workspace as workspace
-    from conftest import entity
 
     bare = HOME / "catalog.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)

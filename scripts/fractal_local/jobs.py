@@ -70,6 +70,7 @@ class Job:
     args: dict[str, Any]
     folder: Path
     callback_url: str = ""
+    key: str = ""  # its idempotency key, if any
     status: str = "queued"
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
@@ -141,8 +142,9 @@ class Jobs:
         shutil.rmtree(self.root, ignore_errors=True)
 
     async def _read_host(self) -> None:
-        assert self.host and self.host.stdout
-        async for line in self.host.stdout:
+        host = self.host
+        assert host and host.stdout
+        async for line in host.stdout:
             message = json.loads(line)
             job = self.jobs.get(message["id"])
             if job is None:
@@ -151,6 +153,13 @@ class Jobs:
                 job.pid = message["pid"]
             elif job.exited and not job.exited.done():
                 job.exited.set_result(int(message["exit"]))
+        if self.host is not host:
+            return
+        for job in self.jobs.values():  # the worker is gone: its jobs are stopped and end without a result
+            if job.exited and not job.exited.done():
+                if job.pid:
+                    _signal_all([job.pid, *_descendants(job.pid)], signal.SIGKILL)
+                job.exited.set_result(-1)
 
     # ------------------------------------------------------------------ submit and run
 
@@ -173,7 +182,7 @@ class Jobs:
         job_id = str(uuid.uuid4())
         folder = self.root / job_id
         folder.mkdir(mode=0o700)
-        job = Job(job_id, path, args, folder, callback_url)
+        job = Job(job_id, path, args, folder, callback_url, idempotency_key)
         self.jobs[job_id] = job
         if idempotency_key:
             self.keys[idempotency_key] = (fingerprint, job_id)
@@ -189,6 +198,7 @@ class Jobs:
             if not oldest.completed:
                 return
             del self.jobs[oldest.id]
+            self.keys.pop(oldest.key, None)
             shutil.rmtree(oldest.folder, ignore_errors=True)
 
     async def _drive(self, job: Job) -> None:
@@ -201,6 +211,8 @@ class Jobs:
             await asyncio.to_thread(self._post_callback, job)
 
     async def _run(self, job: Job) -> None:
+        if self.host is None or self.host.returncode is not None:
+            await self.start()  # the worker died (e.g. killed): a new one takes the next jobs
         assert self.host and self.host.stdin
         job.status, job.started_at = "running", time.time()
         job.exited = asyncio.get_running_loop().create_future()

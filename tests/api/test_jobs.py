@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -163,3 +165,23 @@ def test_jobs_list_filters_and_refusals(api: Running, make_target: Any) -> None:
     assert call(f"{api.url}{WS}/jobs/run/p/f/fractal/nope", {})[0] == 404
     assert call(f"{api.url}{WS}/jobs/run/p/f/fractal/save_item?callback_url=file:///etc/passwd",
                 {"item": {}})[0] == 400
+
+
+def test_a_killed_worker_fails_its_jobs_and_is_replaced(api: Running, make_target: Any) -> None:
+    """A job hangs on a Git remote that never answers (a silent loopback socket); the worker is killed."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    try:
+        target = make_target("silent", url=f"git://127.0.0.1:{silent.getsockname()[1]}/catalog.git")
+        status, job_id = call(f"{api.url}{WS}/jobs/run/p/f/fractal/list_items", {"targets": [target]})
+        assert status == 201
+        jobs = api.server.config.app.state.api.jobs
+        _wait(lambda: jobs.get(job_id).pid)
+        os.kill(jobs.host.pid, signal.SIGKILL)
+        got = _wait(lambda: (lambda j: j if j["status"] == "failure" else None)(
+            call(f"{api.url}{WS}/jobs_u/get/{job_id}")[1]))
+        assert got["result"]["error"]["error"] == "job_crashed"
+        assert call(f"{api.url}/api/r/fractal/providers", {})[0] == 200  # a new worker took over
+    finally:
+        silent.close()
