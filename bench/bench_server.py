@@ -5,10 +5,10 @@
 The server is `scripts/fractal serve` in its own process on 127.0.0.1 (4 job slots), over a bare Git
 catalog of 20 entities in a temp dir. The load comes from threads of this process, one keep-alive
 connection each, bounded in count (N requests per level) and time (60 s timeouts). Baselines measured
-in the same run: the script called in-process (`runner.call`, what a job costs without the server) and
-`GET /api/version` (the HTTP stack with no job). Then 200 `list_items` at concurrency 50 (the case that
-reset 54 connections on the old http.server), and 100 silent clients holding connections open while
-the load runs. Prints figures; asserts nothing.
+in the same run: the script called in-process (`runner.call`, what a job costs without the server), the
+same calls from 4 warm processes (the ceiling for 4 job slots), and `GET /api/version` (HTTP, no job).
+Then 200 `list_items` at concurrency 50 (the case that reset 54 connections on the old http.server),
+and 100 silent clients holding connections open while the load runs. Prints figures; asserts nothing.
 """
 
 from __future__ import annotations
@@ -123,6 +123,23 @@ def row(name: str, c: int, r: dict[str, float]) -> None:
           f"{r['errors']:>6.0f} |")
 
 
+def _call(job: tuple[str, dict[str, object]]) -> None:
+    from fractal_local.runner import call
+
+    call(*job)
+
+
+def pool_rps(path: str, args: dict[str, object], n: int) -> float:
+    """The same calls without the server: 4 forked processes (as many as the server's job slots), warm."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_call, [(path, args)] * 4)
+        start = time.perf_counter()
+        pool.map(_call, [(path, args)] * n, chunksize=1)
+        return n / (time.perf_counter() - start)
+
+
 def in_process(fn: Callable[[], object], runs: int) -> float:
     fn()
     start = time.perf_counter()
@@ -154,8 +171,11 @@ def main() -> None:
     get_args: dict[str, object] = {"ref": "entity:web-7", "targets": [target]}
     base_list = in_process(lambda: call("f/fractal/list_items", list_args), 10)
     base_get = in_process(lambda: call("f/fractal/get_item", get_args), 10)
-    print(f"baseline, in-process runner.call: list_items {base_list:.1f} ms, get_item {base_get:.1f} ms "
-          f"(2 cores: at best ~{2000 / base_list:.0f} list/s)")
+    print(f"baseline, in-process runner.call: list_items {base_list:.1f} ms, get_item {base_get:.1f} ms")
+    pooled = {name: pool_rps(f"f/fractal/{name}", args, n) for name, args in (("list_items", list_args),
+                                                                                ("get_item", get_args))}
+    print(f"baseline, 4 warm processes calling runner.call, no server: list_items {pooled['list_items']:.1f} req/s, "
+          f"get_item {pooled['get_item']:.1f} req/s")
     proc, port = _start_server()
     try:
         print(f"\nserver: scripts/fractal serve on 127.0.0.1:{port}, 4 job slots, {n} requests per level\n")

@@ -116,15 +116,15 @@ async def read_json(request: Request, default: Any = None) -> Any:
     if kind != "application/json" and not kind.endswith("+json"):
         raise ApiError(415, "unsupported_media_type", f"the body is {kind}, not JSON",
                        "send Content-Type: application/json with a JSON object of arguments")
+    value = None
     try:
         value = json.loads(body)
-    except RecursionError:
-        value, deep = None, True
+        too_deep = _depth(value) > MAX_DEPTH
+    except RecursionError:  # deeper than the parser itself goes
+        too_deep = True
     except (ValueError, UnicodeDecodeError) as e:
         raise ApiError(400, "invalid_input", f"body is not JSON: {e}"[:300], "send a JSON object of arguments") from None
-    else:
-        deep = _depth(value) > MAX_DEPTH
-    if deep:
+    if too_deep:
         raise ApiError(400, "invalid_input", f"the body nests deeper than {MAX_DEPTH} levels", "flatten the arguments")
     return value
 
