@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, entity, run_cli
-from fractal_local.__main__ import build_parser
+from conftest import ROOT, entity
+from fractal_local.__main__ import build_parser, main
 from fractal_local.cli import CLOSED_PIPE
 
 import f.fractal.catalog.items as catalog
@@ -47,7 +47,7 @@ def saved(fractal_home: Path, make_target: Any) -> str:
     return target
 
 
-# (arguments, exit code, what stderr says) — stdout and stderr are pipes here, so errors are JSON
+# (arguments, exit code, what stderr says) — stdout and stderr are not terminals here, so errors are JSON
 TABLE: list[tuple[list[str], int, str]] = [
     (["--version"], 0, ""),
     (["list", "--limit", "many"], 2, "invalid int value"),
@@ -57,17 +57,25 @@ TABLE: list[tuple[list[str], int, str]] = [
     (["delete", "entity:nope"], 1, '"error": "not_found"'),
     (["run", "entity:nope", "--provider", "local"], 1, '"error": "not_found"'),
     (["show", "web"], 1, '"error": "invalid_input"'),
+    (["call", "f/fractal/list_items", '{"limit": "5"}'], 1, '"argument": "limit"'),
     (["history", "entity:web"], 0, ""),
 ]
 
 
-def test_exit_codes(saved: str, fractal_home: Path) -> None:
+def test_exit_codes(saved: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """In-process (the same main as scripts/fractal) to keep it quick; the pipe and terminal tests run processes."""
     for args, code, says in TABLE:
-        done = run_cli(*args, env=_env(fractal_home))
-        assert done.returncode == code and says in done.stderr, (args, done.returncode, done.stderr[-500:])
-        assert "Traceback" not in done.stderr, args
-    assert run_cli("--version").stdout.startswith("fractal ")
-    assert json.loads(run_cli("history", "entity:web", env=_env(fractal_home)).stdout)["ref"] == "entity:web"
+        try:
+            got = main(args)
+        except SystemExit as e:  # argparse: --version, usage errors
+            got = int(e.code or 0)
+        out, err = capsys.readouterr()
+        assert got == code and says in err, (args, got, err[-500:])
+        assert "Traceback" not in err, args
+        if args == ["--version"]:
+            assert out.startswith("fractal ")
+        if args == ["history", "entity:web"]:
+            assert json.loads(out)["ref"] == "entity:web"
 
 
 def test_a_closed_pipe_ends_quietly(saved: str, fractal_home: Path) -> None:
