@@ -91,7 +91,8 @@ def routes(root: Path = ROOT) -> dict[str, str]:
 
 
 @functools.cache
-def _validator(path: str) -> Callable[[Any], Any]:
+def validator(path: str) -> Callable[[Any], Any]:
+    """The compiled check of a script's arguments (~25 ms to compile: the job worker compiles them once)."""
     schema = scripts()[path].schema
     return fastjsonschema.compile({**schema, "properties": schema.get("properties", {})})
 
@@ -131,7 +132,7 @@ def check_args(path: str, args: dict[str, Any]) -> dict[str, Any]:
         raise InvalidInput(f"{path}: {name} holds text that is not valid Unicode",
                            hint="send UTF-8 text (a lone surrogate cannot be stored)", data={"argument": name.split(".")[0]})
     try:
-        _validator(path)(kept)
+        validator(path)(kept)
     except fastjsonschema.JsonSchemaValueException as e:
         name = str(e.path[1]) if isinstance(e.path, list) and len(e.path) > 1 else ""
         message = str(e.message).replace("data.", "", 1).replace("data ", "the arguments ", 1)

@@ -23,7 +23,7 @@ from typing import Any
 
 from f.fractal.model.errors import FractalError
 from f.fractal.platform.scripts import load_main
-from fractal_local.contracts import scripts
+from fractal_local.contracts import scripts, validator
 from fractal_local.runner import call, error_payload
 
 
@@ -80,8 +80,9 @@ def _reap(jobs: dict[int, str]) -> None:
 
 
 def serve() -> None:
-    for path in scripts():  # import every public script once; each fork starts warm
+    for path in scripts():  # import every public script and compile its argument check once; each fork starts warm
         load_main(path)
+        validator(path)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     signal.set_wakeup_fd(wake_w)
