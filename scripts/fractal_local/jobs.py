@@ -204,7 +204,12 @@ class Jobs:
     async def _drive(self, job: Job) -> None:
         async with self.slots:
             if job.status == "queued":
-                await self._run(job)
+                try:
+                    await self._run(job)
+                except OSError as e:  # the worker's pipe broke under us: the job fails, the next one restarts it
+                    job.status, job.ended_at = "failure", time.time()
+                    job.error = {"error": "job_crashed", "message": f"the job worker failed: {e}"}
+                    job.done.set()
         for hook in self.on_done:
             hook(job)
         if job.callback_url:
