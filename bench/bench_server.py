@@ -38,7 +38,7 @@ TOKEN = "bench-token"
 
 
 def _catalog(entities: int) -> str:
-    from conftest import entity
+    from support.items import entity
 
     import f.fractal.catalog.items as catalog
     import f.fractal.platform.workspace as workspace

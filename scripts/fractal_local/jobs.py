@@ -46,6 +46,7 @@ class IdempotencyKeyReused(InvalidInput):
     """The idempotency key was first used for another request."""
 
     code = "idempotency_key_reused"
+    http_status = 422
 
 
 def job_environment(environ: dict[str, str], workspace: str) -> dict[str, str]:

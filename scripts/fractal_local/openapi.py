@@ -9,21 +9,41 @@ import json
 from pathlib import Path
 from typing import Any
 
+from f.fractal.model.errors import FractalError, http_status
 from fractal_local import __version__
 from fractal_local.contracts import ROOT, Script, scripts
+from fractal_local.jobs import IdempotencyKeyReused
 
 FILE = ROOT / "resources" / "openapi.json"
 WS = "/api/w/{workspace}"
-# Error code → HTTP status, for every answer of the API.
-STATUS = {"invalid_input": 400, "secret_in_item": 400, "unauthorized": 401, "not_found": 404, "method_not_allowed": 405,
-          "timeout": 408, "conflict": 409, "payload_too_large": 413, "unsupported_media_type": 415,
-          "idempotency_key_reused": 422, "config_error": 424, "unreachable": 503, "overloaded": 503}
+# The server's own error codes and their statuses; the pack's come from its error classes (errors.http_status).
+SERVER_STATUS = {"unauthorized": 401, "method_not_allowed": 405, "timeout": 408, "canceled": 409, "payload_too_large": 413,
+                 "unsupported_media_type": 415, "job_crashed": 500, "overloaded": 503,
+                 IdempotencyKeyReused.code: IdempotencyKeyReused.http_status}
+
+
+def error_codes() -> dict[str, int]:
+    """Every error code the API answers, with its HTTP status."""
+    codes, pending = {}, [FractalError]
+    while pending:
+        cls = pending.pop()
+        codes[cls.code] = cls.http_status
+        pending.extend(cls.__subclasses__())
+    return dict(sorted({**codes, **SERVER_STATUS}.items()))
+
+
+def status_of(code: str) -> int:
+    return SERVER_STATUS.get(code) or http_status(code)
+
+
 _ERRORS = {"400": "Invalid input: an argument does not fit the schema, the body is not a JSON object, or it is nested too "
                   "deeply (the error names the argument)",
            "401": "Missing or wrong `Authorization: Bearer` token", "404": "No such item, job or route",
-           "409": "Conflict: the item changed since it was read", "413": "Body over 8 MiB",
-           "415": "Body is not application/json", "422": "Idempotency key reused for another request",
+           "409": "Conflict: the item changed since it was read (or the job was canceled)", "413": "Body over 8 MiB",
+           "415": "Body is not application/json",
+           "422": "Idempotency key reused for another request, or generation found no answer that passes the checks",
            "424": "Configuration missing (a resource, variable or binary)", "500": "Unexpected failure",
+           "502": "A git command failed",
            "503": "A Git remote or service is unreachable (the change is kept for sync_catalog), or the queue is full"}
 
 
@@ -36,7 +56,7 @@ def _errors(*codes: str) -> dict[str, Any]:
             for c in codes}
 
 
-_RUN_ERRORS = ("400", "401", "404", "409", "413", "415", "422", "424", "500", "503")
+_RUN_ERRORS = ("400", "401", "404", "409", "413", "415", "422", "424", "500", "502", "503")
 _JOB_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 
 
@@ -186,7 +206,7 @@ def document() -> dict[str, Any]:
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {
-                    "error": {"type": "string", "enum": sorted({*STATUS, "error", "job_crashed", "canceled"}),
+                    "error": {"type": "string", "enum": list(error_codes()),
                               "description": "What went wrong, for programs"},
                     "message": {"type": "string"}, "hint": {"type": "string", "description": "What to do next"},
                     "data": {"type": "object", "description": "Details, e.g. {argument} for invalid input"}}},

@@ -13,7 +13,7 @@
     GET  /health  /metrics  /api/version  /api/openapi.json
 
 The request body is the JSON object of arguments (at most 8 MiB, nested at most 64 deep). Errors are
-JSON ({error, message, hint}) with a status that says what happened (see openapi.STATUS). When
+JSON ({error, message, hint}) with the status of its code (openapi.error_codes()). When
 $FRACTAL_API_TOKEN is set, every call but /health, /api/version and /api/openapi.json needs
 `Authorization: Bearer <token>`. Run calls take an `Idempotency-Key` header and a `callback_url` query.
 
@@ -74,7 +74,7 @@ class JSONAnswer(JSONResponse):
 
 
 def status_of(payload: dict[str, Any]) -> int:
-    return openapi.STATUS.get(str(payload.get("error")), 409 if payload.get("error") == "canceled" else 500)
+    return openapi.status_of(str(payload.get("error")))
 
 
 def _depth(value: Any) -> int:

@@ -8,9 +8,9 @@ import json
 from typing import Any
 
 import pytest
-from conftest import run_cli
 from fractal_local.contracts import scripts
 from fractal_local.runner import call
+from support.cli import run_cli
 
 from f.fractal.model.errors import InvalidInput
 from f.fractal.platform.scripts import load_main

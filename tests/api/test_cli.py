@@ -13,9 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, entity
 from fractal_local.__main__ import build_parser, main
 from fractal_local.cli import CLOSED_PIPE
+from support.items import entity
+from support.paths import ROOT
 
 import f.fractal.catalog.items as catalog
 

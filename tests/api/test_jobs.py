@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from api_http import TOKEN, call
-from conftest import entity
 from fractal_local.server import Running, serve
+from support.api_http import TOKEN, call
+from support.items import entity
 
 WS = "/api/w/local"
 

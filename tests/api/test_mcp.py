@@ -9,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import anyio
-from conftest import ROOT, entity
 from fractal_local.server import serve
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from support.items import entity
+from support.paths import ROOT
 
 TOKEN = "mcp-token-for-tests"
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import fractal_local.server as server
 import pytest
-from api_http import TOKEN, call
 from fractal_local import openapi
 from fractal_local.server import Running, serve
+from support.api_http import TOKEN, call
 
 
 @pytest.fixture
