@@ -65,12 +65,12 @@ def test_run_asks_for_the_provider_on_a_terminal(make_target: Any, fractal_home:
     assert json.loads(out)["provider"] == "local" and (tmp_path / "done").read_text() == "ok"
 
 
-def test_a_failed_run_exits_2_with_the_error(make_target: Any, fractal_home: Path) -> None:
+def test_a_failed_run_exits_3_with_the_error(make_target: Any, fractal_home: Path) -> None:
     make_target("catalog")
     play = "- hosts: localhost\n  tasks:\n    - name: Fail here\n      ansible.builtin.fail: {msg: no}\n"
     catalog.save(entity("breaks", files={"site.yml": play}))
     done = run_cli("run", "entity:breaks", env={"FRACTAL_HOME": str(fractal_home)})
-    assert done.returncode == 2
+    assert done.returncode == 3
     assert json.loads(done.stdout)["failed_task"]["task"] == "Fail here"
     assert "error: task 'Fail here' failed" in done.stderr
 

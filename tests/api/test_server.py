@@ -114,6 +114,7 @@ def test_generation_over_the_route(api: str, make_target) -> None:
 
 
 def test_a_bad_content_length_is_refused(api: str) -> None:
+    """uvicorn's HTTP parser refuses the request before it reaches the app: 400, the connection closed."""
     import http.client
 
     host, port = api.removeprefix("http://").split(":")
@@ -123,4 +124,4 @@ def test_a_bad_content_length_is_refused(api: str) -> None:
     conn.putheader("Content-Length", "not-a-number")
     conn.endheaders()
     response = conn.getresponse()
-    assert response.status == 413 and json.loads(response.read())["error"] == "invalid_input"
+    assert response.status == 400

@@ -288,7 +288,7 @@ def test_cli_compose_prints_the_draft_and_its_gaps(big_catalog: dict[str, Any], 
     assert "hosts←steps.exoscale_compute_instance.outputs.ips" in ok.stdout and "checks: ok" in ok.stdout
     assert (tmp_path / "out" / "f/fractal_flows/pipeline_compute_instance_exoscale_nginx__flow/flow.yaml").is_file()
     gap = run_cli("compose", "a blockchain validator", "--json", env=env)
-    assert gap.returncode == 2 and json.loads(gap.stdout)["gaps"][0]["generate_entity"]["name"] == "blockchain-validator"
+    assert gap.returncode == 3 and json.loads(gap.stdout)["gaps"][0]["generate_entity"]["name"] == "blockchain-validator"
     bad = run_cli("compose", "", env=env)
     assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "invalid_input"
 

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from f.fractal.model.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput, NotFound
+from fractal_local.cli import FAILED, add_json, described, emit, output
 from fractal_local.runner import call
 
-
-def emit(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+__all__ = ["add_targets", "emit", "register"]
 
 
 def _targets(args: argparse.Namespace) -> list[str] | None:
@@ -26,7 +25,7 @@ def add_targets(parser: argparse.ArgumentParser) -> None:
         "-t",
         action="append",
         metavar="PATH",
-        help="git_repository resource path (repeat, or comma-separate); default: the workspace catalog",
+        help="catalog to use: a git_repository resource path (repeat, or comma-separate); default: the workspace catalog",
     )
 
 
@@ -38,7 +37,7 @@ def cmd_call(args: argparse.Namespace) -> int:
         raise InvalidInput(f"arguments are not JSON: {e}", hint="""quote them: '{"query": "k3s"}'""") from None
     if not isinstance(payload, dict):
         raise InvalidInput("arguments must be a JSON object", hint="""e.g. '{"query": "k3s"}'""")
-    emit(call(args.path, payload))
+    output(args, call(args.path, payload), emit)
     return 0
 
 
@@ -95,35 +94,46 @@ def cmd_save(args: argparse.Namespace) -> int:
             f"cannot read {args.file}: {e}", hint="give the path of an item's YAML or JSON file, or - for stdin"
         ) from None
     item, _conversation = drafts.read_draft(text, args.file)  # an item, show's output or a generate -o draft
-    emit(
-        call(
-            "f/fractal/save_item",
-            {
-                "item": item,
-                "targets": _targets(args),
-                "expected_version": args.expected_version,
-                "bump": args.bump,
-                "conflict": args.conflict,
-            },
-        )
-    )
+    result = call("f/fractal/save_item", {"item": item, "targets": _targets(args), "expected_version": args.expected_version,
+                                          "bump": args.bump, "conflict": args.conflict})
+    output(args, result, _print_targets)
     return 0
 
 
+def _print_targets(result: dict[str, Any]) -> None:
+    """One line per target: saved, deleted, queued or failed, with the version and the commit."""
+    if result.get("ref"):
+        print(result["ref"])
+    for row in result.get("targets", []):
+        extra = row.get("commit", "")[:10] or row.get("message") or row.get("error", "")
+        print(f"  {row.get('target', ''):<32} {row.get('status', ''):<12} {extra}")
+
+
 def cmd_delete(args: argparse.Namespace) -> int:
-    emit(call("f/fractal/delete_item", {"ref": args.ref, "targets": _targets(args), "force": args.force}))
+    output(args, call("f/fractal/delete_item", {"ref": args.ref, "targets": _targets(args), "force": args.force}),
+           _print_targets)
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    emit(call("f/fractal/item_history", {"ref": args.ref, "targets": _targets(args)}))
+    result = call("f/fractal/item_history", {"ref": args.ref, "targets": _targets(args), "limit": args.limit})
+    rows = [(t.get("target", ""), e) for t in result["targets"] for e in t.get("entries") or []]
+    if not rows and all(t.get("status") == "ok" for t in result["targets"]):
+        raise NotFound(f"{result['ref']} is in no catalog target", hint="scripts/fractal list shows what exists")
+
+    def human(_: Any) -> None:
+        for target, entry in rows:
+            print(f"{entry.get('version', ''):<10} {entry.get('action', ''):<7} {str(entry.get('time', ''))[:19]:<20} "
+                  f"{entry.get('commit', '')[:10]:<11} {entry.get('author', '')[:32]:<32} {target}")
+
+    output(args, result, human)
     return 0
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
     result = call("f/fractal/sync_catalog", {"targets": _targets(args)})
-    emit(result)
-    return 0 if result["ok"] else 1
+    output(args, result, _print_targets)
+    return 0 if result["ok"] else FAILED
 
 
 def cmd_target(args: argparse.Namespace) -> int:
@@ -137,7 +147,7 @@ def cmd_target(args: argparse.Namespace) -> int:
         git(None, "init", "-q", "--bare", "-b", args.branch or "main", url)
     value = {"url": url, "branch": args.branch or "", "folder": args.folder or ""}
     file = workspace.write_resource(args.path, "git_repository", value, args.description or "")
-    emit({"resource": args.path, "file": str(file), "value": value})
+    output(args, {"resource": args.path, "file": str(file), "value": value}, lambda r: print(f"{r['resource']} → {url} ({file})"))
     return 0
 
 
@@ -161,67 +171,87 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("call", help='run a pack script\'s main as Windmill would: call f/fractal/list_items \'{"query":"k3s"}\'')
+    p = described(sub, "call", "run any pack script's main as Windmill would, with a JSON object of arguments",
+                  """scripts/fractal call f/fractal/list_items '{"query": "k3s"}'""",
+                  """echo '{"ref": "entity:web"}' | scripts/fractal call f/fractal/get_item -""")
     p.add_argument("path", help="Windmill path of the script, e.g. f/fractal/save_item")
-    p.add_argument("args", nargs="?", default="{}", help="JSON object of arguments, or - for stdin")
+    p.add_argument("args", nargs="?", default="{}", help="JSON object of arguments, or - to read it from stdin")
+    add_json(p)
     p.set_defaults(func=cmd_call)
 
-    p = sub.add_parser("list", help="list or search the catalog")
-    p.add_argument("query", nargs="*", help="free text")
-    p.add_argument("--kind", choices=["entity", "pipeline", "meta-pipeline"])
-    p.add_argument("--tool")
-    p.add_argument("--provider")
-    p.add_argument("--tag", action="append")
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--offset", type=int, default=0)
-    p.add_argument("--json", action="store_true")
+    p = described(sub, "list", "list or search the catalog", "scripts/fractal list k3s exoscale",
+                  "scripts/fractal list --kind pipeline --json")
+    p.add_argument("query", nargs="*", help="free text ranked over name, description, tags and tool")
+    p.add_argument("--kind", choices=["entity", "pipeline", "meta-pipeline"], help="only items of this kind")
+    p.add_argument("--tool", help="only entities of this tool (terraform, ansible, kubernetes, secret)")
+    p.add_argument("--provider", help="only items that fit this provider (local, k3s, exoscale, vastai, runpod)")
+    p.add_argument("--tag", action="append", help="only items carrying this tag (repeat: all of them)")
+    p.add_argument("--limit", type=int, default=50, help="most rows to show (1 to 1000, default 50)")
+    p.add_argument("--offset", type=int, default=0, help="rows to skip, for paging (default 0)")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_list)
 
-    p = sub.add_parser("show", help="show an item: show entity:name[@version]")
-    p.add_argument("ref")
-    p.add_argument("--json", action="store_true")
+    p = described(sub, "show", "show an item: its metadata, spec and tool files", "scripts/fractal show entity:web",
+                  "scripts/fractal show pipeline:site@1.2.0 --json")
+    p.add_argument("ref", help="kind:name[@version], e.g. entity:web; no version = the newest")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("save", help="save an item from a YAML/JSON file (- for stdin)")
-    p.add_argument("file")
-    p.add_argument("--expected-version")
-    p.add_argument("--bump", choices=["patch", "minor", "major"], default="patch")
-    p.add_argument("--conflict", choices=["fail", "overwrite"], default="fail")
+    p = described(sub, "save", "validate an item from a YAML or JSON file and save it to the catalog",
+                  "scripts/fractal save web.yaml", "scripts/fractal save - --expected-version 1.0.0 < web.yaml")
+    p.add_argument("file", help="the item's YAML or JSON file, or - for stdin")
+    p.add_argument("--expected-version", help="the version you read: refuse the save if the catalog holds another ('' = new)")
+    p.add_argument("--bump", choices=["patch", "minor", "major"], default="patch",
+                   help="which part of the version to bump (default patch)")
+    p.add_argument("--conflict", choices=["fail", "overwrite"], default="fail",
+                   help="on an --expected-version mismatch: fail (default) or overwrite")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_save)
 
-    p = sub.add_parser("delete", help="delete an item")
-    p.add_argument("ref")
-    p.add_argument("--force", action="store_true")
+    p = described(sub, "delete", "delete an item from the catalog (its history stays in Git)",
+                  "scripts/fractal delete entity:web", "scripts/fractal delete entity:web --force")
+    p.add_argument("ref", help="kind:name of the item to delete")
+    p.add_argument("--force", action="store_true", help="delete even when pipelines use it")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_delete)
 
-    p = sub.add_parser("history", help="an item's versions")
-    p.add_argument("ref")
+    p = described(sub, "history", "an item's versions: version, save or delete, time, commit, author",
+                  "scripts/fractal history entity:web")
+    p.add_argument("ref", help="kind:name of the item")
+    p.add_argument("--limit", type=int, default=100, help="most versions to show (default 100)")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_history)
 
-    p = sub.add_parser("sync", help="push pending changes to targets that were unreachable")
+    p = described(sub, "sync", "push the changes kept aside while a target was unreachable", "scripts/fractal sync")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_sync)
 
-    p = sub.add_parser("target", help="register a catalog target (a git_repository resource) in the local workspace")
+    p = described(sub, "target", "register a catalog target (a git_repository resource) in the local workspace",
+                  "scripts/fractal target f/fractal/catalog ~/catalog.git --init")
     p.add_argument("path", help="resource path, e.g. f/fractal/catalog")
-    p.add_argument("url", help="Git URL or local path")
-    p.add_argument("--branch")
-    p.add_argument("--folder")
-    p.add_argument("--description")
+    p.add_argument("url", help="Git URL or local path of the catalog repository")
+    p.add_argument("--branch", help="branch to use (default: the repository's default branch)")
+    p.add_argument("--folder", help="folder inside the repository that holds the catalog (default: its root)")
+    p.add_argument("--description", help="a sentence shown with the resource")
     p.add_argument("--init", action="store_true", help="create a bare repository at a local path that does not exist")
+    add_json(p)
     p.set_defaults(func=cmd_target)
 
-    p = sub.add_parser("schemas", help="publish the item JSON Schemas")
-    p.add_argument("--out", default=str(Path(__file__).resolve().parents[3] / "resources" / "schemas"))
+    p = described(sub, "schemas", "write the item JSON Schemas (entity, pipeline, meta-pipeline)",
+                  "scripts/fractal schemas --out resources/schemas")
+    p.add_argument("--out", default=str(Path(__file__).resolve().parents[3] / "resources" / "schemas"),
+                   help="folder to write them into (default resources/schemas)")
     p.set_defaults(func=cmd_schemas)
 
-    p = sub.add_parser("demo", help="the main job with embedded defaults, in a fresh local workspace")
-    p.add_argument("--home", help="workspace folder (default: a new temporary one)")
+    p = described(sub, "demo", "the main job end to end with embedded defaults, in a fresh local workspace",
+                  "scripts/fractal demo")
+    p.add_argument("--home", help="workspace folder to use (default: a new temporary one)")
     p.add_argument("--ui", action="store_true", help="then serve the operator UIs on its catalog until Ctrl+C")
     p.add_argument("--port", type=int, default=8765, help="port for --ui (default 8765)")
     p.set_defaults(func=cmd_demo)

@@ -7,7 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fractal_local.commands.catalog import add_targets, emit
+from fractal_local.cli import FAILED, described, emit
+from fractal_local.commands.catalog import add_targets
 from fractal_local.runner import call
 
 
@@ -65,7 +66,7 @@ def cmd_compose(args: argparse.Namespace) -> int:
         _print_draft(result)
         for path in result.get("exported", []):
             print(f"flow written: {path}")
-    return 0 if result["checks"]["ok"] and not result["gaps"] else 2
+    return 0 if result["checks"]["ok"] and not result["gaps"] else FAILED
 
 
 def cmd_flows(args: argparse.Namespace) -> int:
@@ -82,7 +83,9 @@ def cmd_flows(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("compose", help='compose a pipeline from a need: compose "an instance on Exoscale, then nginx on it"')
+    p = described(sub, "compose", "compose a pipeline (or --meta: a meta-pipeline) from a need in plain words",
+                  'scripts/fractal compose "an instance on Exoscale, then nginx on it" --save',
+                  'scripts/fractal compose "staging then production" --meta --json')
     p.add_argument("need", help="the need in plain words (English or French)")
     p.add_argument("--meta", action="store_true", help="compose a meta-pipeline of pipelines (and meta-pipelines)")
     p.add_argument("--ref", action="append", help="a member to start from (repeat)")
@@ -96,7 +99,8 @@ def register(sub: Any) -> None:
     add_targets(p)
     p.set_defaults(func=cmd_compose)
 
-    p = sub.add_parser("flows", help="export a saved composite's flows (and its members') for wmill lint / sync push")
+    p = described(sub, "flows", "export a saved composite's flows (and its members') for wmill lint / sync push",
+                  "scripts/fractal flows pipeline:site --out .")
     p.add_argument("ref", help="pipeline:name[@version] or meta-pipeline:name[@version]")
     p.add_argument("--out", required=True, help="folder to write f/fractal_flows/<name>__flow/flow.yaml into")
     add_targets(p)

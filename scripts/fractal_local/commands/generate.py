@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from f.fractal.tools.registry import TOOLS
-from fractal_local.commands.catalog import add_targets, emit
+from fractal_local.cli import described, emit
+from fractal_local.commands.catalog import add_targets
 from fractal_local.runner import call
 
 
@@ -152,7 +153,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("import", help="an existing Terraform module / Ansible playbook folder as an entity: import DIR")
+    p = described(sub, "import", "an existing Terraform module or Ansible playbook folder as an entity",
+                  "scripts/fractal import ./modules/web --provider exoscale --save")
     p.add_argument("dir", help="the folder (a catalog entity folder with fractal.yaml is taken as is)")
     p.add_argument("--tool", choices=list(TOOLS), help="default: read from the files")
     p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
@@ -163,15 +165,18 @@ def register(sub: Any) -> None:
     add_targets(p)
     p.set_defaults(func=cmd_import)
 
-    p = sub.add_parser("generate", help='a validated entity from a need: generate "a 3-node K3s cluster on Exoscale"')
+    p = described(sub, "generate", "a validated entity from a need in plain words (English or French)",
+                  'scripts/fractal generate "a 3-node K3s cluster on Exoscale" -o draft.yaml',
+                  'scripts/fractal generate "nginx on the hosts" --tool ansible --offline --save')
     p.add_argument("need", nargs="+", help="what to build, in English or French")
-    p.add_argument("--tool", choices=list(TOOLS))
-    p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
-    p.add_argument("--name", help="entity name (kebab-case)")
+    p.add_argument("--tool", choices=list(TOOLS), help="the tool to write it for")
+    p.add_argument("--provider", help="the provider: local, k3s, exoscale, vastai or runpod")
+    p.add_argument("--name", help="entity name (kebab-case; default: from the need)")
     _common(p)
     p.set_defaults(func=cmd_generate)
 
-    p = sub.add_parser("refine", help='change a draft: refine draft.yaml "use 5 nodes in de-fra-1"')
+    p = described(sub, "refine", "change a draft with a message in plain words",
+                  'scripts/fractal refine draft.yaml "use 5 nodes in de-fra-1"')
     p.add_argument("draft", help="YAML file written by generate --out (or an entity item), - for stdin")
     p.add_argument("message", nargs="+", help="the change, in plain words")
     _common(p)

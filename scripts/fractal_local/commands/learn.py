@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fractal_local.commands.catalog import add_targets, emit
+from fractal_local.cli import described, emit
+from fractal_local.commands.catalog import add_targets
 from fractal_local.runner import call
 
 
@@ -47,7 +48,8 @@ def _solutions(args: argparse.Namespace) -> None:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("learn", help='teach Fractal a solution: learn "install chrony" --tool ansible -f site.yml')
+    p = described(sub, "learn", "teach Fractal a solution: a task in words and the files that solved it",
+                  'scripts/fractal learn "install chrony" --tool ansible -f site.yml')
     p.add_argument("task", nargs="+", help="what the solution does, in words")
     p.add_argument("--tool", required=True, help="the solution's tool (terraform, ansible, kubernetes, secret)")
     p.add_argument("--files", "-f", nargs="+", required=True, help="the solution's files, or a folder holding them")
@@ -58,7 +60,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="print the JSON result")
     add_targets(p)
     p.set_defaults(func=_learn)
-    s = sub.add_parser("solutions", help='find learned solutions: solutions "keep clocks in sync with chrony"')
+    s = described(sub, "solutions", "find learned solutions for a need",
+                  'scripts/fractal solutions "keep clocks in sync with chrony"')
     s.add_argument("query", nargs="+", help="the need, in words")
     s.add_argument("--tool", help="only Runes of this tool")
     s.add_argument("--provider", help="only Runes that fit this provider")

@@ -16,7 +16,8 @@ import time
 from typing import Any, TextIO
 
 from f.fractal.model.errors import InvalidInput
-from fractal_local.commands.catalog import _targets, add_targets, emit
+from fractal_local.cli import FAILED, add_json, described, emit, human_wanted
+from fractal_local.commands.catalog import _targets, add_targets
 from fractal_local.runner import call
 
 HEARTBEAT_S = 15.0
@@ -124,14 +125,17 @@ def cmd_run(args: argparse.Namespace) -> int:
                                                  "mode": args.mode, "targets": targets})
         finally:
             sys.stderr = real_stderr
-    emit(result)
+    if not human_wanted(args):
+        emit(result)
+    elif result.get("outputs"):
+        print("\n".join(f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in result["outputs"].items()))
     summary = f"{result.get('status')} in {result.get('duration_s', '?')}s"
     if result.get("log_file"):
         summary += f"; full log: {result['log_file']}"
     if result.get("error"):
         summary += f"\nerror: {result['error']}"
     print(summary, file=sys.stderr)
-    return 0 if result.get("status") == "success" else 2
+    return 0 if result.get("status") == "success" else FAILED
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -167,27 +171,33 @@ def cmd_playbook(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("run", help="run a catalog item: run entity:local-motd --input motd_dir=/tmp/x")
-    p.add_argument("ref", help="kind:name[@version]")
+    p = described(sub, "run", "run a catalog item on a provider, streaming the tool's output to stderr",
+                  "scripts/fractal run entity:local-motd --input motd_dir=/tmp/x",
+                  "scripts/fractal run pipeline:site --provider exoscale --mode plan --json")
+    p.add_argument("ref", help="the item to run: kind:name[@version]")
     p.add_argument("--provider", "-p", help="provider to run on (asked for, or refused, when the item fixes none)")
     p.add_argument("--input", "-i", action="append", metavar="NAME=VALUE",
                    help="an input (VALUE parsed as JSON when valid); repeat")
     p.add_argument("--inputs", metavar="JSON", help="all inputs as one JSON object")
-    p.add_argument("--mode", "-m", choices=["plan", "check", "apply", "destroy"], default="apply")
+    p.add_argument("--mode", "-m", choices=["plan", "check", "apply", "destroy"], default="apply",
+                   help="plan/check = dry run, apply (default), or destroy")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("providers", help="the providers, whether each fits an item and has its credentials")
-    p.add_argument("ref", nargs="?", help="optional item to check against")
-    p.add_argument("--json", action="store_true")
+    p = described(sub, "providers", "the providers, whether each fits an item and has its credentials",
+                  "scripts/fractal providers", "scripts/fractal providers entity:k3s-cluster")
+    p.add_argument("ref", nargs="?", help="optional item to check the providers against")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_providers)
 
-    p = sub.add_parser("playbook", help="compile an Ansible entity into a Windmill .playbook.yml script")
-    p.add_argument("ref")
+    p = described(sub, "playbook", "compile an Ansible entity into a Windmill .playbook.yml script",
+                  "scripts/fractal playbook entity:local-motd --out .")
+    p.add_argument("ref", help="the Ansible entity: entity:name[@version]")
     p.add_argument("--path", help="Windmill script path (default f/fractal_playbooks/<name>)")
     p.add_argument("--out", help="write the script files under this folder (e.g. the repo root to sync them)")
     p.add_argument("--deploy", action="store_true", help="inside Windmill: create the script; locally: write it to $FRACTAL_HOME")
-    p.add_argument("--json", action="store_true")
+    add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_playbook)
