@@ -7,6 +7,7 @@ import importlib
 import json
 import sys
 
+from f.fractal.platform.secrets import mask_answer
 from fractal_local.runner import error_payload
 
 # Each module under fractal_local/commands/ adds its subcommands with register(subparsers).
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # every failure leaves as a JSON error on stderr, exit 1
-        print(json.dumps(error_payload(exc), indent=2, default=str), file=sys.stderr)
+        print(json.dumps(mask_answer(error_payload(exc)), indent=2, default=str), file=sys.stderr)
         return 1
 
 

@@ -29,6 +29,7 @@ from typing import Any
 import yaml
 
 from f.fractal.model.errors import http_status
+from f.fractal.platform.secrets import mask_answer
 from fractal_local import apps
 from fractal_local.runner import call, error_payload
 
@@ -76,6 +77,7 @@ def make_handler(token: str | None, routes: dict[str, str], jobs: Jobs) -> type[
                 super().log_message(fmt, *args)
 
         def _send(self, status: int, payload: Any, text: bool = False) -> None:
+            payload = mask_answer(payload, [token] if token else [])  # whatever a job printed: no credential leaves
             data = (payload if text else json.dumps(payload, default=str)).encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain" if text else "application/json")

@@ -272,13 +272,15 @@ def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, att
     draft: dict[str, Any] | None = None
     for n in range(1, attempts + 1):
         started = time.perf_counter()
-        answer = llm_boundary.complete(messages, config)
+        answer, leaked = llm_boundary.screen(llm_boundary.complete(messages, config))
         llm_seconds = time.perf_counter() - started
         try:
             draft = build_entity(parse_answer(answer, tool), need=need, name=name, provider=provider)
             report = validate.validate_entity(draft, tool=tool, provider=provider)
         except ValueError as e:
             report = _parse_failure(str(e))
+        if leaked:  # the draft holds *** where the secrets were: never a valid answer
+            report = {**report, "ok": False, "errors": [*leaked, *report["errors"]]}
         log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"],
                     "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
         digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from f.fractal.model.errors import InvalidInput
+from f.fractal.platform.secrets import mask_answer
 from fractal_local.runner import call
 
 
 def emit(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(mask_answer(value), indent=2, ensure_ascii=False, default=str))
 
 
 def _targets(args: argparse.Namespace) -> list[str] | None:
