@@ -5,14 +5,17 @@ gives a `malformed <tool> files` error, never a crash.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import f.fractal.model.providers as providers
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
 from f.fractal.model.records import CheckReport
-from f.fractal.platform.secrets import find_secrets
+from f.fractal.platform.secrets import scan
 from f.fractal.tools.checks import Report
+from f.fractal.tools.policy import findings as policy_findings
 from f.fractal.tools.registry import TOOLS, get_tool
 
 
@@ -48,12 +51,30 @@ def validate_entity(item: Any, *, tool: str | None = None, provider: str | None 
     spec = item["spec"]
     _check_tool_and_providers(spec, tool, provider, report)
     report.ran("secret scan")
-    for found in find_secrets(spec, "spec"):
-        file = found["path"].split(".", 2)[2] if found["path"].startswith("spec.files.") else "fractal.yaml"
-        report.error(file, f"plaintext {found['kind']} at {found['path']}: reference a Windmill resource or variable instead")
+    for found in scan(spec, "spec"):
+        file = found.path.removeprefix("spec.files.") if found.path.startswith("spec.files.") else "fractal.yaml"
+        report.error(file, f"plaintext {found.why} ({found.rule}) at {found.path}: store the value in {found.belongs}",
+                     found.line or None)
+    report.ran("policy")
+    for finding in policy_findings(item):
+        (report.warn if finding.allowed else report.error)(finding.file, finding.message(), finding.line or None)
     if spec["tool"] in TOOLS and not report.errors:
         _check_files(spec["tool"], spec.get("files") or {}, report)
     return report.to_dict()
+
+
+_checked: dict[str, dict[str, Any]] = {}
+MAX_CHECKED = 256
+
+
+def checked(item: dict[str, Any]) -> dict[str, Any]:
+    """validate_entity's report, computed once per process for the same spec (a draft generated, then saved)."""
+    key = hashlib.sha256(json.dumps(item.get("spec"), sort_keys=True, default=str).encode()).hexdigest()
+    if key not in _checked:
+        if len(_checked) >= MAX_CHECKED:
+            _checked.pop(next(iter(_checked)))
+        _checked[key] = validate_entity(item)
+    return _checked[key]
 
 
 def _check_tool_and_providers(spec: dict[str, Any], tool: str | None, provider: str | None, report: Report) -> None:
