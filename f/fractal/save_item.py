@@ -11,5 +11,6 @@ def main(
     expected_version: str | None = None,
     bump: Literal["patch", "minor", "major"] = "patch",
     conflict: Literal["fail", "overwrite"] = "fail",
+    force: bool = False,
 ) -> dict[str, Any]:
-    return save(item, targets, expected_version, bump, conflict)
+    return save(item, targets, expected_version, bump, conflict, force)
