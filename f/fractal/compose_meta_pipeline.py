@@ -1,3 +1,5 @@
+# extra_requirements:
+# detect-secrets==1.5.0
 """Fractal: compose a meta-pipeline of catalog pipelines (and meta-pipelines) from a need, with its gaps."""
 
 from typing import Any

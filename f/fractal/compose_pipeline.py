@@ -1,3 +1,5 @@
+# extra_requirements:
+# detect-secrets==1.5.0
 """Fractal: compose a pipeline of catalog entities from a need (LLM or offline), with its gaps."""
 
 from typing import Any

@@ -1,3 +1,5 @@
+# extra_requirements:
+# detect-secrets==1.5.0
 """Fractal: turn a need in plain words into a validated entity draft (LLM with repair, or offline); optionally save it."""
 
 from typing import Any

@@ -1,3 +1,5 @@
+# extra_requirements:
+# detect-secrets==1.5.0
 """Fractal: change an entity draft by dialogue; returns the next validated draft and a readable diff."""
 
 from typing import Any

@@ -1,6 +1,7 @@
 # extra_requirements:
 # ansible-core==2.19.14
 # ansible-runner==2.4.3
+# detect-secrets==1.5.0
 # fastjsonschema==2.22.3
 # quickjs==1.19.4
 """Fractal: run a catalog item now on the provider chosen at launch; returns a structured result.

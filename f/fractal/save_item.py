@@ -1,3 +1,5 @@
+# extra_requirements:
+# detect-secrets==1.5.0
 """Fractal: save an item to one or more Git catalogs (validated, secret-free, versioned, tagged)."""
 
 from typing import Any, Literal

@@ -17,7 +17,8 @@ DANGEROUS: list[PolicyCase] = [
      'resource "null_resource" "x" {\n  provisioner "remote-exec" {\n    inline = ["id"]\n  }\n}\n', "terraform-remote-exec"),
     ("external-data", "terraform", "main.tf", 'data "external" "x" {\n  program = ["python3", "x.py"]\n}\n',
      "terraform-external-data"),
-    ("tf-privileged", "terraform", "pod.tf", 'resource "kubernetes_pod" "p" {\n  spec {\n    container {\n      security_context {\n'
+    ("tf-privileged", "terraform", "pod.tf", 'resource "kubernetes_pod" "p" {\n  spec {\n    container {\n'
+         '      security_context {\n'
      "        privileged = true\n      }\n    }\n  }\n}\n", "kubernetes-privileged"),
     ("tf-host-path", "terraform", "pod.tf", 'resource "kubernetes_pod" "p" {\n  spec {\n    volume {\n      host_path {\n'
      '        path = "/"\n      }\n    }\n  }\n}\n', "kubernetes-host-path"),
@@ -69,7 +70,8 @@ DANGEROUS: list[PolicyCase] = [
      "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  volumes:\n  - name: root\n    hostPath: {path: /}\n",
      "kubernetes-host-path"),
     ("ansible-k8s-definition", "ansible", "site.yml",
-     _task("      kubernetes.core.k8s:\n        definition:\n          kind: Pod\n          spec:\n            hostNetwork: true\n"),
+     _task("      kubernetes.core.k8s:\n        definition:\n          kind: Pod\n          spec:\n"
+          "            hostNetwork: true\n"),
      "kubernetes-host-namespace"),
 ]
 
@@ -82,9 +84,11 @@ SAFE: list[PolicyCase] = [
     ("file-lookup-relative", "ansible", "site.yml",
      _task("      ansible.builtin.debug:\n        msg: \"{{ lookup('file', 'files/motd.txt') }}\"\n"), ""),
     ("copy-src-relative", "ansible", "site.yml",
-     _task("      ansible.builtin.copy:\n        src: files/app.conf\n        dest: /etc/app.conf\n        mode: \"0644\"\n"), ""),
+     _task("      ansible.builtin.copy:\n        src: files/app.conf\n        dest: /etc/app.conf\n"
+          "        mode: \"0644\"\n"), ""),
     ("download-then-run", "ansible", "site.yml",
-     _task("      ansible.builtin.get_url:\n        url: https://get.k3s.io\n        dest: /tmp/k3s.sh\n        mode: \"0755\"\n"), ""),
+     _task("      ansible.builtin.get_url:\n        url: https://get.k3s.io\n        dest: /tmp/k3s.sh\n"
+          "        mode: \"0755\"\n"), ""),
     ("curl-to-file", "ansible", "site.yml",
      _task("      ansible.builtin.command: curl -fsSLo /tmp/x.tgz https://x/x.tgz\n"), ""),
     ("pipe-not-download", "ansible", "site.yml", _task("      ansible.builtin.shell: echo hello | tee /tmp/motd\n"), ""),

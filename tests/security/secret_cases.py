@@ -43,10 +43,12 @@ ISSUE_KINDS: list[Case] = [
      f"data:\n  .dockerconfigjson: {DOCKERCONFIG}\n"),
     ("vastai-64-hex", "site.yml", f"- name: Login\n  ansible.builtin.command: vastai set api-key {HEX64}\n"),
     ("runpod-key", "metadata.description", "GPU pod; the key is " + _fill("rpa_", 40, "ABCDEFGH1234567890JKLMNP")),
-    ("exoscale-secret", "site.yml", f"- name: Configure exo CLI\n  ansible.builtin.command: exo config add --secret {EXO_SECRET}\n"),
+    ("exoscale-secret", "site.yml", f"- name: Configure exo CLI\n"
+         f"  ansible.builtin.command: exo config add --secret {EXO_SECRET}\n"),
     ("exoscale-key", "main.tf", 'locals {\n  exo = "EXO1a2b3c4d5e6f7a8b9c0d1e2f"\n}\n'),
     ("slack-webhook", "notify.yml",
-     "- name: Notify\n  ansible.builtin.uri:\n    url: https://hooks.slack.com/services/T0123ABCD/B0456EFGH/" + _fill("", 24) + "\n"),
+     "- name: Notify\n  ansible.builtin.uri:\n    url: https://hooks.slack.com/services/T0123ABCD/B0456EFGH/"
+     + _fill("", 24) + "\n"),
     ("base64-pem", "files/bundle.yml", f"bundle: {_b64(PEM)}\n"),
     ("base64-ghp", "files/blob.yml", f"blob: {_b64(GHP)}\n"),
     ("hcl-unicode-escape", "main.tf", 'locals {\n  gh = "\\u0067hp_' + GHP[4:] + '"\n}\n'),
@@ -64,13 +66,16 @@ ISSUE_KINDS: list[Case] = [
     ("aws-access-key", "main.tf", 'provider "aws" {\n  region = "eu-west-1"\n  alias  = "AKIAQWERTYUIOPASDFGH"\n}\n'),
     ("aws-secret-key", "credentials.ini", "[default]\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzWQ83TeSt\n"),
     ("pem-file", "files/id_rsa", PEM),
-    ("openssh-key", "files/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n"),
+    ("openssh-key", "files/id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n"
+         "-----END OPENSSH PRIVATE KEY-----\n"),
     ("github-classic", "README.notes", f"clone with {GHP}"),
-    ("github-fine-grained", "site.yml", "- name: Clone\n  ansible.builtin.git:\n    repo: x\n    version: " + _fill("github_pat_", 60) + "\n"),
+    ("github-fine-grained", "site.yml", "- name: Clone\n  ansible.builtin.git:\n    repo: x\n"
+         "    version: " + _fill("github_pat_", 60) + "\n"),
     ("openai-project", "llm.yml", "model: gpt\nkey_ref: " + _fill("sk-proj-", 40)),
     ("anthropic", "metadata.description", "uses " + _fill("sk-ant-api03-", 40)),
     ("slack-bot", "bot.yml", "bot: " + _fill("xoxb-1234567890-", 24)),
-    ("url-password", "site.yml", "- name: Fetch\n  ansible.builtin.get_url:\n    url: https://admin:s3cr3tPass@db.internal/dump\n    dest: /tmp/x\n"),
+    ("url-password", "site.yml", "- name: Fetch\n  ansible.builtin.get_url:\n"
+         "    url: https://admin:s3cr3tPass@db.internal/dump\n    dest: /tmp/x\n"),
 ]
 
 MORE_KINDS: list[Case] = [
@@ -106,7 +111,8 @@ MORE_KINDS: list[Case] = [
     ("hcl-token-attribute", "main.tf", 'provider "cloud" {\n  token = "abcd1234efgh"\n}\n'),
     ("json-client-secret", "oauth.json", json.dumps({"client_id": "app", "client_secret": "Zx9-very-private"})),
     ("shell-export", "env.sh", "export AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG\n"),
-    ("k3s-token-command", "site.yml", "- name: Join\n  ansible.builtin.shell: curl -sfL https://get.k3s.io | K3S_TOKEN=K10abc123def sh -\n"),
+    ("k3s-token-command", "site.yml",
+     "- name: Join\n  ansible.builtin.shell: curl -sfL https://get.k3s.io | K3S_TOKEN=K10abc123def sh -\n"),
     ("become-pass", "inventory.yml", "all:\n  vars:\n    ansible_become_pass: rootroot\n"),
     ("camel-case-key", "config.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata:\n  apiToken: q1w2e3r4t5\n"),
     ("percent-encoded", "hook.yml", "url: https://x/?t=%67%68%70%5F" + GHP[4:]),
@@ -169,7 +175,8 @@ LOOKALIKES: list[Case] = [
     ("empty-password", "vars.yml", 'password: ""\ntoken: null\nsecret: ~\n'),
     ("k3s-template-install", "main.tf",
      'locals {\n  install = "curl -sfL https://get.k3s.io | K3S_TOKEN=${random_password.k3s_token.result} sh -"\n}\n'),
-    ("bearer-jinja", "site.yml", '- name: Call\n  ansible.builtin.uri:\n    headers:\n      Authorization: "Bearer {{ api_token }}"\n'),
+    ("bearer-jinja", "site.yml", '- name: Call\n  ansible.builtin.uri:\n    headers:\n'
+         '      Authorization: "Bearer {{ api_token }}"\n'),
     ("comparison", "site.yml", '- name: Check\n  when: password == "unset-value"\n  ansible.builtin.debug: {msg: x}\n'),
     ("public-ssh-key", "vars.yml",
      "ssh_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGb3Tq5cYwX2ZfAQh5pVvUo8N3X0tHqf6Q1lM2n3o4p5 ops@example\n"),

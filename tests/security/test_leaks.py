@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, entity, free_port, init_bare
+from support.git import free_port, init_bare
+from support.items import entity
+from support.paths import ROOT
 
 import f.fractal.platform.secrets as secrets
 import f.fractal.platform.workspace as workspace

@@ -11,12 +11,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from security.secret_cases import ISSUE_KINDS, LOOKALIKES, MORE_KINDS, RULE_OF
+from support.items import entity
 
 import f.fractal.platform.secrets as secrets
-from conftest import entity
 from f.fractal.catalog.items import save
 from f.fractal.model.errors import SecretInItem
-from secret_cases import ISSUE_KINDS, LOOKALIKES, MORE_KINDS, RULE_OF
 
 KINDS = ISSUE_KINDS + MORE_KINDS
 FIELDS = ("spec", "metadata", "provenance")

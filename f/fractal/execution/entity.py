@@ -1,11 +1,13 @@
 """Run a catalog entity on a provider: refuse bad launches before anything runs, then run its tool.
 
 Order of checks (each failure a FractalError with a hint, nothing run): the mode; the inputs are
-a mapping; the ref resolves; the item is an entity; the provider fits the entity (required when
+a mapping; the ref resolves; the item is an entity; it uses no dangerous construct without an
+allowance (tools.policy); the provider fits the entity (required when
 the entity does not fix exactly one); the inputs match the entity's input JSON Schema (defaults
 filled in); the provider's and the entity's credentials are present; the tool's runner has what it
 needs (binary on the worker, entry files). Then the runner works in a fresh private directory
-(deleted afterwards) and the result is JSON, with every credential value and secret input masked.
+(deleted afterwards) and the result is JSON, with every credential value the worker can see
+(secrets.known_values), the run's credentials and its secret inputs masked in every form.
 
 `run_entity(resolved, …)` takes what `f.fractal.catalog.get` returned, so a flow runner that already
 resolved a step can run it without reading the catalog again.

@@ -105,6 +105,7 @@ def cmd_save(args: argparse.Namespace) -> int:
                 "expected_version": args.expected_version,
                 "bump": args.bump,
                 "conflict": args.conflict,
+                "force": args.force,
             },
         )
     )
@@ -190,6 +191,7 @@ def register(sub: Any) -> None:
     p.add_argument("--expected-version")
     p.add_argument("--bump", choices=["patch", "minor", "major"], default="patch")
     p.add_argument("--conflict", choices=["fail", "overwrite"], default="fail")
+    p.add_argument("--force", action="store_true", help="save an entity that fails its tool's checks (recorded in provenance)")
     add_targets(p)
     p.set_defaults(func=cmd_save)
 
