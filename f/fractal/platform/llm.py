@@ -34,6 +34,7 @@ from typing import Any
 
 import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotFound, SecretInItem, Unreachable
+from f.fractal.model.records import Finding as CheckFinding
 from f.fractal.platform.secrets import MIN_KNOWN, known_values, mask, scan_text
 
 DEFAULT_RESOURCE = "f/fractal/llm"
@@ -148,12 +149,13 @@ def _guard(messages: list[Message], known: set[str]) -> list[Message]:
     return clean
 
 
-def screen(answer: str) -> tuple[str, list[dict[str, Any]]]:
+def screen(answer: str) -> tuple[str, list[CheckFinding]]:
     """A model's answer with every plaintext secret masked, and one validation error per secret it held: callers
     use the masked answer only (conversation, drafts, error data) and feed the errors back like any other."""
     found = scan_text(answer, "answer")
-    errors = [{"file": "answer", "line": f.line, "message": f"plaintext {f.why} ({f.rule}): never write a credential; "
-               f"reference it instead (it belongs in {f.belongs})"} for f in found]
+    errors: list[CheckFinding] = [
+        {"file": "answer", "line": f.line, "message": f"plaintext {f.why} ({f.rule}): never write a credential; "
+         f"reference it instead (it belongs in {f.belongs})"} for f in found]
     return (mask(answer) if found else answer), errors
 
 

@@ -63,11 +63,11 @@ def validate_entity(item: Any, *, tool: str | None = None, provider: str | None 
     return report.to_dict()
 
 
-_checked: dict[str, dict[str, Any]] = {}
+_checked: dict[str, CheckReport] = {}
 MAX_CHECKED = 256
 
 
-def checked(item: dict[str, Any]) -> dict[str, Any]:
+def checked(item: dict[str, Any]) -> CheckReport:
     """validate_entity's report, computed once per process for the same spec (a draft generated, then saved)."""
     key = hashlib.sha256(json.dumps(item.get("spec"), sort_keys=True, default=str).encode()).hexdigest()
     if key not in _checked:
