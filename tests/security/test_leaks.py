@@ -24,6 +24,8 @@ from support.paths import ROOT
 import f.fractal.platform.secrets as secrets
 import f.fractal.platform.workspace as workspace
 
+pytestmark = pytest.mark.slow
+
 TOKEN = "api-token-7Hq2Lm9Xv4Rt8Wz1"
 CREDENTIALS = {
     "FRACTAL_API_TOKEN": TOKEN,

@@ -5,11 +5,18 @@ gives a `malformed <tool> files` error, never a crash.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import f.fractal.model.providers as providers
+import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
 from f.fractal.model.records import CheckReport
@@ -67,13 +74,36 @@ _checked: dict[str, CheckReport] = {}
 MAX_CHECKED = 256
 
 
+@lru_cache(maxsize=1)
+def _checkers_fingerprint() -> str:
+    """What a report depends on besides the spec: the checkers' code and the checking tools' versions."""
+    digest = hashlib.sha256()
+    for file in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(file.read_bytes())
+    for package in ("ansible-core", "ansible-lint", "python-hcl2"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(metadata.version(package).encode())
+    return digest.hexdigest()
+
+
 def checked(item: dict[str, Any]) -> CheckReport:
-    """validate_entity's report, computed once per process for the same spec (a draft generated, then saved)."""
-    key = hashlib.sha256(json.dumps(item.get("spec"), sort_keys=True, default=str).encode()).hexdigest()
+    """validate_entity's report, computed once per worker for the same spec and checkers (a draft generated then
+    saved, many saves of one content at once): kept in the process and in the worker cache, under a file lock."""
+    spec = json.dumps(item.get("spec"), sort_keys=True, default=str)
+    key = hashlib.sha256(f"{_checkers_fingerprint()}\n{spec}".encode()).hexdigest()
     if key not in _checked:
         if len(_checked) >= MAX_CHECKED:
             _checked.pop(next(iter(_checked)))
-        _checked[key] = validate_entity(item)
+        file = workspace.cache_dir("checks") / f"{key}.json"
+        with file.with_suffix(".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                _checked[key] = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                _checked[key] = validate_entity(item)
+                tmp = file.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(_checked[key]), encoding="utf-8")
+                os.replace(tmp, file)
     return _checked[key]
 
 
