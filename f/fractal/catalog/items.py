@@ -41,6 +41,7 @@ from f.fractal.tools.policy import ensure_allowed
 from f.fractal.tools.validate import checked
 
 MAX_PUSH_ATTEMPTS = 40
+STYLE_ONLY = ("ansible-lint ",)  # style findings: generation fixes them, a save does not refuse an entity for them
 CONFLICT_POLICIES = ("fail", "overwrite")
 MAX_TARGETS = 10
 
@@ -190,16 +191,17 @@ def checked_entity(item: dict[str, Any], force: bool) -> dict[str, Any]:
     ref = f"entity:{item['metadata']['name']}"
     ensure_allowed(item, ref)
     report = checked(item)
-    if report["ok"]:
+    errors = [e for e in report["errors"] if not e["message"].startswith(STYLE_ONLY)]
+    if not errors:
         return item
     if not force:
         first = "; ".join(f"{e.get('file') or 'item'}{' line ' + str(e['line']) if e.get('line') else ''}: {e['message']}"
-                          for e in report["errors"][:3])
-        raise InvalidInput(f"{ref} does not pass its tool's checks ({len(report['errors'])} errors): {first}"[:1500],
+                          for e in errors[:3])
+        raise InvalidInput(f"{ref} does not pass its tool's checks ({len(errors)} errors): {first}"[:1500],
                            hint="fix them (data.report lists each with its file and line), or save with force: true, "
                            "which records the errors in the item's provenance",
                            data={"report": report})
-    forced = {"by": workspace.actor(), "errors": report["errors"][:20]}
+    forced = {"by": workspace.actor(), "errors": errors[:20]}
     return {**item, "provenance": {**(item.get("provenance") or {}), "forced": forced}}
 
 
