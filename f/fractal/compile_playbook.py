@@ -4,6 +4,8 @@
 #ansible-lint==26.10.1
 #ansible-runner==2.4.3
 #fastjsonschema==2.22.3
+#lark==1.3.1
+#python-hcl2==8.1.4
 #PyYAML==6.0.3
 #requests==2.34.2
 #wmill==1.850.0

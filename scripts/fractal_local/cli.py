@@ -14,6 +14,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from f.fractal.platform.secrets import mask_answer
 from fractal_local.runner import error_payload
 
 OK, ERROR, USAGE, FAILED, INTERRUPTED, CLOSED_PIPE = 0, 1, 2, 3, 130, 141
@@ -43,7 +44,7 @@ def add_json(parser: argparse.ArgumentParser) -> None:
 
 
 def emit(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+    print(json.dumps(mask_answer(value), indent=2, ensure_ascii=False, default=str))
 
 
 def human_wanted(args: argparse.Namespace, stream: Any = None) -> bool:
@@ -54,14 +55,14 @@ def human_wanted(args: argparse.Namespace, stream: Any = None) -> bool:
 def output(args: argparse.Namespace, value: Any, human: Callable[[Any], None]) -> None:
     """The result: human text on a terminal, JSON with --json or through a pipe."""
     if human_wanted(args):
-        human(value)
+        human(mask_answer(value))  # no credential this process can see is printed
     else:
         emit(value)
 
 
 def report_error(exc: BaseException, args: argparse.Namespace | None) -> None:
     """An error on stderr: `error: … / hint: …` on a terminal, the JSON error otherwise."""
-    payload = error_payload(exc)
+    payload = mask_answer(error_payload(exc))
     if args is not None and human_wanted(args, sys.stderr):
         print(f"error: {payload['message']}", file=sys.stderr)
         if payload.get("hint"):

@@ -51,6 +51,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 import f.fractal.platform.settings as settings
 import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import FractalError
+from f.fractal.platform.secrets import mask_answer
 from fractal_local import __version__, mcp_server, openapi
 from fractal_local.contracts import routes as pack_routes
 from fractal_local.jobs import Job, Jobs
@@ -72,7 +73,7 @@ class ApiError(Exception):
 
 class JSONAnswer(JSONResponse):
     def render(self, content: Any) -> bytes:
-        return json.dumps(content, ensure_ascii=False, default=str).encode()
+        return json.dumps(mask_answer(content), ensure_ascii=False, default=str).encode()  # no credential leaves
 
 
 def status_of(payload: dict[str, Any]) -> int:
@@ -210,7 +211,7 @@ def _routes(api: Api, mcp_app: ASGIApp) -> list[BaseRoute]:
         return JSONAnswer(jobs.get(request.path_params["id"]).to_dict(with_result=True))
 
     async def get_logs(request: Request) -> Response:
-        return PlainTextResponse(jobs.logs(request.path_params["id"]))
+        return PlainTextResponse(mask_answer(jobs.logs(request.path_params["id"])))
 
     async def cancel(request: Request) -> Response:
         body = await read_json(request, {})

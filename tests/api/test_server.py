@@ -55,7 +55,7 @@ def test_webhook_urls_run_scripts_like_windmill(api: str, make_target) -> None:
     status, got = _post(
         f"{api}/api/w/local/jobs/run_wait_result/p/f/fractal/get_item", {"ref": "entity:web", "targets": [target]}, TOKEN
     )
-    assert status == 200 and got["item"]["spec"]["files"]["site.yml"].startswith("- hosts")
+    assert status == 200 and got["item"]["spec"]["files"]["site.yml"].startswith("- name: Test play")
 
 
 def test_routes_and_error_statuses(api: str, make_target) -> None:

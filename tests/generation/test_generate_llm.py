@@ -308,7 +308,6 @@ def test_parse_answer_without_content_is_a_clear_error() -> None:
 def test_credential_resources_mask_their_values_not_their_field_names(fractal_home: Path) -> None:
     """No server needed: a provider resource's values are known secrets; its field names stay readable."""
     workspace.write_resource("f/fractal/exoscale", "exoscale", {"api_key": EXO_KEY, "api_secret": EXO_SECRET})
-    llm._known_cache.clear()
     known = llm.known_secrets()
     assert {EXO_KEY, EXO_SECRET} <= known and "api_key" not in known and "api_secret" not in known
     text = llm.guard([{"role": "user", "content": f"api_secret is {EXO_SECRET}"}])[0]["content"]

@@ -10,7 +10,7 @@ def entity(name: str, **spec: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "tool": "ansible",
         "providers": ["local"],
-        "files": {"site.yml": "- hosts: localhost\n  connection: local\n  tasks: []\n"},
+        "files": {"site.yml": "- name: Test play\n  hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks: []\n"},
     }
     body.update(spec)
     return {

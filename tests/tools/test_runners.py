@@ -112,10 +112,10 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
 ) -> None:
     """A recording stand-in for terraform is on PATH: this checks the commands and env it receives."""
     make_target("catalog")
+    ref = save(tf_entity())  # saved first: the save's own checks would call the stand-in too
     log = stand_in(bin_dir, "terraform", TF_OUTPUTS)
     monkeypatch.setenv("EXOSCALE_API_KEY", EXO_KEY)
     monkeypatch.setenv("EXOSCALE_API_SECRET", EXO_SECRET)
-    ref = save(tf_entity())
     result = run_item(ref, provider="exoscale", inputs={"name": "fractal"})
     assert result["status"] == "success", result["log"]
     recorded = calls(log)
@@ -152,8 +152,9 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
 def test_terraform_plan_and_destroy_commands(make_target: Any, bin_dir: Path, mode: str, expected: list[list[str]]) -> None:
     """A recording stand-in for terraform is on PATH: this checks the commands of plan and destroy."""
     make_target("catalog")
+    ref = save(tf_entity())  # saved first: the save's own checks would call the stand-in too
     log = stand_in(bin_dir, "terraform")
-    result = run_item(save(tf_entity()), provider="local", mode=mode)
+    result = run_item(ref, provider="local", mode=mode)
     assert result["status"] == "success", result["log"]
     argvs = [c["argv"] for c in calls(log)]
     assert [argvs[0][0], *argvs[1:]] == [expected[0][0], *expected[1:]]
@@ -162,9 +163,10 @@ def test_terraform_plan_and_destroy_commands(make_target: Any, bin_dir: Path, mo
 def test_terraform_keeps_a_declared_backend(make_target: Any, bin_dir: Path) -> None:
     """A recording stand-in for terraform is on PATH: an entity's own backend is not overridden."""
     make_target("catalog")
-    log = stand_in(bin_dir, "terraform")
     backend = 'terraform {\n  backend "s3" {}\n}\n'
-    run_item(save(tf_entity("tf-s3", files={"main.tf": MAIN_TF, "backend.tf": backend})), provider="local", mode="plan")
+    ref = save(tf_entity("tf-s3", files={"main.tf": MAIN_TF, "backend.tf": backend}))
+    log = stand_in(bin_dir, "terraform")
+    run_item(ref, provider="local", mode="plan")
     init = calls(log)[0]
     assert init["argv"] == ["init", "-input=false", "-no-color"]
 
@@ -363,8 +365,9 @@ def test_secret_check_create_use_and_destroy(
     assert oct(file.stat().st_mode & 0o777) == "0o600"
     assert run_item(ref, mode="check")["outputs"]["source"] == "workspace"
 
+    tf_ref = save(tf_entity())  # saved first: the save's own checks would call the stand-in too
     log = stand_in(bin_dir, "terraform", TF_OUTPUTS)
-    used = run_item(save(tf_entity()), provider="exoscale")
+    used = run_item(tf_ref, provider="exoscale")
     assert used["status"] == "success", used["log"]
     assert calls(log)[0]["env"]["EXOSCALE_API_KEY"] == EXO_KEY
 

@@ -18,7 +18,7 @@ import f.fractal.audit.source as source
 import f.fractal.audit.structure as structure
 from f.fractal.audit.findings import Finding, Unavailable, sort_findings
 from f.fractal.model.errors import InvalidInput
-from f.fractal.platform.secrets import redact
+from f.fractal.platform.secrets import mask
 
 DIMENSIONS = ("history", "rules", *scanners.SCANNER_NAMES)
 DEFAULT_TIMEOUT = 300.0
@@ -116,7 +116,7 @@ def _groups(checks: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 def scrub(value: Any) -> Any:
     """Every string of a nested value with secret patterns masked (a last guard before a report leaves)."""
     if isinstance(value, str):
-        return redact(value, ())
+        return mask(value)
     if isinstance(value, dict):
         return {k: scrub(v) for k, v in value.items()}
     if isinstance(value, list):

@@ -1,6 +1,6 @@
 """One finding model for every scanner, and the record of a dimension that could not be checked.
 
-A finding never carries a secret value: scanners' messages go through `secret_scan.redact` and the
+A finding never carries a secret value: scanners' messages go through `platform.secrets.mask` and the
 fingerprint is a digest of where the problem is (tool, rule, file, line, commit), not of its text.
 """
 
@@ -10,7 +10,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from f.fractal.platform.secrets import redact
+from f.fractal.platform.secrets import mask
 
 Category = Literal["secret", "misconfiguration", "code", "vulnerability"]
 Severity = Literal["critical", "high", "medium", "low", "info"]
@@ -39,9 +39,9 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         out = {k: v for k, v in asdict(self).items() if v not in (None, "")}
-        out["message"] = redact(self.message, ())[:MAX_TEXT]
+        out["message"] = mask(self.message)[:MAX_TEXT]
         if self.fix:
-            out["fix"] = redact(self.fix, ())[:MAX_TEXT]
+            out["fix"] = mask(self.fix)[:MAX_TEXT]
         out["fingerprint"] = self.fingerprint
         return out
 
@@ -55,7 +55,7 @@ class Unavailable:
     reason: str
 
     def to_dict(self) -> dict[str, str]:
-        return {"dimension": self.dimension, "tool": self.tool, "reason": redact(self.reason, ())[:MAX_TEXT]}
+        return {"dimension": self.dimension, "tool": self.tool, "reason": mask(self.reason)[:MAX_TEXT]}
 
 
 def severity_rank(severity: str) -> int:

@@ -74,12 +74,10 @@ def _tip_blobs(root: Path) -> set[str]:
 
 def _secrets_in(text: str, path: str, commit: str | None, where: str) -> list[Finding]:
     found = []
-    for number, line in enumerate(text.splitlines(), 1):
-        for kind in scan_text(line):
-            rule = kind.replace(" ", "-").replace("/", "-").lower()
-            committed = f"committed in {commit[:12]} " if commit else ""
-            found.append(Finding(TOOL, rule, "secret", "critical", path, f"{kind} {committed}({where})", number,
-                                 commit[:12] if commit else None, FIX))
+    committed = f"committed in {commit[:12]} " if commit else ""
+    for hit in scan_text(text, path):  # the pack's one detector: rule, why and line, never the value
+        found.append(Finding(TOOL, hit.rule, "secret", "critical", path, f"{hit.why} {committed}({where})", hit.line or None,
+                             commit[:12] if commit else None, FIX))
     return found
 
 

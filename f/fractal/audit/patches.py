@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import f.fractal.tools.dockerfile.check as dockerfile
-from f.fractal.platform.secrets import mask_assignments, redact
+from f.fractal.platform.secrets import mask
 from f.fractal.tools.hardening import image_unpinned
 
 # Versions proposed for common unpinned base images: current stable lines, to be reviewed in the diff.
@@ -108,7 +108,7 @@ def patch(path: str, text: str) -> Patched:
         after = fix(result.text)
         if after != result.text:
             diff = _diff(path, result.text, after)
-            masked = mask_assignments(redact(diff, values))
+            masked = mask(diff, values)
             if masked != diff:
                 result.manual.append({"rule": rule,
                                       "reason": "a line of this diff held a secret, shown as ***: apply it by hand"})

@@ -40,8 +40,11 @@ from f.fractal.model.item import (
 )
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import ensure_no_secrets
+from f.fractal.tools.policy import ensure_allowed
+from f.fractal.tools.validate import checked
 
 MAX_PUSH_ATTEMPTS = 40
+STYLE_ONLY = ("ansible-lint ",)  # style findings: generation fixes them, a save does not refuse an entity for them
 CONFLICT_POLICIES = ("fail", "overwrite")
 MAX_TARGETS = 10
 
@@ -171,10 +174,15 @@ def save(
     expected_version: str | None = None,
     bump_part: str = "patch",
     conflict: str = "fail",
+    force: bool = False,
 ) -> dict[str, Any]:
     """Validate, refuse secrets, then save to every target. See the module doc for the rules."""
     item = normalize_item(raw)
     ensure_no_secrets(item)
+    if not isinstance(force, bool):
+        raise InvalidInput(f"force must be true or false, got {force!r:.40}")
+    if item["kind"] == "Entity":
+        item = checked_entity(item, force)
     if expected_version:
         version_key(expected_version)
     if conflict not in CONFLICT_POLICIES:
@@ -197,6 +205,27 @@ def save(
             return {"status": "pending", **e.to_dict()}
 
     return _summarize(item, _each(chosen, one))
+
+
+def checked_entity(item: dict[str, Any], force: bool) -> dict[str, Any]:
+    """The entity, once its policy and its tool's checks (the validators generation uses) pass. A blocking policy
+    finding is refused whatever `force` says (only a reviewed spec.allow lifts it); a failed check is refused
+    unless forced, and a forced save records the errors and who forced it in provenance.forced."""
+    ref = f"entity:{item['metadata']['name']}"
+    ensure_allowed(item, ref)
+    report = checked(item)
+    errors = [e for e in report["errors"] if not e["message"].startswith(STYLE_ONLY)]
+    if not errors:
+        return item
+    if not force:
+        first = "; ".join(f"{e.get('file') or 'item'}{' line ' + str(e['line']) if e.get('line') else ''}: {e['message']}"
+                          for e in errors[:3])
+        raise InvalidInput(f"{ref} does not pass its tool's checks ({len(errors)} errors): {first}"[:1500],
+                           hint="fix them (data.report lists each with its file and line), or save with force: true, "
+                           "which records the errors in the item's provenance",
+                           data={"report": report})
+    forced = {"by": workspace.actor(), "errors": errors[:20]}
+    return {**item, "provenance": {**(item.get("provenance") or {}), "forced": forced}}
 
 
 def _precheck(targets: list[Target], item: dict[str, Any], expected: str) -> None:

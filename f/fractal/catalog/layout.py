@@ -128,6 +128,14 @@ def item_readme(item: dict[str, Any]) -> str:
         steps = spec.get("steps", [])
         parts += ["## Steps", "", mermaid(item), ""]
         parts += [table([[s["id"], f"`{s['ref']}`", s.get("summary", "")] for s in steps], ["step", "member", "summary"]), ""]
+    allowed = [[f"`{a.get('rule', '')}`", str(a.get("reason", ""))] for a in spec.get("allow") or [] if isinstance(a, dict)]
+    if allowed:
+        parts += ["## Policy allowances", "", "Dangerous constructs this item uses on purpose, each reviewed:", "",
+                  table(allowed, ["rule", "reason"]), ""]
+    forced = (item.get("provenance") or {}).get("forced")
+    if isinstance(forced, dict):
+        parts += ["## Saved despite failed checks", "", f"Forced by {forced.get('by', '?')}; the errors then:", "",
+                  *[f"- {e.get('file') or 'item'}: {e.get('message', '')}" for e in forced.get("errors") or []], ""]
     files = sorted(spec.get("files") or {})
     if files:
         parts += ["## Files", ""] + [f"- [{f}]({f})" for f in files] + [""]

@@ -594,11 +594,12 @@ def _compose_llm(
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": "\n".join(facts)}]
     attempts: list[dict[str, Any]] = []
     for attempt in range(1, MAX_ATTEMPTS + 1):
-        text = llm.complete(messages, config)
+        text, leaked = llm.screen(llm.complete(messages, config))
         messages.append({"role": "assistant", "content": text})
         try:
             answer = parse_answer(text)
             draft, errors = _draft_from_answer(answer, req.kind, allowed)
+            errors = [f"answer line {e['line']}: {e['message']}" for e in leaked] + errors
             item: dict[str, Any] = {}
             if not errors:
                 chosen_provider = answer["provider"] if answer.get("provider") in PROVIDERS else provider

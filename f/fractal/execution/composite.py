@@ -21,10 +21,10 @@ from f.fractal.flows.plan import flow_of, flows_for, plan
 from f.fractal.model.composite import fits_of
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.records import Found
-from f.fractal.platform.secrets import redact
+from f.fractal.platform.secrets import known_values, mask, mask_value
 from f.fractal.platform.windmill import flow_steps, job_links, push_flow, result_maybe, start_flow
 from f.fractal.platform.workspace import in_windmill
-from f.fractal.tools.runs import mask_forms, strings
+from f.fractal.tools.runs import strings
 
 
 def _stderr_line(line: str) -> None:
@@ -77,7 +77,7 @@ def run_composite(
     args = {**(inputs or {}), "mode": check_mode(mode), "targets": list(targets or [])}
     if not spec.get("provider"):
         args["provider"] = chosen
-    hidden, forms = secret_forms(resolved["item"], inputs or {})
+    hidden, secrets = secret_values(resolved["item"], inputs or {})
     say = progress or _stderr_line
 
     def run_step(ref: str, provider: str | None = None, inputs: dict[str, Any] | None = None,
@@ -86,7 +86,7 @@ def run_composite(
         return run_entity(found, provider, inputs, mode, progress=None)
 
     runner = FlowRunner(scripts={RUN_SCRIPT: run_step}, flows=prepared.flows.__getitem__,
-                        on_event=lambda line: say(scrub(line, forms)))
+                        on_event=lambda line: say(mask(line, secrets)))
     t1 = time.perf_counter()
     out = runner.run(flow, args, name=resolved["ref"])
     total = time.perf_counter() - t0
@@ -106,27 +106,14 @@ def run_composite(
         "timings": {"prepare_s": round(t1 - t0, 4), "steps_own_s": round(own, 4), "scripts": count_scripts(out["steps"]),
                     "runner_overhead_s": round(out["duration_s"] - own, 4)},
     }
-    return dict(scrub(result, forms))
+    return dict(mask_value(result, secrets))
 
 
-def secret_forms(item: dict[str, Any], inputs: dict[str, Any]) -> tuple[set[str], list[str]]:
-    """The composite's secret inputs (execute.secret_inputs: flagged in its schema or secret-named) and
-    every form their values can take in a result or a log line."""
+def secret_values(item: dict[str, Any], inputs: dict[str, Any]) -> tuple[set[str], frozenset[str]]:
+    """The composite's secret inputs (execution.entity.secret_inputs: flagged in its schema or secret-named) and
+    the values to mask in its result and progress lines: theirs and every credential this worker can see."""
     hidden = set(secret_inputs(item, inputs))
-    return hidden, [form for name in sorted(hidden) for value in strings(inputs[name]) for form in mask_forms(value)]
-
-
-def scrub(value: Any, forms: list[str]) -> Any:
-    """The value with every secret form masked in every string at any depth (unchanged without secrets)."""
-    if not forms:
-        return value
-    if isinstance(value, str):
-        return redact(value, forms)
-    if isinstance(value, dict):
-        return {k: scrub(v, forms) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v, forms) for v in value]
-    return value
+    return hidden, known_values() | {value for name in hidden for value in strings(inputs[name])}
 
 
 def run_in_windmill(
@@ -141,7 +128,7 @@ def run_in_windmill(
     fits = resolved["item"]["spec"].get("providers") or fits_of(resolved["item"], members)
     chosen = _choose_provider(resolved, fits, provider)
     pinned, flows = resolved["ref"], flows_for(resolved, members)
-    _hidden, forms = secret_forms(resolved["item"], inputs or {})
+    _hidden, secrets = secret_values(resolved["item"], inputs or {})
     for path, flow in flows.items():
         push_flow(path, flow, f"fractal: run {pinned}")
     path = flow_path(pinned)
@@ -161,4 +148,4 @@ def run_in_windmill(
                        steps=flow_steps(job))
             break
         time.sleep(1)
-    return dict(scrub(out, forms))
+    return dict(mask_value(out, secrets))

@@ -1,11 +1,13 @@
 """Run a catalog entity on a provider: refuse bad launches before anything runs, then run its tool.
 
 Order of checks (each failure a FractalError with a hint, nothing run): the mode; the inputs are
-a mapping; the ref resolves; the item is an entity; the provider fits the entity (required when
+a mapping; the ref resolves; the item is an entity; it uses no dangerous construct without an
+allowance (tools.policy); the provider fits the entity (required when
 the entity does not fix exactly one); the inputs match the entity's input JSON Schema (defaults
 filled in); the provider's and the entity's credentials are present; the tool's runner has what it
 needs (binary on the worker, entry files). Then the runner works in a fresh private directory
-(deleted afterwards) and the result is JSON, with every credential value and secret input masked.
+(deleted afterwards) and the result is JSON, with every credential value the worker can see
+(secrets.known_values), the run's credentials and its secret inputs masked in every form.
 
 `run_entity(resolved, …)` takes what `f.fractal.catalog.get` returned, so a flow runner that already
 resolved a step can run it without reading the catalog again.
@@ -13,7 +15,6 @@ resolved a step can run it without reading the catalog again.
 
 from __future__ import annotations
 
-import re
 import secrets as _random
 import shutil
 import sys
@@ -29,11 +30,12 @@ import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.model.providers import Provider
 from f.fractal.model.records import Found
+from f.fractal.platform.secrets import is_secret_name, known_values
+from f.fractal.tools.policy import ensure_allowed
 from f.fractal.tools.registry import get_tool
 from f.fractal.tools.runs import Outcome, Progress, Run, RunLog, strings
 
 MODES = ("plan", "check", "apply", "destroy")
-_SECRET_NAME = re.compile(r"(?i)(passw|secret|token|api_?key|private_?key|passphrase|credential|kubeconfig)")
 _validators: dict[str, Any] = {}
 
 
@@ -108,7 +110,7 @@ def secret_inputs(item: dict[str, Any], inputs: dict[str, Any]) -> list[str]:
     for name in inputs:
         prop: dict[str, Any] = props.get(name) or {} if isinstance(props.get(name), dict) else {}
         flagged = bool(prop.get("password") or prop.get("writeOnly") or prop.get("x-secret") or prop.get("format") == "password")
-        if flagged or _SECRET_NAME.search(name) or (name == "values" and item["spec"].get("tool") == "secret"):
+        if flagged or is_secret_name(name) or (name == "values" and item["spec"].get("tool") == "secret"):
             found.append(name)
     return found
 
@@ -154,6 +156,7 @@ def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None
     ref, item = resolved["ref"], resolved["item"]
     if item.get("kind") != "Entity":
         raise InvalidInput(f"{ref} is a {item.get('kind')}, not an entity", hint="run_entity runs entities only")
+    ensure_allowed(item, ref)
     chosen = choose_provider(ref, item, provider)
     values = validate_inputs(ref, item, inputs or {})
     tool = item["spec"]["tool"]
@@ -162,7 +165,7 @@ def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None
     extra = entity_credentials(item) if runner.provider_credential else credentials.Found()
     env = {**creds.env, **extra.env}
     hidden = [s for name in secret_inputs(item, values) for s in strings(values[name])]
-    run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden],
+    run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden, *known_values()],
               target=str(resolved.get("target") or ""))
     runner.preflight(run)
     return run

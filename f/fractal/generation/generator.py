@@ -330,9 +330,11 @@ def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, att
     kept: dict[str, Any] | None = None  # the first valid answer, while its warnings are being fixed
     for n in range(1, attempts + 1):
         started = time.perf_counter()
-        answer = llm_boundary.complete(messages, config)
+        answer, leaked = llm_boundary.screen(llm_boundary.complete(messages, config))
         llm_seconds = time.perf_counter() - started
         draft, report = _check(answer, need=need, tool=tool, provider=provider, name=name)
+        if leaked:  # the draft holds *** where the secrets were: never a valid answer
+            report = {**report, "ok": False, "errors": [*leaked, *report["errors"]]}
         log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"], "warnings": report["warnings"],
                     "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
         digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()

@@ -15,10 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from f.fractal.model.errors import InvalidInput
-from f.fractal.platform.secrets import find_secrets
+from f.fractal.platform.secrets import is_secret_name, scan
 
 MAX_TASK = 2000
-SECRET_KEY = re.compile(r"(?i)(passw|secret|token|api_?key|private_?key|passphrase|credential|access_?key)")
 _YAML_SECRET = re.compile(  # key: literal value (not a {{ reference }}, a $var:, or a block scalar)
     r"(?m)^([ \t]*-?[ \t]*)([A-Za-z_][A-Za-z0-9_]*)([ \t]*:[ \t]*)"
     r"(?![\"']?\{\{|[\"']?\$|\||>)([\"']?)([^\s\"'#][^\"'#\n]*?)\4([ \t]*(?:#.*)?)$"
@@ -48,7 +47,7 @@ def normalize_task(task: Any) -> str:
     text = " ".join(task.split())
     if len(text) > MAX_TASK:
         raise InvalidInput(f"task is {len(text)} characters; keep it under {MAX_TASK}")
-    if find_secrets(text, "task"):
+    if scan(text, "task"):
         raise InvalidInput("the task text holds a secret", hint="describe the task in words; secrets never become knowledge")
     return text
 
@@ -60,12 +59,12 @@ def sanitize(task: Any, tool: str, files: dict[str, str]) -> Sanitized:
         text = _remove_secrets(path, text, tool, out)
         text = _generalise(path, text, out)
         out.files[path] = text
-    left = find_secrets(out.files, "files")
+    left = scan(out.files, "files")
     if left:
-        where = ", ".join(f"{f['kind']} in {f['path'].removeprefix('files.')}" for f in left[:5])
+        where = ", ".join(f"{f.why} ({f.rule}) in {f.where().removeprefix('files.')}" for f in left[:5])
         raise InvalidInput(f"the solution holds a secret that cannot be taken out safely: {where}",
                            hint="reference it from a Windmill variable or resource ($var:f/…) and submit again",
-                           data={"findings": left})
+                           data={"findings": [f.to_dict() for f in left]})
     return out
 
 
@@ -78,14 +77,14 @@ def _secret_input(name: str, out: Sanitized) -> str:
 
 def _remove_secrets(path: str, text: str, tool: str, out: Sanitized) -> str:
     def yaml_repl(m: re.Match[str]) -> str:
-        if not SECRET_KEY.search(m.group(2)):
+        if not is_secret_name(m.group(2)):
             return m.group(0)
         name = _secret_input(m.group(2), out)
         out.changes.append({"file": path, "kind": "secret", "what": f"{m.group(2)} now reads input {name}"})
         return f'{m.group(1)}{m.group(2)}{m.group(3)}"{{{{ {name} }}}}"{m.group(6)}'
 
     def hcl_repl(m: re.Match[str]) -> str:
-        if not SECRET_KEY.search(m.group(2)):
+        if not is_secret_name(m.group(2)):
             return m.group(0)
         name = _secret_input(m.group(2), out)
         out.changes.append({"file": path, "kind": "secret", "what": f"{m.group(2)} now reads var.{name}"})

@@ -46,6 +46,12 @@ class SecretInItem(InvalidInput):
     code = "secret_in_item"
 
 
+class PolicyViolation(InvalidInput):
+    """The entity uses a dangerous construct (tools.policy) without a reviewed allowance for it in its spec."""
+
+    code = "policy_violation"
+
+
 class NotFound(FractalError):
     """The ref, path or job named does not exist."""
 

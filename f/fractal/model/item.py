@@ -175,6 +175,20 @@ _ENTITY_SPEC = {
         "outputs": _OUTPUTS,
         "credentials": {"type": "array", "items": {"type": "string"}, "description": "credential names it needs"},
         "files": _FILES,
+        "allow": {
+            "type": "array",
+            "maxItems": 20,
+            "description": "reviewed exceptions to the policy for dangerous constructs (tools.policy), shown in the README",
+            "items": {
+                "type": "object",
+                "required": ["rule", "reason"],
+                "additionalProperties": False,
+                "properties": {
+                    "rule": {"type": "string", "pattern": r"^[a-z0-9][a-z0-9-]{2,62}$"},
+                    "reason": {"type": "string", "minLength": 10, "maxLength": 500},
+                },
+            },
+        },
     },
 }
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import os
 import random
-import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -35,8 +34,8 @@ from typing import Any
 
 import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotFound, SecretInItem, Unreachable
-from f.fractal.model.providers import PROVIDERS
-from f.fractal.platform.secrets import mask_assignments, redact, scan_text, string_values
+from f.fractal.model.records import Finding as CheckFinding
+from f.fractal.platform.secrets import MIN_KNOWN, known_values, mask, scan_text
 
 DEFAULT_RESOURCE = "f/fractal/llm"
 ENV_PREFIX = "FRACTAL_LLM_"
@@ -44,7 +43,6 @@ Message = dict[str, str]
 ROLES = ("system", "user", "assistant")
 MAX_MESSAGE_CHARS = 200_000
 
-_SECRET_ENV = re.compile(r"(?i)(KEY|SECRET|TOKEN|PASSW|PASSPHRASE|CREDENTIAL|KUBECONFIG)")
 
 
 @dataclass(frozen=True)
@@ -119,37 +117,12 @@ def load_config(resource: str | dict[str, Any] | None = None) -> LLMConfig | Non
 
 # ------------------------------------------------------------------ the prompt guard
 
-_known_cache: dict[str, frozenset[str]] = {}
-
-
-def _credential_resources() -> frozenset[str]:
-    """Values of every provider credential resource that exists (read once per process)."""
-    key = "windmill" if workspace.in_windmill() else str(workspace.home())
-    if key not in _known_cache:
-        values: set[str] = set()
-        for provider in PROVIDERS.values():
-            if provider.credential is None:
-                continue
-            try:
-                values.update(string_values(_resource_or_none(provider.credential.default_path) or {}))
-            except FractalError:  # unreadable (e.g. a $var: that is not set): nothing of it can leak
-                pass
-        _known_cache[key] = frozenset(values)
-    return _known_cache[key]
-
-
 def known_secrets(config: LLMConfig | None = None, extra: Iterable[str] = ()) -> set[str]:
-    """Every credential value this process can know of: never allowed in a prompt."""
-    values = {v for name, v in os.environ.items() if _SECRET_ENV.search(name) and len(v) >= 8}
-    values |= _credential_resources()
-    values.update(extra)
+    """Every credential value this process can know of (secrets.known_values, the LLM key, `extra`): never in a prompt."""
+    values = set(known_values()) | set(extra)
     if config is not None:
         values.add(config.api_key)
-    return {v for v in values if isinstance(v, str) and len(v) >= 6}
-
-
-def _mask(text: str, known: set[str]) -> str:
-    return mask_assignments(redact(text, known))
+    return {v for v in values if isinstance(v, str) and len(v) >= MIN_KNOWN}
 
 
 def guard(messages: list[Message], config: LLMConfig | None = None, secrets: Iterable[str] = ()) -> list[Message]:
@@ -167,13 +140,23 @@ def _guard(messages: list[Message], known: set[str]) -> list[Message]:
     for i, message in enumerate(messages):
         if not isinstance(message, dict) or message.get("role") not in ROLES or not isinstance(message.get("content"), str):
             raise InvalidInput(f"message {i} must be {{role: system|user|assistant, content: str}}")
-        content = _mask(message["content"], known)[:MAX_MESSAGE_CHARS]
-        left = sorted(set(scan_text(content)))
+        content = mask(message["content"], known)[:MAX_MESSAGE_CHARS]
+        left = sorted({f.why for f in scan_text(content)})
         if left or any(v in content for v in known):
             raise SecretInItem(f"message {i} still holds a credential ({', '.join(left) or 'a known value'}); nothing was sent",
                                hint="reference credentials by resource path or variable name, never by value")
         clean.append({"role": message["role"], "content": content})
     return clean
+
+
+def screen(answer: str) -> tuple[str, list[CheckFinding]]:
+    """A model's answer with every plaintext secret masked, and one validation error per secret it held: callers
+    use the masked answer only (conversation, drafts, error data) and feed the errors back like any other."""
+    found = scan_text(answer, "answer")
+    errors: list[CheckFinding] = [
+        {"file": "answer", "line": f.line, "message": f"plaintext {f.why} ({f.rule}): never write a credential; "
+         f"reference it instead (it belongs in {f.belongs})"} for f in found]
+    return (mask(answer) if found else answer), errors
 
 
 # ------------------------------------------------------------------ the call
@@ -199,7 +182,7 @@ def _transient(exc: Exception, litellm: Any) -> bool:
 def _describe(exc: Exception, known: set[str]) -> str:
     status = getattr(exc, "status_code", None)
     text = f"{type(exc).__name__}{f' (HTTP {status})' if status else ''}: {str(exc)[:300]}"
-    return _mask(text, known)
+    return mask(text, known)
 
 
 def complete(

@@ -10,7 +10,6 @@ A runner module (f.fractal.runners.<tool>) has two functions:
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -23,7 +22,7 @@ from typing import IO, Any
 
 from f.fractal.model.errors import ConfigError
 from f.fractal.model.providers import Provider
-from f.fractal.platform.secrets import redact
+from f.fractal.platform.secrets import mask
 
 LOG_LIMIT = 20_000  # characters of log kept in the result; the full log is in log_file
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -34,16 +33,6 @@ ENV_ALLOWLIST = (
 )
 
 Progress = Callable[[str], None]
-MIN_LINE_MASK = 8  # a line of a multi-line secret this long (stripped) is masked on its own
-
-
-def mask_forms(value: str) -> list[str]:
-    """The forms a secret value can take in a tool's output: itself, JSON-escaped, and (for a
-    multi-line value logged line by line) each of its lines long enough to be a secret alone."""
-    forms = [value, json.dumps(value)[1:-1], json.dumps(value, ensure_ascii=False)[1:-1]]
-    if "\n" in value.strip():
-        forms.extend(line.strip() for line in value.splitlines() if len(line.strip()) >= MIN_LINE_MASK)
-    return list(dict.fromkeys(forms))
 
 
 class RunLog:
@@ -52,8 +41,6 @@ class RunLog:
     def __init__(self, path: Path, secrets: list[str], progress: Progress | None = None) -> None:
         self.path = path
         self.secrets = secrets  # the run's list: runners append to it while the run goes on
-        self._masked: list[str] = []
-        self._masked_from = 0
         self.progress = progress
         self._file: IO[str] = path.open("a", encoding="utf-8")
         self._tail: deque[str] = deque()
@@ -77,10 +64,8 @@ class RunLog:
             self.progress(clean)
 
     def redact(self, text: str) -> str:
-        if self._masked_from != len(self.secrets):
-            self._masked = [form for value in self.secrets for form in mask_forms(value)]
-            self._masked_from = len(self.secrets)
-        return redact(text, self._masked)
+        """The text with every value of the run's list (in every form) and every detected secret masked."""
+        return mask(text, self.secrets)
 
     def tail(self) -> str:
         text = "".join(self._tail)

@@ -5,14 +5,24 @@ gives a `malformed <tool> files` error, never a crash.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 from typing import Any
 
 import f.fractal.model.providers as providers
+import f.fractal.platform.workspace as workspace
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
 from f.fractal.model.records import CheckReport
-from f.fractal.platform.secrets import find_secrets
+from f.fractal.platform.secrets import scan
 from f.fractal.tools.checks import Report
+from f.fractal.tools.policy import findings as policy_findings
 from f.fractal.tools.registry import TOOLS, get_tool
 
 
@@ -48,13 +58,54 @@ def validate_entity(item: Any, *, tool: str | None = None, provider: str | None 
     spec = item["spec"]
     _check_tool_and_providers(spec, tool, provider, report)
     report.ran("secret scan")
-    secrets = find_secrets(spec, "spec")
+    secrets = scan(spec, "spec")
     for found in secrets:
-        file = found["path"].split(".", 2)[2] if found["path"].startswith("spec.files.") else "fractal.yaml"
-        report.error(file, f"plaintext {found['kind']} at {found['path']}: reference a Windmill resource or variable instead")
+        file = found.path.removeprefix("spec.files.") if found.path.startswith("spec.files.") else "fractal.yaml"
+        report.error(file, f"plaintext {found.why} ({found.rule}) at {found.path}: store the value in {found.belongs}",
+                     found.line or None)
+    report.ran("policy")
+    for finding in policy_findings(item):
+        (report.warn if finding.allowed else report.error)(finding.file, finding.message(), finding.line or None)
     if spec["tool"] in TOOLS and not secrets:  # every check runs, bar tools on files holding a secret
         _check_files(spec["tool"], spec.get("files") or {}, report)
     return report.to_dict()
+
+
+_checked: dict[str, CheckReport] = {}
+MAX_CHECKED = 256
+
+
+@lru_cache(maxsize=1)
+def _checkers_fingerprint() -> str:
+    """What a report depends on besides the spec: the checkers' code and the checking tools' versions."""
+    digest = hashlib.sha256()
+    for file in sorted(Path(__file__).parent.rglob("*.py")):
+        digest.update(file.read_bytes())
+    for package in ("ansible-core", "ansible-lint", "python-hcl2"):
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            digest.update(metadata.version(package).encode())
+    return digest.hexdigest()
+
+
+def checked(item: dict[str, Any]) -> CheckReport:
+    """validate_entity's report, computed once per worker for the same spec and checkers (a draft generated then
+    saved, many saves of one content at once): kept in the process and in the worker cache, under a file lock."""
+    spec = json.dumps(item.get("spec"), sort_keys=True, default=str)
+    key = hashlib.sha256(f"{_checkers_fingerprint()}\n{spec}".encode()).hexdigest()
+    if key not in _checked:
+        if len(_checked) >= MAX_CHECKED:
+            _checked.pop(next(iter(_checked)))
+        file = workspace.cache_dir("checks") / f"{key}.json"
+        with file.with_suffix(".lock").open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                _checked[key] = json.loads(file.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                _checked[key] = validate_entity(item)
+                tmp = file.with_suffix(f".{os.getpid()}.tmp")
+                tmp.write_text(json.dumps(_checked[key]), encoding="utf-8")
+                os.replace(tmp, file)
+    return _checked[key]
 
 
 def _check_tool_and_providers(spec: dict[str, Any], tool: str | None, provider: str | None, report: Report) -> None:

@@ -95,7 +95,7 @@ def cmd_save(args: argparse.Namespace) -> int:
         ) from None
     item, _conversation = drafts.read_draft(text, args.file)  # an item, show's output or a generate -o draft
     result = call("f/fractal/save_item", {"item": item, "targets": _targets(args), "expected_version": args.expected_version,
-                                          "bump": args.bump, "conflict": args.conflict})
+                                          "bump": args.bump, "conflict": args.conflict, "force": args.force})
     output(args, result, _print_targets)
     return 0
 
@@ -207,6 +207,7 @@ def register(sub: Any) -> None:
                    help="which part of the version to bump (default patch)")
     p.add_argument("--conflict", choices=["fail", "overwrite"], default="fail",
                    help="on an --expected-version mismatch: fail (default) or overwrite")
+    p.add_argument("--force", action="store_true", help="save an entity that fails its tool's checks (recorded in provenance)")
     add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_save)

@@ -24,7 +24,7 @@ import f.fractal.platform.settings as settings
 import f.fractal.tools.terraform.schema_exoscale as exoscale_schema
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.files import write_files
-from f.fractal.platform.secrets import scan_text
+from f.fractal.platform.secrets import is_reference, is_secret_name
 from f.fractal.tools.checks import Report, find_binary, run_tool
 
 DEFAULT_FILE = "main.tf"
@@ -38,7 +38,6 @@ RULES = (
 )
 
 _VAR_REF = re.compile(r"\bvar\.([A-Za-z_][A-Za-z0-9_-]*)")
-_CREDENTIAL_ATTR = re.compile(r"(?i)(^|_)(key|secret|token|password|passwd|api_key|access_key|secret_key|auth)$")
 _BUILTIN_TYPES = ("terraform_data", "terraform_remote_state")
 _OPTIONS: Any = None
 
@@ -214,9 +213,8 @@ def _literal_credentials(body: Any, where: str, strict: bool) -> list[str]:
     found: list[str] = []
     if isinstance(body, dict):
         for key, value in body.items():
-            if isinstance(value, str) and _CREDENTIAL_ATTR.search(key) and value and "${" not in value:
-                looks_secret = (any(c.isdigit() for c in value) and len(value) >= 8) or bool(list(scan_text(f"{key} = {value}")))
-                if strict or looks_secret:
+            if isinstance(value, str) and is_secret_name(key) and value and "${" not in value:
+                if strict or not is_reference(value):
                     found.append(f"{where}.{key}")
             else:
                 found += _literal_credentials(value, f"{where}.{key}", strict)
