@@ -138,7 +138,12 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
     assert "FRACTAL_TEST_UNRELATED" not in env and "FRACTAL_HOME" not in env  # allowlisted env only
     var_file = recorded[1]["files"]["fractal.tfvars.json"]
     assert json.loads(var_file["text"]) == {"name": "fractal"} and var_file["mode"] == "0o600"
-    assert result["outputs"] == {"greeting": "hello", "secret_out": "***"}  # sensitive output masked
+    ref = result["outputs"]["secret_out"]  # a secret-named output is passed by reference, its value in the secret store
+    assert result["outputs"]["greeting"] == "hello" and ref == f"$var:f/fractal/run_outputs/{result['run_id']}/secret_out"
+    from f.fractal import workspace
+
+    assert workspace.get_variable(ref.removeprefix("$var:")) == "sens-1234567890abcdef"
+    assert "sens-1234567890abcdef" not in json.dumps(result)
     assert any("absent" in w for w in result["warnings"])
     text = json.dumps(result) + Path(result["log_file"]).read_text()
     for value in (EXO_KEY, EXO_SECRET, "sens-1234567890abcdef"):
@@ -198,7 +203,9 @@ def test_multi_line_and_json_escaped_secrets_are_masked(make_target: Any, bin_di
             "ZnJhY3RhbC10ZXN0LWtleS1ub3QtYS1yZWFsLW9uZS0xMjM0NTY3"]
     key = "\n".join(["-----BEGIN " + "OPENSSH PRIVATE KEY-----", *body, "-----END " + "OPENSSH PRIVATE KEY-----", ""])
     password = 'p"ss\\w0rd-with-quote'
-    result = run_item(save(tf_entity()), provider="local", inputs={"private_key": key, "db_password": password})
+    secret_vars = {"private_key": {"type": "string"}, "db_password": {"type": "string"}}
+    tf = tf_entity(inputs={**TF_INPUTS, "properties": {**TF_INPUTS["properties"], **secret_vars}})
+    result = run_item(save(tf), provider="local", inputs={"private_key": key, "db_password": password})
     assert result["status"] == "success", result["log"]
     assert '"private_key": "***", "db_password": "***"' in result["log"] and "password: ***" in result["log"]
     texts = {"result": json.dumps(result), "log": result["log"], "log file": Path(result["log_file"]).read_text()}
@@ -211,7 +218,8 @@ def test_short_secret_inputs_are_masked_by_name(make_target: Any, bin_dir: Path)
     """A recording stand-in for terraform is on PATH; a 3-character password is still masked in the result."""
     make_target("catalog")
     stand_in(bin_dir, "terraform")
-    result = run_item(save(tf_entity()), provider="local", inputs={"name": "x", "db_password": "abc"})
+    tf = tf_entity(inputs={**TF_INPUTS, "properties": {**TF_INPUTS["properties"], "db_password": {"type": "string"}}})
+    result = run_item(save(tf), provider="local", inputs={"name": "x", "db_password": "abc"})
     assert result["status"] == "success", result["log"]
     assert result["inputs"] == {"name": "x", "db_password": "***"}
 

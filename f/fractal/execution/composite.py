@@ -19,7 +19,7 @@ from f.fractal.execution.entity import check_mode, masked, run_entity, secret_in
 from f.fractal.flows.compile import RUN_SCRIPT, flow_path
 from f.fractal.flows.interpreter import FlowRunner, count_scripts, own_time
 from f.fractal.flows.plan import flow_of, flows_for, plan
-from f.fractal.model.composite import fits_of
+from f.fractal.model.composite import fits_of, refuse_unknown_inputs
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import redact
@@ -71,10 +71,7 @@ def run_composite(
     spec = resolved["item"]["spec"]
     chosen = _choose_provider(resolved, spec.get("providers") or fits_of(resolved["item"], members), provider)
     props = (flow.get("schema") or {}).get("properties") or {}
-    unknown = sorted(set(inputs or {}) - set(props) - {"provider", "mode", "targets"})
-    if unknown:
-        raise InvalidInput(f"{resolved['ref']} has no input {', '.join(unknown)}",
-                           hint=f"its inputs: {', '.join(props) or '(none)'}")
+    refuse_unknown_inputs(resolved["ref"], inputs, set(props) - {"provider", "mode", "targets"})
     args = {**(inputs or {}), "mode": check_mode(mode), "targets": list(targets or [])}
     if not spec.get("provider"):
         args["provider"] = chosen

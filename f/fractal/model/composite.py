@@ -19,11 +19,12 @@ also makes `<id>` upstream (`step_deps`, shared with the flow compiler).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import f.fractal.model.providers as provider_data
-from f.fractal.model.errors import FractalError, NotFound
+from f.fractal.model.errors import FractalError, InvalidInput, NotFound
 from f.fractal.model.item import KIND_SLUGS
 from f.fractal.model.records import Found
 
@@ -225,6 +226,25 @@ def compatible(source: set[str], dest: set[str]) -> bool:
     return bool(source & dest)
 
 
+SECRET_STRING = {"type": "string", "secret": True}
+# Inputs every entity of a tool takes, declared or not: its runner reads them (the runner's contract).
+RUNNER_INPUTS: dict[str, dict[str, dict[str, Any]]] = {
+    "ansible": {"hosts": {"type": ["array", "string"], "description": "hosts to configure (inventory)"},
+                "ssh_private_key": {**SECRET_STRING, "description": "SSH key to reach the hosts"}},
+    "kubernetes": {"kubeconfig": {**SECRET_STRING, "description": "kubeconfig of the cluster (else the provider's)"},
+                   "namespace": {"type": "string", "description": "namespace to apply into"}},
+    "secret": {"values": {"type": "object", "secret": True, "description": "the credential's fields (apply)"}},
+}
+
+
+def runner_inputs(member: dict[str, Any]) -> dict[str, Any]:
+    """The optional inputs an entity's runner reads that its schema does not declare (none for a composite)."""
+    if member.get("kind") != "Entity":
+        return {}
+    declared = (member["spec"].get("inputs") or {}).get("properties") or {}
+    return {n: s for n, s in RUNNER_INPUTS.get(member["spec"].get("tool") or "", {}).items() if n not in declared}
+
+
 def member_inputs(member: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     """(properties, required-without-default) of a member's input schema."""
     schema = member["spec"].get("inputs") or {}
@@ -278,10 +298,11 @@ def _fmt(schema: dict[str, Any]) -> str:
 def _check_step(analysis: Analysis, step: dict[str, Any]) -> None:
     member = analysis.members[step["ref"]]
     props, required = member_inputs(member)
+    props = {**props, **runner_inputs(member)}
     bound = step.get("inputs") or {}
     where = f"step {step['id']} ({step['ref']})"
     for name, value in bound.items():
-        if props and name not in props:
+        if name not in props:
             analysis.errors.append(f"{where}: unknown input {name!r} (its inputs: {', '.join(sorted(props))})")
             continue
         dest = props.get(name) or {}
@@ -349,6 +370,19 @@ def _check_providers(analysis: Analysis, resolver: Resolver) -> None:
         analysis.errors.append(f"no provider fits every member: {detail}")
         return
     analysis.fits = common
+
+
+def refuse_unknown_inputs(where: str, given: Any, known: list[str] | set[str]) -> None:
+    """InvalidInput naming every input `where` does not declare, each with the nearest declared name
+    (a misspelled `mesage` must not silently run with the default `message`)."""
+    unknown = sorted(set(given or {}) - set(known))
+    if not unknown:
+        return
+    names = sorted(known)
+    guesses = {n: difflib.get_close_matches(n, names, 1, 0.6) for n in unknown}
+    said = ", ".join(f"{n!r}" + (f" (did you mean {g[0]!r}?)" if g else "") for n, g in guesses.items())
+    raise InvalidInput(f"{where} has no input {said}", hint=f"its inputs: {', '.join(names) or '(none)'}",
+                       data={"unknown": unknown, "did_you_mean": {n: g[0] for n, g in guesses.items() if g}})
 
 
 def literal_type(value: Any) -> str:

@@ -1,4 +1,4 @@
-"""Execution commands: run, providers, playbook.
+"""Execution commands: run, runs, providers, playbook.
 
 `scripts/fractal run <ref> [--provider P] [--input k=v …] [--mode M] [--target T]` runs an item through
 f/fractal/run_item exactly as Windmill would, streaming the tool's output (with elapsed time) to
@@ -126,12 +126,29 @@ def cmd_run(args: argparse.Namespace) -> int:
             sys.stderr = real_stderr
     emit(result)
     summary = f"{result.get('status')} in {result.get('duration_s', '?')}s"
+    if result.get("run_id"):
+        summary += f"; record: fractal runs {result['run_id']}"
     if result.get("log_file"):
         summary += f"; full log: {result['log_file']}"
     if result.get("error"):
         summary += f"\nerror: {result['error']}"
     print(summary, file=sys.stderr)
     return 0 if result.get("status") == "success" else 2
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    if args.run_id:
+        emit(call("f/fractal/get_run", {"run_id": args.run_id}))
+        return 0
+    result = call("f/fractal/list_runs", {"ref": args.ref or "", "status": args.status or "", "limit": args.limit})
+    if args.json:
+        emit(result)
+        return 0
+    for row in result["runs"]:
+        providers = ", ".join(f"{k}={v}" if k else str(v) for k, v in (row.get("providers") or {}).items())
+        print(f"{row['id']:<48} {row['status']:<8} {row['mode']:<8} {row['ref']:<40} {providers}")
+    print(f"{len(result['runs'])} of {result['total']} runs", file=sys.stderr)
+    return 0
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -176,6 +193,14 @@ def register(sub: Any) -> None:
     p.add_argument("--mode", "-m", choices=["plan", "check", "apply", "destroy"], default="apply")
     add_targets(p)
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("runs", help="run records: runs [--ref R] [--status S]; runs <run id> shows one")
+    p.add_argument("run_id", nargs="?", help="a run id: show its record")
+    p.add_argument("--ref", help="only runs of this item or of composites holding it")
+    p.add_argument("--status", choices=["success", "failed", "started"])
+    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("providers", help="the providers, whether each fits an item and has its credentials")
     p.add_argument("ref", nargs="?", help="optional item to check against")
