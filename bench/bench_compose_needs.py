@@ -32,7 +32,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 def _catalog(base: Path) -> list[str]:
     from composition_needs import save_catalog
 
-    from f.fractal import workspace
+    import f.fractal.platform.workspace as workspace
 
     remote = base / "catalog.git"
     subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(remote)], check=True)
@@ -43,7 +43,7 @@ def _catalog(base: Path) -> list[str]:
 
 
 def _compose(text: str, kind: str, targets: list[str]) -> dict[str, Any]:
-    from f.fractal import compose
+    import f.fractal.composition.composer as compose
 
     try:
         return compose.compose(compose.Request(need=text, kind=kind, targets=targets))

@@ -153,7 +153,7 @@ def catalog_items() -> list[dict[str, Any]]:
 
 
 def save_catalog(targets: list[str]) -> list[str]:
-    from f.fractal import catalog
+    import f.fractal.catalog.items as catalog
 
     return [catalog.save(item, targets)["ref"] for item in catalog_items()]
 
