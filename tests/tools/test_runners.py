@@ -140,7 +140,7 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
     assert json.loads(var_file["text"]) == {"name": "fractal"} and var_file["mode"] == "0o600"
     ref = result["outputs"]["secret_out"]  # a secret-named output is passed by reference, its value in the secret store
     assert result["outputs"]["greeting"] == "hello" and ref == f"$var:f/fractal/run_outputs/{result['run_id']}/secret_out"
-    from f.fractal import workspace
+    import f.fractal.platform.workspace as workspace
 
     assert workspace.get_variable(ref.removeprefix("$var:")) == "sens-1234567890abcdef"
     assert "sens-1234567890abcdef" not in json.dumps(result)

@@ -137,6 +137,7 @@ _STEP: dict[str, Any] = {
         "ref": {"type": "string", "pattern": REF_RE.pattern},
         "summary": {"type": "string", "maxLength": 500},
         "needs": {"type": "array", "items": {"type": "string", "pattern": STEP_ID_RE.pattern}},
+        "provider": {"type": "string", "description": "this step's provider; absent = the composite's, or chosen at launch"},
         "inputs": {
             "description": "literal values, or {from: 'inputs.<name>' | 'steps.<id>.outputs.<name>'} to wire",
             "type": "object",
