@@ -20,8 +20,10 @@ KUBECONFIG = {"type": "string", "secret": True, "description": "kubeconfig of th
 
 def _entity(name: str, tool: str, providers: list[str], description: str, files: dict[str, str],
             inputs: dict[str, Any] | None = None, required: tuple[str, ...] = (),
-            outputs: dict[str, Any] | None = None) -> dict[str, Any]:
+            outputs: dict[str, Any] | None = None, credentials: list[str] | None = None) -> dict[str, Any]:
     spec: dict[str, Any] = {"tool": tool, "providers": providers, "files": files}
+    if credentials:  # as generated entities name them: by resource type
+        spec["credentials"] = credentials
     if inputs:
         spec["inputs"] = {"type": "object", "properties": inputs, "required": list(required)}
     if outputs:
@@ -57,7 +59,7 @@ EXTRA_ENTITIES: list[dict[str, Any]] = [
     _entity("k3s-postgres", "kubernetes", ["k3s"],
             "PostgreSQL database (a StatefulSet with a persistent volume) on a K3s cluster",
             _manifest("StatefulSet", "postgres"),
-            {"kubeconfig": KUBECONFIG, "namespace": {**STR, "default": "default"}}),
+            {"kubeconfig": KUBECONFIG, "namespace": {**STR, "default": "default"}}, credentials=["kubeconfig"]),
     _entity("k3s-web-app", "kubernetes", ["k3s"],
             "A web application Deployment and its Service on a K3s cluster",
             _manifest("Deployment", "web"),
@@ -93,17 +95,17 @@ def _from(source: str) -> dict[str, str]:
 
 
 HOSTS_INPUT = {"type": "object", "properties": {"hosts": HOSTS}, "required": ["hosts"]}
-# Pipelines for the meta-pipeline needs; each fixes its provider where its members need one.
+# Pipelines for the meta-pipeline needs: the cluster and k3s ones fix no provider (their members fit one only).
 PIPELINES: list[dict[str, Any]] = [
-    pipe("Pipeline", "exoscale-k3s", [_step("cluster", "exoscale-k3s-cluster")], provider="exoscale",
+    pipe("Pipeline", "exoscale-k3s", [_step("cluster", "exoscale-k3s-cluster")],
          outputs={"kubeconfig": {**KUBECONFIG, "from": "steps.cluster.outputs.kubeconfig"},
                   "server_ips": {"type": "array", "from": "steps.cluster.outputs.server_ips"}}),
     pipe("Pipeline", "k3s-postgres-stack", [_step("postgres", "k3s-postgres", kubeconfig=_from("inputs.kubeconfig"))],
-         provider="k3s", inputs={"type": "object", "properties": {"kubeconfig": KUBECONFIG}, "required": []}),
+         inputs={"type": "object", "properties": {"kubeconfig": KUBECONFIG}, "required": []}),
     pipe("Pipeline", "k3s-web-stack", [
         _step("app", "k3s-web-app", kubeconfig=_from("inputs.kubeconfig")),
-        _step("route", "k3s-ingress-route", namespace="default")],
-        provider="k3s", inputs={"type": "object", "properties": {"kubeconfig": KUBECONFIG}, "required": []}),
+        _step("route", "k3s-ingress-route", namespace="default", kubeconfig=_from("inputs.kubeconfig"))],
+        inputs={"type": "object", "properties": {"kubeconfig": KUBECONFIG}, "required": []}),
     pipe("Pipeline", "exoscale-web", [
         _step("instance", "exoscale-compute-instance"),
         _step("web", "nginx-webserver", hosts=_from("steps.instance.outputs.ips"))], provider="exoscale",

@@ -151,7 +151,8 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
 
 
 @pytest.mark.parametrize(("mode", "expected"), [
-    ("plan", [["init"], ["plan", "-input=false", "-no-color", "-var-file=fractal.tfvars.json"]]),
+    ("plan", [["init"], ["plan", "-input=false", "-no-color", "-var-file=fractal.tfvars.json"],
+              ["output", "-json", "-no-color"]]),
     ("destroy", [["init"], ["destroy", "-input=false", "-no-color", "-auto-approve", "-var-file=fractal.tfvars.json"]]),
 ])
 def test_terraform_plan_and_destroy_commands(make_target: Any, bin_dir: Path, mode: str, expected: list[list[str]]) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import f.fractal.platform.workspace as workspace
+from f.fractal.flows.compile import ref_of_flow_path
 from f.fractal.model.errors import InvalidInput, NotFound
 
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}-[a-z0-9][a-z0-9-]{0,62}-[0-9a-f]{6}$")
@@ -59,6 +60,17 @@ def _steps(steps: list[dict[str, Any]], prefix: str = "") -> list[dict[str, Any]
     return out
 
 
+def _composites(steps: list[dict[str, Any]]) -> list[str]:
+    """The pinned refs of the member composites a run went through (from their flows' paths)."""
+    out: list[str] = []
+    for step in steps or []:
+        ref = ref_of_flow_path(str(step.get("path") or "")) if step.get("type") == "flow" else None
+        if ref is not None:
+            out.append(str(ref))
+        out += _composites(step.get("steps") or [])
+    return list(dict.fromkeys(out))
+
+
 def from_result(result: dict[str, Any], run_id: str = "") -> dict[str, Any]:
     """The record of a run, from run_item's (already redacted) result."""
     steps = _steps(result.get("steps") or [])
@@ -71,6 +83,7 @@ def from_result(result: dict[str, Any], run_id: str = "") -> dict[str, Any]:
         "providers": {s["path"]: s["provider"] for s in steps} if steps else {"": result.get("provider", "")},
         "members": ([{"ref": result.get("ref", ""), "commit": result.get("commit", "")}] if entity else
                     list({s["ref"]: {"ref": s["ref"], "commit": s["commit"]} for s in steps}.values())),
+        "composites": _composites(result.get("steps") or []),
         "inputs": result.get("inputs", {}), "outputs": result.get("outputs", {}),
         "error": result.get("error", ""), "failed_step": result.get("failed_step", ""),
         "started": result.get("started", ""), "ended": result.get("ended", ""), "duration_s": result.get("duration_s"),
@@ -116,7 +129,8 @@ def list_runs(ref: str | None = None, status: str | None = None, limit: int = 50
             record = json.loads(file.read_text())
         except (OSError, ValueError):
             continue  # removed meanwhile, or being written
-        refs = [record.get("ref", ""), *(m.get("ref", "") for m in record.get("members") or [])]
+        refs = [record.get("ref", ""), *(m.get("ref", "") for m in record.get("members") or []),
+                *(record.get("composites") or [])]
         if wanted and not any(r.split("@", 1)[0] == wanted for r in refs):
             continue
         if status and record.get("status") != status:
