@@ -139,6 +139,11 @@ def test_members_that_need_different_providers_get_a_slot_each(cat: dict[str, An
                      "v": {"type": "javascript", "expr": 'flow_input["provider_v"]'}}
     _refused(cat, meta("pinned", [{"id": "g", "ref": "pipeline:gpus@1.0.0", "provider": "exoscale"}]),
              "provider exoscale does not fit step g (provider of pipeline:gpus@1.0.0 fits runpod)")
+    on_exoscale = catalog.list_items(cat["t"], provider="exoscale")["items"]
+    assert [r["name"] for r in on_exoscale if r["kind"] != "Entity"] == ["both", "mixed", "vms"], "what really fits"
+    assert {r["name"] for r in on_exoscale if r["kind"] == "Entity"} == {"vm", "web"}
+    with pytest.raises(InvalidInput, match="unknown provider 'mars'"):
+        catalog.list_items(cat["t"], provider="mars")
 
 
 def test_an_unbound_required_input_is_refused(cat: dict[str, Any]) -> None:

@@ -35,6 +35,7 @@ from f.fractal.model.item import (
     summary,
     version_key,
 )
+from f.fractal.model.providers import PROVIDERS, fitting
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import ensure_no_secrets
 
@@ -347,16 +348,22 @@ def _tokens(text: str) -> list[str]:
     return [t for t in re.split(r"[^a-z0-9]+", text.lower()) if t]
 
 
+def fits_row(row: dict[str, Any], provider: str) -> bool:
+    """Whether an index row really fits a provider: an entity by its providers narrowed to its tool; a
+    composite by the providers it runs on (computed at save; a row saved before: its fixed provider)."""
+    if row["kind"] == "Entity":
+        return provider in fitting(row.get("providers"), row.get("tool") or None)
+    if row.get("providers"):
+        return provider in row["providers"]
+    return row.get("provider") in (provider, None)
+
+
 def _matches(row: dict[str, Any], kind: str | None, tool: str | None, provider: str | None, tags: list[str]) -> bool:
     if kind and row["kind"] != kind:
         return False
     if tool and row.get("tool") != tool:
         return False
-    if provider and not (
-        provider in (row.get("providers") or [])
-        or (row["kind"] == "Entity" and not row.get("providers"))
-        or (row.get("provider") in (provider, None) and row["kind"] != "Entity")
-    ):
+    if provider and not fits_row(row, provider):
         return False
     return all(t in row.get("tags", []) for t in tags)
 
@@ -412,6 +419,8 @@ def list_items(
 ) -> dict[str, Any]:
     """Index rows across targets (newest version wins), filtered, ranked by the query, paged."""
     kind = _kind_arg(kind)
+    if provider and provider not in PROVIDERS:
+        raise InvalidInput(f"unknown provider {provider!r:.40}", hint=f"use one of {', '.join(PROVIDERS)}")
     if not (1 <= limit <= 1000) or offset < 0:
         raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
     chosen = resolve_targets(targets)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import f.fractal.platform.workspace as workspace
-from f.fractal.catalog.items import merged_rows, resolve_targets
+from f.fractal.catalog.items import fits_row, merged_rows, resolve_targets
 from f.fractal.model.item import SLUG_KINDS
 from f.fractal.platform.text import fold
 
@@ -190,11 +190,7 @@ class Index:
 
 
 def _fits(row: dict[str, Any], provider: str | None) -> bool:
-    if not provider:
-        return True
-    if row.get("kind") == "Entity":
-        return not row.get("providers") or provider in row["providers"]
-    return row.get("provider") in (None, "", provider)
+    return not provider or fits_row(row, provider)
 
 
 # ------------------------------------------------------------------ the catalog's rows, indexed once per state

@@ -303,6 +303,7 @@ def summary(item: dict[str, Any]) -> dict[str, Any]:
         row["providers"] = spec.get("providers") or []
     else:
         row["provider"] = spec.get("provider")
+        row["providers"] = spec.get("providers") or []  # every provider it runs on (computed at save)
         row["steps"] = [{k: s[k] for k in ("id", "ref", "needs") if k in s} for s in spec.get("steps", [])]
     row["inputs"] = sorted((spec.get("inputs") or {}).get("properties", {}))
     row["outputs"] = sorted(spec.get("outputs") or {})
