@@ -8,6 +8,10 @@
 - Steps that can run together (same depth in the DAG) go into a `branchall` with `parallel: true`;
   a wire into a step inside it reads `results.<branch module>[<branch index>]`.
 - Every step stops the flow with an error naming it when its result's status is a failure.
+- Destroy (`mode: destroy`, more than one step): the steps first run forward in `plan` mode (each
+  reads what exists; its outputs feed the next as in apply), then `<id>_teardown` steps destroy them
+  in reverse dependency order (a meta-pipeline's members do the same inside, so at every level),
+  stopping at the first failure with the steps not torn down named.
 - A last step, `f/fractal/pipeline_result`, returns `{status, outputs, steps}`: the composite's
   declared outputs and each step's status, so a parent reads `results.<step>.outputs.<name>`.
 - Input schema: the composite's inputs, then `provider` (a dropdown of the providers that fit,
@@ -34,6 +38,9 @@ FLOW_FOLDER = "f/fractal_flows"
 RUN_SCRIPT = "f/fractal/run_item"
 RESULT_SCRIPT = "f/fractal/pipeline_result"
 RESULT_STEP = "result"
+# Destroy: the steps first run read-only forward (plan: each reads what exists, its outputs feed the next
+# as in apply), then are destroyed in reverse dependency order, stopping at the first failure.
+FORWARD_MODE = "flow_input.mode === 'destroy' ? 'plan' : flow_input.mode"
 MODES = ["apply", "plan", "check", "destroy"]
 # run_item's and pipeline_result's success is "success" or "ok"; failed, timeout, canceled stop the flow
 FAILED_EXPR = "result == null || !['success', 'ok'].includes(result.status)"
@@ -142,9 +149,9 @@ def _provider_transforms(item: dict[str, Any], step: dict[str, Any], member: dic
 
 
 def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, Any], where: dict[str, str],
-                 slots: list[Slot], member_slots: list[Slot]) -> dict[str, Any]:
+                 slots: list[Slot], member_slots: list[Slot], mode: dict[str, Any]) -> dict[str, Any]:
     bound = step.get("inputs") or {}
-    common = {"mode": _expr("flow_input.mode"), "targets": _expr("flow_input.targets")}
+    common = {"mode": mode, "targets": _expr("flow_input.targets")}
     providers = _provider_transforms(item, step, member, slots, member_slots)
     if item["kind"] == "Pipeline":
         transforms = {
@@ -183,9 +190,12 @@ def _providers_expr(item: dict[str, Any], slots: list[Slot]) -> dict[str, Any]:
 
 
 def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, str], taken: set[str],
-                   slots: list[Slot]) -> dict[str, Any]:
+                   slots: list[Slot], teardown: dict[str, str]) -> dict[str, Any]:
     outputs = {name: {"from": out["from"]} for name, out in (item["spec"].get("outputs") or {}).items()}
     steps_expr = "({" + ", ".join(f"{_js(sid)}: {where[sid]}" for sid in step_ids) + "})"
+    if teardown:  # destroy: each step's teardown result
+        down = "({" + ", ".join(f"{_js(sid)}: results.{teardown[sid]}" for sid in step_ids) + "})"
+        steps_expr = f"flow_input.mode === 'destroy' ? {down} : {steps_expr}"
     ref = f"{KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
     return {
         "id": _unique_id(RESULT_STEP, taken),
@@ -230,29 +240,44 @@ def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], slots
     providers; member_slots: each member composite's own, default as the members store them)."""
     steps = item["spec"]["steps"]
     inner = member_slots if member_slots is not None else {}
-
-    def module(step: dict[str, Any]) -> dict[str, Any]:
-        member = members[step["ref"]]
-        own = inner[step["ref"]] if step["ref"] in inner else stored_slots(member)
-        return _step_module(step, item, member, where, slots, own)
-
     taken = {s["id"] for s in steps}
     where: dict[str, str] = {}
     modules: list[dict[str, Any]] = []
-    for depth, group in enumerate(_levels(steps)):
+    down = len(steps) > 1  # destroy: a read-only pass forward, then the teardown in reverse
+    forward_mode = _expr(FORWARD_MODE if down else "flow_input.mode")
+
+    def module(step: dict[str, Any], mode: dict[str, Any]) -> dict[str, Any]:
+        member = members[step["ref"]]
+        own = inner[step["ref"]] if step["ref"] in inner else stored_slots(member)
+        return _step_module(step, item, member, where, slots, own, mode)
+
+    levels = _levels(steps)
+    for depth, group in enumerate(levels):
         if len(group) == 1:
             step = group[0]
-            modules.append(module(step))
+            modules.append(module(step, forward_mode))
             where[step["id"]] = f"results.{step['id']}"
             continue
         branch_id = _unique_id(f"together_{depth + 1}", taken)
         branches = [{"summary": s.get("summary") or s["ref"], "skip_failure": False,
-                     "modules": [module(s)]} for s in group]
+                     "modules": [module(s, forward_mode)]} for s in group]
         modules.append({"id": branch_id, "summary": f"Run {', '.join(s['id'] for s in group)} together",
                         "value": {"type": "branchall", "parallel": True, "branches": branches}})
         for index, step in enumerate(group):
             where[step["id"]] = f"results.{branch_id}[{index}]"
-    modules.append(_result_module(item, [s["id"] for s in steps], where, taken, slots))
+    teardown: dict[str, str] = {}
+    if down:
+        reverse = [s for group in reversed(levels) for s in reversed(group)]
+        for i, step in enumerate(reverse):
+            mod = module(step, _static("destroy"))
+            mod["id"] = teardown[step["id"]] = _unique_id(f"{step['id']}_teardown", taken)
+            mod["summary"] = f"Tear down {step['id']} ({step['ref']})"
+            mod["skip_if"] = {"expr": "flow_input.mode !== 'destroy'"}
+            rest = ", ".join(s["id"] for s in reverse[i + 1 :]) or "none"
+            mod["stop_after_if"]["error_message"] = (f"teardown stopped at step {step['id']} ({step['ref']}); "
+                                                     f"not torn down: {rest}")
+            modules.append(mod)
+    modules.append(_result_module(item, [s["id"] for s in steps], where, taken, slots, teardown))
     meta = item["metadata"]
     kind = "Pipeline" if item["kind"] == "Pipeline" else "Meta-pipeline"
     return {
