@@ -29,8 +29,10 @@ import f.fractal.catalog.items as catalog
 import f.fractal.composition.composer as composer
 import f.fractal.platform.workspace as workspace
 from f.fractal.get_run import main as get_run
+from f.fractal.item_diff import main as item_diff
+from f.fractal.item_users import main as item_users
 from f.fractal.list_runs import main as list_runs
-from f.fractal.model.errors import InvalidInput
+from f.fractal.model.errors import InvalidInput, NotFound
 from f.fractal.run_item import main as run_item
 
 KUBECONFIG = (
@@ -100,6 +102,27 @@ def test_the_flagship_composes_into_a_meta_pipeline_with_two_provider_slots(flag
     assert saved["ref"] == "meta-pipeline:flagship@1.0.0"
     report = lint_flows(entity_flows(saved["ref"], TARGETS), tmp_path / "lint")
     assert report["success"] and report["returncode"] == 0, report
+    users = item_users("entity:k3s-postgres", TARGETS)["users"]
+    assert [(u["ref"], u["depth"], u["via"], u["steps"]) for u in users] == [
+        ("pipeline:k3s-postgres-stack@1.0.0", 1, "", ["postgres"]),
+        ("meta-pipeline:flagship@1.0.0", 2, "pipeline:k3s-postgres-stack@1.0.0", [stack]),
+    ]
+
+
+def test_a_diff_between_two_versions_names_metadata_spec_and_file_changes(flagship: dict[str, Any]) -> None:
+    old = catalog.get("entity:k3s-web-app@1.0.0", TARGETS)["item"]
+    new = json.loads(json.dumps(old))
+    new["metadata"]["description"] = "A web application (two replicas) on K3s"
+    new["spec"]["files"]["manifest.yaml"] += "spec:\n  replicas: 2\n"
+    new["spec"]["files"]["service.yaml"] = "apiVersion: v1\nkind: Service\n"
+    saved = catalog.save(new, TARGETS)
+    changes = item_diff("entity:k3s-web-app@1.0.0", saved["version"], TARGETS)
+    assert changes["to"]["ref"] == f"entity:k3s-web-app@{saved['version']}" != changes["from"]["ref"] and not changes["same"]
+    assert changes["metadata"] == {"description": {"from": old["metadata"]["description"], "to": new["metadata"]["description"]}}
+    assert changes["files"]["added"] == ["service.yaml"] and changes["files"]["removed"] == []
+    assert "+  replicas: 2" in changes["files"]["changed"]["manifest.yaml"] and changes["spec"] == {}
+    with pytest.raises(NotFound):
+        item_users("entity:nothing-like-it", TARGETS)
 
 
 def test_the_flagship_plans_with_the_kubeconfig_handed_over_by_reference(

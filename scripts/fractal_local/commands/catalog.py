@@ -1,4 +1,4 @@
-"""Catalog commands: call, list, show, save, delete, history, sync, targets, schemas, demo."""
+"""Catalog commands: call, list, show, save, delete, history, users, diff, sync, targets, schemas, demo."""
 
 from __future__ import annotations
 
@@ -120,6 +120,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    emit(call("f/fractal/item_users", {"ref": args.ref, "targets": _targets(args)}))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    emit(call("f/fractal/item_diff", {"ref": args.ref, "other": args.other, "targets": _targets(args)}))
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     result = call("f/fractal/sync_catalog", {"targets": _targets(args)})
     emit(result)
@@ -202,6 +212,17 @@ def register(sub: Any) -> None:
     p.add_argument("ref")
     add_targets(p)
     p.set_defaults(func=cmd_history)
+
+    p = sub.add_parser("users", help="which pipelines and meta-pipelines use an item, at every level")
+    p.add_argument("ref")
+    add_targets(p)
+    p.set_defaults(func=cmd_users)
+
+    p = sub.add_parser("diff", help="what changed between two versions: diff entity:x@1.0.0 1.1.0")
+    p.add_argument("ref")
+    p.add_argument("other", help="a version of the same item (1.1.0, latest) or a full ref")
+    add_targets(p)
+    p.set_defaults(func=cmd_diff)
 
     p = sub.add_parser("sync", help="push pending changes to targets that were unreachable")
     add_targets(p)
