@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Composition quality (issue 12): the offline composer over the 30-need table, scored — not a test.
 
-The catalog (tests/composition_needs.py: 44 entities, 10 pipelines) is saved into a real bare Git
+The catalog (tests/support/composition_needs.py: 44 entities, 10 pipelines) is saved into a real bare Git
 repo, then each need is composed offline (no provider given: the composer reads it from the need)
 and compared with its row: exact members, their order, the expected wires, false gaps (a part the
 catalog covers reported as missing), missed gaps, the tool each gap names, and whether the draft
@@ -30,7 +30,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 
 def _catalog(base: Path) -> list[str]:
-    from composition_needs import save_catalog
+    from support.composition_needs import save_catalog
 
     import f.fractal.platform.workspace as workspace
 
@@ -62,7 +62,7 @@ def main() -> int:
     os.environ.setdefault("FRACTAL_ACTOR", "bench <bench@localhost>")
     for var in ("WM_TOKEN", "BASE_INTERNAL_URL", "WM_BASE_URL", "FRACTAL_LLM_MODEL", "FRACTAL_DEFAULT_TARGETS"):
         os.environ.pop(var, None)
-    from composition_needs import NEEDS, score
+    from support.composition_needs import NEEDS, score
 
     try:
         t0 = time.perf_counter()

@@ -13,42 +13,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.items import entity
+from support.standins import calls, stand_in
 
 import f.fractal.catalog.items as catalog
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.run_item import main as run_item
-
-STAND_IN = """#!{python}
-# Recording stand-in for {tool}: records how it was called, prints canned output. Not the tool.
-import json, os, sys
-from pathlib import Path
-cwd = Path.cwd()
-files = {{}}
-for arg in sys.argv[1:]:
-    for cand in (arg.split("=", 1)[-1], arg):
-        p = Path(cand) if os.path.isabs(cand) else cwd / cand
-        if p.is_file() and p.stat().st_size < 100000:
-            files[cand] = {{"text": p.read_text(), "mode": oct(p.stat().st_mode & 0o777)}}
-record = {{"argv": sys.argv[1:], "cwd": str(cwd), "env": dict(os.environ), "files": files}}
-with open({log!r}, "a") as f:
-    f.write(json.dumps(record) + "\\n")
-if sys.argv[1:2] == ["output"]:
-    print({outputs!r})
-elif sys.argv[1:2] == ["diff"]:
-    print("diff -u namespace/team-a"); sys.exit(1)
-elif sys.argv[1:2] in (["apply"], ["delete"]) and {tool!r} == "kubectl":
-    print("namespace/team-a serverside-applied")
-else:
-    print("{tool} stand-in: ok")
-"""
 
 TF_OUTPUTS = {"greeting": {"value": "hello", "type": "string", "sensitive": False},
               "token": {"value": "sens-1234567890abcdef", "type": "string", "sensitive": True}}
@@ -74,19 +49,6 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PATH", str(folder))
     monkeypatch.setenv("FRACTAL_TEST_UNRELATED", "must-not-reach-tools")
     return folder
-
-
-def stand_in(folder: Path, tool: str, outputs: dict[str, Any] | None = None) -> Path:
-    """Put a recording stand-in for `tool` on PATH; returns the JSON-lines file it records to."""
-    log = folder.parent / f"{tool}-calls.jsonl"
-    script = folder / tool
-    script.write_text(STAND_IN.format(python=sys.executable, tool=tool, log=str(log), outputs=json.dumps(outputs or {})))
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return log
-
-
-def calls(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def tf_entity(name: str = "tf-hello", **spec: Any) -> dict[str, Any]:

@@ -3,7 +3,7 @@ need, saved, compiled lint-clean, planned and run with the kubeconfig handed ove
 
 Real: the Git catalog (a bare repo), the offline composer, the checks, the compiled flows (through the
 pinned `wmill lint`), the local flow runner, Ansible on localhost. RECORDING STAND-INS for `terraform`
-and `kubectl` (tests/test_run_tools.py's: a tiny script that records its argv, working directory,
+and `kubectl` (tests/support/standins.py: a tiny script that records its argv, working directory,
 environment and the files it was given, and prints canned output — `terraform output -json` prints a
 kubeconfig marked sensitive, as Terraform does) take the place of the binaries: no cloud, no cluster.
 They check the exact commands each step would run and what reached them, not the tools' behaviour.
@@ -18,12 +18,12 @@ from typing import Any
 
 import pytest
 import yaml
-from compose_catalog import TABLE, entity_flows, lint_flows, table_entity
-from composition_needs import EXTRA_ENTITIES, PIPELINES
-from conftest import init_bare, run_cli
 from fractal_local.server import serve
-from test_run_tools import calls, stand_in
-from test_server import _post
+from support.cli import run_cli
+from support.compose_catalog import TABLE, entity_flows, lint_flows, table_entity
+from support.composition_needs import EXTRA_ENTITIES, PIPELINES
+from support.git import init_bare
+from support.standins import calls, stand_in
 
 import f.fractal.catalog.items as catalog
 import f.fractal.composition.composer as composer
@@ -228,9 +228,11 @@ def test_a_generated_kubernetes_entity_runs_with_kubeconfig_content_cli_and_api(
     server = serve("127.0.0.1", 0, token="t0ken-for-the-flagship")
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/api/w/local/jobs/run_wait_result/p/f/fractal/run_item"
-        status, body = _post(
-            url, {"ref": "entity:k3s-postgres", "provider": "k3s", "mode": "plan", "targets": TARGETS}, "t0ken-for-the-flagship"
-        )
+        args = {"ref": "entity:k3s-postgres", "provider": "k3s", "mode": "plan", "targets": TARGETS}
+        headers = {"Content-Type": "application/json", "Authorization": "Bearer t0ken-for-the-flagship"}
+        request = urllib.request.Request(url, data=json.dumps(args).encode(), method="POST", headers=headers)
+        with urllib.request.urlopen(request, timeout=120) as response:
+            status, body = response.status, json.loads(response.read().decode())
     finally:
         server.shutdown()
     assert status == 200 and body["status"] == "success", body

@@ -5,7 +5,7 @@ Exoscale that outputs its kubeconfig, workloads on K3s that take it, hand-offs w
 and ten pipelines for the meta-pipeline needs. `score(need, result)` compares a compose result with
 the table row: exact members, their order, the expected wires, and gaps (false ones: a part the
 catalog covers reported as missing; missed ones: a gap not reported; the tool each gap names).
-bench/bench_compose_needs.py prints the table's score; the flagship tests use the same catalog.
+bench/bench_compose_needs.py prints the table's score; tests/composition/test_flagship.py uses the same catalog.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from compose_catalog import HOSTS, STR, all_entities, pipe, string_inputs
+from support.compose_catalog import HOSTS, STR, all_entities, pipe, string_inputs
 
 KUBECONFIG = {"type": "string", "secret": True, "description": "kubeconfig of the cluster (secret, passed by reference)"}
 
