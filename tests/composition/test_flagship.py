@@ -12,6 +12,7 @@ They check the exact commands each step would run and what reached them, not the
 from __future__ import annotations
 
 import json
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
