@@ -110,6 +110,15 @@ def test_the_flagship_composes_into_a_meta_pipeline_with_two_provider_slots(flag
     ]
 
 
+def test_entity_refs_with_a_need_are_merged_without_duplicates(flagship: dict[str, Any]) -> None:
+    need = "un cluster K3s sur Exoscale qui tourne à Vienne, puis PostgreSQL dessus"
+    result = composer.compose(composer.Request(need=need, targets=TARGETS, refs=["entity:exoscale-k3s-cluster"]))
+    steps = result["draft"]["spec"]["steps"]
+    assert [s["ref"] for s in steps] == ["entity:exoscale-k3s-cluster@1.0.0", "entity:k3s-postgres@1.0.0"], steps
+    assert steps[1]["inputs"]["kubeconfig"] == {"from": f"steps.{steps[0]['id']}.outputs.kubeconfig"}
+    assert result["checks"]["ok"] and result["gaps"] == []
+
+
 def test_a_diff_between_two_versions_names_metadata_spec_and_file_changes(flagship: dict[str, Any]) -> None:
     old = catalog.get("entity:k3s-web-app@1.0.0", TARGETS)["item"]
     new = json.loads(json.dumps(old))

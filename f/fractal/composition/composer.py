@@ -71,7 +71,7 @@ _TOOL_WORDS = {
 }
 _BUILD_WORDS = {"install", "installer", "bootstrap", "setup"}  # « install K3s »: K3s is what is made, not where
 _ON_K3S = re.compile(r"\b(?:on|sur|dans|in|onto|to|vers)\s+(?:(?:the|that|this|a|le|la|ce|cette|un)\s+)?(?:cluster\s+)?k3s\b")
-_PRONOUNS = {"it", "them", "dessus", "dedans", "y", "there", "l'", "elles", "eux"}
+_PRONOUNS = {"it", "them", "dessus", "dedans", "y", "there", "elles", "eux"}
 _CLITIC = re.compile(r"\b(?:l'|l’)\w|\b(?:les|le|la)\s+\w+er\b")
 _HANDS_OVER = {"kubeco", "host", "addres", "ssh"}  # output stems a « … on it » part runs on: a cluster or hosts
 _K3S_CLUSTER = set(retrieval.terms("k3s cluster"))
@@ -401,6 +401,8 @@ Choose ONLY among the candidate items listed (use their refs exactly, with the v
 and wire inputs: a value is a literal, {{"from": "inputs.<name>"}} (an input of the {kind}) or
 {{"from": "steps.<id>.outputs.<name>"}} (an output of an EARLIER step). Bind every required input.
 Step ids: lowercase letters, digits, underscores. Steps run in list order unless "needs" says otherwise.
+A step may fix its own "provider" (a cluster on exoscale, then workloads on k3s); leave the {kind}'s
+provider null when its steps need different ones: each unfixed step is then chosen at launch.
 Name the parts of the need that no candidate covers in "gaps" (tool: terraform|ansible|kubernetes|secret).
 Answer with one JSON object only:
 {{"name": "kebab-case", "description": "...", "provider": null or one of {providers},
@@ -483,8 +485,8 @@ def _draft_from_answer(answer: dict[str, Any], kind: str, allowed: dict[str, dic
             errors.append(f"step {raw['id']}: {raw['ref']} is not one of the candidates; use a listed ref exactly")
             continue
         step: dict[str, Any] = {"id": raw["id"], "ref": raw["ref"]}
-        for key in ("summary", "needs", "inputs"):
-            if key in raw:
+        for key in ("summary", "needs", "inputs", "provider"):
+            if key in raw and raw[key] is not None:
                 step[key] = raw[key]
         draft.steps.append(step)
     gaps = answer["gaps"] if isinstance(answer.get("gaps"), list) else []
