@@ -203,11 +203,11 @@ class Part:
 
 
 def _named(text: str) -> set[str]:
-    words = set(re.split(r"[^a-z0-9]+", retrieval.fold(text)))
+    words = set(re.split(r"[^a-z0-9]+", fold(text)))
     named = {p for w, p in _PROVIDER_WORDS.items() if w in words and p != "k3s"}
     if "vast" in words and "ai" in words:
         named.add("vastai")
-    if _ON_K3S.search(retrieval.fold(text)) or (not named and words & {"k3s"} and not words & _BUILD_WORDS):
+    if _ON_K3S.search(fold(text)) or (not named and words & {"k3s"} and not words & _BUILD_WORDS):
         named.add("k3s")
     return named
 
@@ -229,7 +229,7 @@ def part_providers(parts: list[tuple[str, bool]], fixed: str | None) -> list[Par
 
 
 def _pronoun(text: str) -> bool:
-    folded = retrieval.fold(text)
+    folded = fold(text)
     return bool(set(re.split(r"[^a-z0-9']+", folded)) & _PRONOUNS or _CLITIC.search(folded))
 
 
