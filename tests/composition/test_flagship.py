@@ -32,6 +32,7 @@ import f.fractal.platform.workspace as workspace
 from f.fractal.get_run import main as get_run
 from f.fractal.item_diff import main as item_diff
 from f.fractal.item_users import main as item_users
+from f.fractal.list_providers import main as list_providers
 from f.fractal.list_runs import main as list_runs
 from f.fractal.model.errors import InvalidInput, NotFound
 from f.fractal.run_item import main as run_item
@@ -103,6 +104,9 @@ def test_the_flagship_composes_into_a_meta_pipeline_with_two_provider_slots(flag
     assert saved["ref"] == "meta-pipeline:flagship@1.0.0"
     report = lint_flows(entity_flows(saved["ref"], TARGETS), tmp_path / "lint")
     assert report["success"] and report["returncode"] == 0, report
+    launch = list_providers(saved["ref"], TARGETS)
+    assert [(s["name"], s["choices"]) for s in launch["slots"]] == [(f"provider_{cluster}", ["exoscale"]),
+                                                                  (f"provider_{stack}", ["k3s"])]
     users = item_users("entity:k3s-postgres", TARGETS)["users"]
     assert [(u["ref"], u["depth"], u["via"], u["steps"]) for u in users] == [
         ("pipeline:k3s-postgres-stack@1.0.0", 1, "", ["postgres"]),

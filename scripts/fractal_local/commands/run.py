@@ -85,8 +85,9 @@ class Progress:
 def choose_provider(ref: str, targets: list[str] | None) -> str | None:
     """The provider to pass: None when the item fixes one; asked on a terminal; refused otherwise."""
     listing = call("f/fractal/list_providers", {"ref": ref, "targets": targets})
-    if listing["fixed"]:
-        return None
+    slots = listing.get("slots")
+    if listing["fixed"] or (slots is not None and all(len(s["choices"]) == 1 for s in slots)):
+        return None  # fixed, or every launch slot has a single choice (its default)
     choices = [row for row in listing["providers"] if row["fits"]]
     if not choices:
         raise InvalidInput(f"no provider fits {listing['ref']}")
