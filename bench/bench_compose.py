@@ -137,6 +137,7 @@ def bench_retrieval(base: Path, n: int) -> None:
 def bench_compilation() -> None:
     import f.fractal.flows.compile as flowgen
     from f.fractal.catalog.items import resolver as catalog_resolver
+    from f.fractal.model.composite import Slot
     from f.fractal.model.item import normalize_item
 
     entity = {"apiVersion": "fractal/v1", "kind": "Entity", "metadata": {"name": "e", "version": "1.0.0"},
@@ -160,7 +161,8 @@ def bench_compilation() -> None:
     meta["metadata"].pop("version")
     t_meta, _ = _timed(lambda: flowgen.prepare(meta, resolver), 50)
     members = {s["ref"]: resolver.get(s["ref"])["item"] for s in prepared["spec"]["steps"]}
-    t_flow, _ = _timed(lambda: flowgen.compile_flow(prepared, members, ["local"]), 200)
+    slots = [Slot("provider", ["local"], [(s["id"], "") for s in prepared["spec"]["steps"]])]
+    t_flow, _ = _timed(lambda: flowgen.compile_flow(prepared, members, slots), 200)
     print(f"  10-step pipeline: checks + compile + YAML {t_pipe * 1000:.2f} ms (compile alone {t_flow * 1000:.2f} ms)")
     print(f"  10-member meta-pipeline (100 entities below): checks (cycles, providers at every depth) + compile "
           f"{t_meta * 1000:.2f} ms")
@@ -184,7 +186,7 @@ def bench_runner_real(base: Path) -> None:
     import f.fractal.platform.workspace as workspace
     import f.fractal.platform.yamlio as yamlio
     from f.fractal.catalog.store import git
-    from f.fractal.flows.interpreter import run_composite
+    from f.fractal.execution.composite import run_composite
 
     remote = base / "real.git"
     git(None, "init", "-q", "--bare", "-b", "main", str(remote))

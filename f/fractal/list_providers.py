@@ -15,7 +15,7 @@
 from typing import Any
 
 from f.fractal.catalog.items import get, resolver
-from f.fractal.model.composite import fits_of
+from f.fractal.model.composite import fits_of, slots_field, stored_slots
 from f.fractal.model.providers import PROVIDERS, Provider
 from f.fractal.platform.credentials import status
 
@@ -25,14 +25,16 @@ def main(ref: str | None = None, targets: list[str] | None = None) -> dict[str, 
     fixed: str | None = None
     tool: str | None = None
     resolved_ref: str | None = None
+    slots: list[dict[str, Any]] | None = None
     if ref:
         resolved = get(ref, targets)
         item, resolved_ref = resolved["item"], resolved["ref"]
         fits, fixed = _fits(item, targets)
         tool = item["spec"].get("tool")
+        slots = None if item["kind"] == "Entity" else slots_field(stored_slots(item))
     rows = [_row(p, fits) for p in PROVIDERS.values()]
     choices = [r["name"] for r in rows if r["fits"]]
-    return {"ref": resolved_ref, "tool": tool, "fixed": fixed, "choices": choices, "providers": rows}
+    return {"ref": resolved_ref, "tool": tool, "fixed": fixed, "choices": choices, "providers": rows, "slots": slots}
 
 
 def _fits(item: dict[str, Any], targets: list[str] | None) -> tuple[list[str], str | None]:

@@ -21,6 +21,7 @@ from typing import Any, Literal
 from f.fractal.catalog.items import get
 from f.fractal.execution.composite import run_composite
 from f.fractal.execution.entity import check_mode, run_entity
+from f.fractal.execution.records import from_result, save
 from f.fractal.model.errors import InvalidInput
 
 
@@ -36,5 +37,8 @@ def main(
         raise InvalidInput("inputs must be an object of input names to values")
     resolved = get(ref, targets)
     if resolved["item"]["kind"] != "Entity":  # Pipeline / MetaPipeline: through its compiled flow
-        return run_composite(resolved, provider, inputs, mode, targets)
-    return run_entity(resolved, provider, inputs, mode)
+        result = run_composite(resolved, provider, inputs, mode, targets)
+    else:
+        result = run_entity(resolved, provider, inputs, mode)
+    result["run_id"] = save(from_result(result))  # the record: list_runs / get_run
+    return result

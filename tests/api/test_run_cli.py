@@ -24,6 +24,7 @@ from f.fractal.list_providers import main as list_providers
 
 pytestmark = pytest.mark.slow
 PLAY = "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - ansible.builtin.copy: {dest: '{{ out }}/done', content: ok}\n"
+OUT_INPUT = {"type": "object", "properties": {"out": {"type": "string"}}, "required": ["out"]}
 
 
 def test_run_end_to_end_on_the_local_provider(make_target: Any, fractal_home: Path, tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_run_end_to_end_on_the_local_provider(make_target: Any, fractal_home: Pa
 
 def test_run_without_provider_is_refused_when_not_interactive(make_target: Any, fractal_home: Path, tmp_path: Path) -> None:
     make_target("catalog")
-    catalog.save(entity("anywhere", providers=[], files={"site.yml": PLAY}))
+    catalog.save(entity("anywhere", providers=[], files={"site.yml": PLAY}, inputs=OUT_INPUT))
     done = run_cli("run", "entity:anywhere", "--input", f"out={tmp_path}", env={"FRACTAL_HOME": str(fractal_home)}, input="")
     assert done.returncode == 1
     error = json.loads(done.stderr)
@@ -51,7 +52,7 @@ def test_run_without_provider_is_refused_when_not_interactive(make_target: Any, 
 
 def test_run_asks_for_the_provider_on_a_terminal(make_target: Any, fractal_home: Path, tmp_path: Path) -> None:
     make_target("catalog")
-    catalog.save(entity("anywhere", providers=["exoscale", "local"], files={"site.yml": PLAY}))
+    catalog.save(entity("anywhere", providers=["exoscale", "local"], files={"site.yml": PLAY}, inputs=OUT_INPUT))
     primary, secondary = os.openpty()
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}", "FRACTAL_HOME": str(fractal_home)}
     proc = subprocess.Popen([sys.executable, "-m", "fractal_local", "run", "entity:anywhere", "--input", f"out={tmp_path}"],

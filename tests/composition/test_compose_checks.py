@@ -106,28 +106,44 @@ def test_a_cycle_between_steps_is_refused(cat: dict[str, Any]) -> None:
     _refused(cat, pipe("loop", steps), "steps form a cycle: a → b → a")
 
 
-def test_a_provider_mismatch_is_refused(cat: dict[str, Any]) -> None:
-    _refused(
-        cat,
-        pipe("mixed", [{"id": "vm", "ref": "entity:vm@1.0.0"}, {"id": "gpu", "ref": "entity:gpu@1.0.0"}]),
-        "no provider fits every member",
-        "vm fits exoscale",
-        "gpu fits runpod",
-    )
+def test_members_that_need_different_providers_get_a_slot_each(cat: dict[str, Any]) -> None:
+    """Provider bindings per member: a fixed provider is checked against each member it binds; members
+    that share no provider get one launch slot each, every slot a dropdown of what fits."""
+    saved = catalog.save(pipe("mixed", [{"id": "vm", "ref": "entity:vm@1.0.0"}, {"id": "gpu", "ref": "entity:gpu@1.0.0"}]),
+                         cat["t"])
+    stored = catalog.get(saved["ref"], cat["t"])["item"]
+    schema = yaml.safe_load(stored["spec"]["files"]["flow.yaml"])["schema"]
+    assert schema["properties"]["provider_vm"]["enum"] == ["exoscale"]
+    assert schema["properties"]["provider_gpu"]["enum"] == ["runpod"] and "provider" not in schema["properties"]
+    assert stored["spec"]["providers"] == ["exoscale", "runpod"]
     _refused(
         cat,
         pipe("fixed", [{"id": "vm", "ref": "entity:vm@1.0.0"}], provider="local"),
-        "provider local does not fit every member: vm fits exoscale",
+        "provider local does not fit step vm (it fits exoscale)",
     )
-    catalog.save(pipe("gpus", [{"id": "gpu", "ref": "entity:gpu@1.0.0"}]), cat["t"])
-    catalog.save(pipe("vms", [{"id": "vm", "ref": "entity:vm@1.0.0"}]), cat["t"])
     _refused(
         cat,
-        meta("both", [{"id": "g", "ref": "pipeline:gpus@1.0.0"}, {"id": "v", "ref": "pipeline:vms@1.0.0"}]),
-        "no provider fits every member",
-        "g fits runpod",
-        "v fits exoscale",
+        pipe("stepfixed", [{"id": "vm", "ref": "entity:vm@1.0.0", "provider": "runpod"}]),
+        "provider runpod does not fit step vm (it fits exoscale)",
     )
+    _refused(cat, pipe("nowhere", [{"id": "vm", "ref": "entity:vm@1.0.0", "provider": "mars"}]),
+             "step vm: provider 'mars' is unknown")
+    catalog.save(pipe("gpus", [{"id": "gpu", "ref": "entity:gpu@1.0.0"}]), cat["t"])
+    catalog.save(pipe("vms", [{"id": "vm", "ref": "entity:vm@1.0.0"}]), cat["t"])
+    both = catalog.save(meta("both", [{"id": "g", "ref": "pipeline:gpus@1.0.0"}, {"id": "v", "ref": "pipeline:vms@1.0.0"}]),
+                        cat["t"])
+    flow = yaml.safe_load(catalog.get(both["ref"], cat["t"])["item"]["spec"]["files"]["flow.yaml"])
+    assert [flow["schema"]["properties"][s]["enum"] for s in ("provider_g", "provider_v")] == [["runpod"], ["exoscale"]]
+    calls = {m["id"]: m["value"]["input_transforms"]["provider"] for m in flow["value"]["modules"][:2]}
+    assert calls == {"g": {"type": "javascript", "expr": 'flow_input["provider_g"]'},
+                     "v": {"type": "javascript", "expr": 'flow_input["provider_v"]'}}
+    _refused(cat, meta("pinned", [{"id": "g", "ref": "pipeline:gpus@1.0.0", "provider": "exoscale"}]),
+             "provider exoscale does not fit step g (provider of pipeline:gpus@1.0.0 fits runpod)")
+    on_exoscale = catalog.list_items(cat["t"], provider="exoscale")["items"]
+    assert [r["name"] for r in on_exoscale if r["kind"] != "Entity"] == ["both", "mixed", "vms"], "what really fits"
+    assert {r["name"] for r in on_exoscale if r["kind"] == "Entity"} == {"vm", "web"}
+    with pytest.raises(InvalidInput, match="unknown provider 'mars'"):
+        catalog.list_items(cat["t"], provider="mars")
 
 
 def test_an_unbound_required_input_is_refused(cat: dict[str, Any]) -> None:
@@ -230,10 +246,11 @@ def test_the_checks_and_the_flow_layout_share_one_dependency_rule() -> None:
 def test_wired_names_reach_javascript_as_json_strings_never_as_code() -> None:
     """Defense in depth: the model refuses such names, but the compiler must not paste them into code either."""
     from f.fractal.flows.interpreter import Scope
+    from f.fractal.model.composite import Slot
 
     name = 'x, "w": (globalThis.hacked = 1)'
     item = pipe("guarded", [{"id": "s", "ref": "entity:x@1.0.0", "inputs": {"v": {"from": f"inputs.{name}"}}}])
-    flow = flowgen.compile_flow(item, {"entity:x@1.0.0": entity("x")}, ["local"])
+    flow = flowgen.compile_flow(item, {"entity:x@1.0.0": entity("x")}, [Slot("provider", ["local"], [("s", "")])])
     expr = flow["value"]["modules"][0]["value"]["input_transforms"]["inputs"]["expr"]
     assert expr == '({"v": flow_input["x, \\"w\\": (globalThis.hacked = 1)"]})'
     scope = Scope({name: "value"})

@@ -14,8 +14,8 @@ from support.paths import ROOT
 PACK = ROOT / "f" / "fractal"
 PUBLIC_SCRIPTS = {
     "compile_playbook", "compose_meta_pipeline", "compose_pipeline", "delete_item", "deploy_flow", "generate_entity",
-    "get_item", "item_history", "list_items", "list_providers", "pipeline_result", "refine_entity", "run_item",
-    "save_item", "sync_catalog",
+    "get_item", "get_run", "item_diff", "item_history", "item_users", "list_items", "list_providers", "list_runs",
+    "pipeline_result", "refine_entity", "run_item", "save_item", "sync_catalog",
 }
 # model → platform → tools → flows → catalog → learning | generation | composition | audit → execution → public scripts
 LAYERS = {"model": 0, "platform": 1, "tools": 2, "flows": 3, "catalog": 4, "learning": 5, "generation": 5,

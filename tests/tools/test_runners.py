@@ -13,42 +13,17 @@ from __future__ import annotations
 
 import json
 import shutil
-import stat
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from support.items import entity
+from support.standins import calls, stand_in
 
 import f.fractal.catalog.items as catalog
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.run_item import main as run_item
-
-STAND_IN = """#!{python}
-# Recording stand-in for {tool}: records how it was called, prints canned output. Not the tool.
-import json, os, sys
-from pathlib import Path
-cwd = Path.cwd()
-files = {{}}
-for arg in sys.argv[1:]:
-    for cand in (arg.split("=", 1)[-1], arg):
-        p = Path(cand) if os.path.isabs(cand) else cwd / cand
-        if p.is_file() and p.stat().st_size < 100000:
-            files[cand] = {{"text": p.read_text(), "mode": oct(p.stat().st_mode & 0o777)}}
-record = {{"argv": sys.argv[1:], "cwd": str(cwd), "env": dict(os.environ), "files": files}}
-with open({log!r}, "a") as f:
-    f.write(json.dumps(record) + "\\n")
-if sys.argv[1:2] == ["output"]:
-    print({outputs!r})
-elif sys.argv[1:2] == ["diff"]:
-    print("diff -u namespace/team-a"); sys.exit(1)
-elif sys.argv[1:2] in (["apply"], ["delete"]) and {tool!r} == "kubectl":
-    print("namespace/team-a serverside-applied")
-else:
-    print("{tool} stand-in: ok")
-"""
 
 TF_OUTPUTS = {"greeting": {"value": "hello", "type": "string", "sensitive": False},
               "token": {"value": "sens-1234567890abcdef", "type": "string", "sensitive": True}}
@@ -74,19 +49,6 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("PATH", str(folder))
     monkeypatch.setenv("FRACTAL_TEST_UNRELATED", "must-not-reach-tools")
     return folder
-
-
-def stand_in(folder: Path, tool: str, outputs: dict[str, Any] | None = None) -> Path:
-    """Put a recording stand-in for `tool` on PATH; returns the JSON-lines file it records to."""
-    log = folder.parent / f"{tool}-calls.jsonl"
-    script = folder / tool
-    script.write_text(STAND_IN.format(python=sys.executable, tool=tool, log=str(log), outputs=json.dumps(outputs or {})))
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
-    return log
-
-
-def calls(log: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
 
 
 def tf_entity(name: str = "tf-hello", **spec: Any) -> dict[str, Any]:
@@ -138,7 +100,12 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
     assert "FRACTAL_TEST_UNRELATED" not in env and "FRACTAL_HOME" not in env  # allowlisted env only
     var_file = recorded[1]["files"]["fractal.tfvars.json"]
     assert json.loads(var_file["text"]) == {"name": "fractal"} and var_file["mode"] == "0o600"
-    assert result["outputs"] == {"greeting": "hello", "secret_out": "***"}  # sensitive output masked
+    ref = result["outputs"]["secret_out"]  # a secret-named output is passed by reference, its value in the secret store
+    assert result["outputs"]["greeting"] == "hello" and ref == f"$var:f/fractal/run_outputs/{result['run_id']}/secret_out"
+    import f.fractal.platform.workspace as workspace
+
+    assert workspace.get_variable(ref.removeprefix("$var:")) == "sens-1234567890abcdef"
+    assert "sens-1234567890abcdef" not in json.dumps(result)
     assert any("absent" in w for w in result["warnings"])
     text = json.dumps(result) + Path(result["log_file"]).read_text()
     for value in (EXO_KEY, EXO_SECRET, "sens-1234567890abcdef"):
@@ -146,7 +113,8 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
 
 
 @pytest.mark.parametrize(("mode", "expected"), [
-    ("plan", [["init"], ["plan", "-input=false", "-no-color", "-var-file=fractal.tfvars.json"]]),
+    ("plan", [["init"], ["plan", "-input=false", "-no-color", "-var-file=fractal.tfvars.json"],
+              ["output", "-json", "-no-color"]]),
     ("destroy", [["init"], ["destroy", "-input=false", "-no-color", "-auto-approve", "-var-file=fractal.tfvars.json"]]),
 ])
 def test_terraform_plan_and_destroy_commands(make_target: Any, bin_dir: Path, mode: str, expected: list[list[str]]) -> None:
@@ -200,7 +168,9 @@ def test_multi_line_and_json_escaped_secrets_are_masked(make_target: Any, bin_di
             "ZnJhY3RhbC10ZXN0LWtleS1ub3QtYS1yZWFsLW9uZS0xMjM0NTY3"]
     key = "\n".join(["-----BEGIN " + "OPENSSH PRIVATE KEY-----", *body, "-----END " + "OPENSSH PRIVATE KEY-----", ""])
     password = 'p"ss\\w0rd-with-quote'
-    result = run_item(save(tf_entity()), provider="local", inputs={"private_key": key, "db_password": password})
+    secret_vars = {"private_key": {"type": "string"}, "db_password": {"type": "string"}}
+    tf = tf_entity(inputs={**TF_INPUTS, "properties": {**TF_INPUTS["properties"], **secret_vars}})
+    result = run_item(save(tf), provider="local", inputs={"private_key": key, "db_password": password})
     assert result["status"] == "success", result["log"]
     assert '"private_key": "***", "db_password": "***"' in result["log"] and "password: ***" in result["log"]
     texts = {"result": json.dumps(result), "log": result["log"], "log file": Path(result["log_file"]).read_text()}
@@ -213,7 +183,8 @@ def test_short_secret_inputs_are_masked_by_name(make_target: Any, bin_dir: Path)
     """A recording stand-in for terraform is on PATH; a 3-character password is still masked in the result."""
     make_target("catalog")
     stand_in(bin_dir, "terraform")
-    result = run_item(save(tf_entity()), provider="local", inputs={"name": "x", "db_password": "abc"})
+    tf = tf_entity(inputs={**TF_INPUTS, "properties": {**TF_INPUTS["properties"], "db_password": {"type": "string"}}})
+    result = run_item(save(tf), provider="local", inputs={"name": "x", "db_password": "abc"})
     assert result["status"] == "success", result["log"]
     assert result["inputs"] == {"name": "x", "db_password": "***"}
 

@@ -24,6 +24,7 @@ import f.fractal.platform.settings as settings
 import f.fractal.platform.workspace as workspace
 from f.fractal.catalog.index import CatalogIndex
 from f.fractal.catalog.resolver import Resolver
+from f.fractal.catalog.search import fits_row
 from f.fractal.catalog.store import COMMIT_PREFIX, Clone, Target, load_target
 from f.fractal.flows.compile import prepare
 from f.fractal.model.errors import Conflict, FractalError, InvalidInput, NotFound, Unreachable
@@ -38,6 +39,7 @@ from f.fractal.model.item import (
     summary,
     version_key,
 )
+from f.fractal.model.providers import PROVIDERS
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import ensure_no_secrets
 from f.fractal.tools.policy import ensure_allowed
@@ -418,11 +420,7 @@ def _matches(row: dict[str, Any], kind: str | None, tool: str | None, provider: 
         return False
     if tool and row.get("tool") != tool:
         return False
-    if provider and not (
-        provider in (row.get("providers") or [])
-        or (row["kind"] == "Entity" and not row.get("providers"))
-        or (row.get("provider") in (provider, None) and row["kind"] != "Entity")
-    ):
+    if provider and not fits_row(row, provider):
         return False
     return all(t in row.get("tags", []) for t in tags)
 
@@ -499,6 +497,8 @@ def list_items(
 ) -> dict[str, Any]:
     """Index rows across targets (newest version wins), filtered, ranked by the query, paged."""
     kind = _kind_arg(kind)
+    if provider and provider not in PROVIDERS:
+        raise InvalidInput(f"unknown provider {provider!r:.40}", hint=f"use one of {', '.join(PROVIDERS)}")
     if not (1 <= limit <= 1000) or offset < 0:
         raise InvalidInput("limit must be 1..1000 and offset ≥ 0")
     chosen = resolve_targets(targets)

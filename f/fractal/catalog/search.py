@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import f.fractal.platform.workspace as workspace
+from f.fractal.model.providers import fitting
 from f.fractal.platform.text import fold
 
 STEM_LEN = 6
@@ -44,12 +45,14 @@ STOP = frozenset(_words(
     me us we i you some any all new one please want need needs using use via which who what how then also
     le la les l un une des du de d au aux en dans sur sous pour par avec et ou sans qui que quoi mon ma mes
     notre nos votre vos ce cet cette ces se sa son ses il elle on nous vous je j y est sont avoir etre veux
-    faut besoin puis ensuite aussi tout tous toute toutes"""
+    faut besoin puis ensuite aussi tout tous toute toutes
+    them those there elles eux lui leur leurs ca cela celui celle ceux celles dessus dedans devant"""
 ))
 # Action verbs: they carry little meaning for matching; they count, but at a tenth of a noun.
 WEAK_WORDS = frozenset(_words(
     """create creat make set setup up add get run deploy provision build start spin give write put
-    cree creer fai faire mettre met ajoute ajout lance lancer deploie deployer donne ecri ecrire"""
+    cree creer fai faire mettre met ajoute ajout lance lancer deploie deployer donne ecri ecrire
+    install run tourne tourner"""
 ))
 # French (and a few English variants) → the English word catalogs use. Keys and values are folded words.
 SYNONYMS: dict[str, str] = {
@@ -64,7 +67,7 @@ SYNONYMS: dict[str, str] = {
     "serveur": "instance", "serveurs": "instance", "machine": "instance", "vm": "instance", "vms": "instance",
     "server": "instance", "servers": "instance", "instances": "instance", "espace": "namespace",
     "namespaces": "namespace", "entrainement": "training", "modele": "model", "donnees": "data",
-    "base": "database", "db": "database", "bdd": "database", "equilibreur": "loadbalancer", "charge": "load",
+    "base": "database", "db": "database", "bdd": "database", "charge": "load",
     "securite": "security", "durcissement": "hardening", "installer": "install", "installe": "install",
     "installation": "install", "configurer": "configure", "configuration": "configure", "config": "configure",
     "mise": "update", "jour": "day", "message": "message", "bienvenue": "welcome", "gpus": "gpu",
@@ -74,6 +77,13 @@ SYNONYMS: dict[str, str] = {
     "calculer": "compute", "calcule": "compute", "calcul": "compute", "somme": "checksum", "controle": "checksum",
     "ecrire": "write", "ecrit": "write", "creer": "create", "rapport": "report", "environnement": "environment",
     "api": "api", "apikey": "key", "secrets": "secret", "mot": "password", "passe": "password",
+    "durcir": "hardening", "harden": "hardening", "hardened": "hardening", "bannir": "ban", "attaques": "attack",
+    "nocturne": "nightly", "nocturnes": "nightly", "ligne": "line", "lignes": "line", "ajouter": "add",
+    "equilibreur": "balancer", "loadbalancer": "balancer", "lb": "balancer", "sauvegarder": "backup",
+    "sauvegardee": "backup", "superviser": "monitoring", "exposer": "expose", "expose": "expose",
+    "tournant": "run", "running": "run", "runs": "run", "vienne": "zone", "vienna": "zone", "geneve": "zone",
+    "geneva": "zone", "zurich": "zone", "francfort": "zone", "frankfurt": "zone", "munich": "zone", "sofia": "zone",
+    "region": "zone", "zones": "zone", "instancier": "instance", "pile": "stack",
 }
 FIELD_WEIGHTS = (("name", 3), ("tags", 2), ("tool", 2), ("providers", 1), ("description", 1), ("inputs", 1), ("outputs", 1))
 
@@ -186,12 +196,18 @@ class Index:
         return hits
 
 
+def fits_row(row: dict[str, Any], provider: str) -> bool:
+    """Whether an index row really fits a provider: an entity by its providers narrowed to its tool; a
+    composite by the providers it runs on (computed at save; a row saved before: its fixed provider)."""
+    if row["kind"] == "Entity":
+        return provider in fitting(row.get("providers"), row.get("tool") or None)
+    if row.get("providers"):
+        return provider in row["providers"]
+    return row.get("provider") in (provider, None)
+
+
 def _fits(row: dict[str, Any], provider: str | None) -> bool:
-    if not provider:
-        return True
-    if row.get("kind") == "Entity":
-        return not row.get("providers") or provider in row["providers"]
-    return row.get("provider") in (None, "", provider)
+    return not provider or fits_row(row, provider)
 
 
 # ------------------------------------------------------------------ the catalog's rows, indexed once per state

@@ -70,6 +70,16 @@ _TOOL_WORDS = {
     "terraform": ("cluster", "instance", "volume", "network", "bucket", "gpu", "firewall", "loadbalancer", "dns", "database",
                   "pod", "node", "storage", "sks", "terraform"),
 }
+_BUILD_WORDS = {"install", "installer", "bootstrap", "setup"}  # « install K3s »: K3s is what is made, not where
+_ON_K3S = re.compile(r"\b(?:on|sur|dans|in|onto|to|vers)\s+(?:(?:the|that|this|a|le|la|ce|cette|un)\s+)?(?:cluster\s+)?k3s\b")
+_PRONOUNS = {"it", "them", "dessus", "dedans", "y", "there", "elles", "eux"}
+_CLITIC = re.compile(r"\b(?:l'|l’)\w|\b(?:les|le|la)\s+\w+er\b")
+_HANDS_OVER = {"kubeco", "host", "addres", "ssh"}  # output stems a « … on it » part runs on: a cluster or hosts
+_K3S_CLUSTER = set(retrieval.terms("k3s cluster"))
+RELATIVE_FLOOR = 0.25  # below this coverage nothing is taken, however far ahead
+CLEAR_LEAD = 1.5  # a best hit this many times the runner-up's score is taken under MIN_COVERAGE
+PROVIDER_BONUS = 1.25  # an item made for the part's provider beats an « any provider » one on a near tie
+_CLUSTER_KEYS = {"cluste", "kubeco", "kubern", "config"}  # inputs a kubeconfig feeds (stems)
 # Names that mean the same thing when wiring an output into an input (canonical term → group).
 _WIRE_SYNONYMS = {"addres": "host", "invent": "host", "hostna": "host", "endpoi": "url"}  # stems, see retrieval.terms
 
@@ -81,6 +91,7 @@ class Draft:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # pinned ref → item
     gaps: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    providers: dict[str, str | None] = field(default_factory=dict)  # step id → the provider its part named
 
 
 # ------------------------------------------------------------------ reading the need
@@ -123,15 +134,24 @@ def provider_in(text: str) -> str | None:
     return named.pop() if len(named) == 1 else None
 
 
-def guess_tool(text: str, provider: str | None) -> str:
-    """The tool a gap most likely needs, for its generate_entity request."""
+def guess_tool(text: str, provider: str | None, before: dict[str, Any] | None = None) -> str:
+    """The tool a gap most likely needs, for its generate_entity request: its words, else what it runs
+    on — « … on it » after a step that outputs a kubeconfig is Kubernetes, after one that outputs hosts
+    or IPs it is Ansible; on k3s Kubernetes, locally Ansible, on a cloud Terraform."""
     found = set(retrieval.terms(text))
-    for tool in ("secret", "kubernetes", "terraform"):
+    if found & {t[: retrieval.STEM_LEN] for t in _TOOL_WORDS["secret"]}:
+        return "secret"
+    outputs = set(retrieval.terms(" ".join((before or {}).get("outputs") or []).replace("_", " ")))
+    if before and _pronoun(text) and outputs & _HANDS_OVER:
+        return "kubernetes" if "kubeco" in outputs else "ansible"
+    for tool in ("kubernetes", "terraform"):
         if found & {t[: retrieval.STEM_LEN] for t in _TOOL_WORDS[tool]}:
             if tool == "terraform" and provider in ("local", "k3s") and "terraform" not in found:
                 continue
             return tool
-    return "ansible" if provider in (None, "local", "k3s") else "terraform"
+    if provider == "k3s":
+        return "kubernetes"
+    return "ansible" if provider in (None, "local") else "terraform"
 
 
 def slug(text: str, limit: int = 40) -> str:
@@ -143,21 +163,21 @@ def slug(text: str, limit: int = 40) -> str:
 
 
 def candidates(index: retrieval.Searcher, need: str, kind: str, provider: str | None) -> list[retrieval.Hit]:
-    """The best candidates for the whole need and for each part, deduplicated, best first."""
-    kinds = MEMBER_KINDS[kind]
+    """The best candidates for the whole need and for each part (on the part's provider), deduplicated, best first."""
     seen: dict[str, retrieval.Hit] = {}
-    for part in [need, *split_need(need)]:
-        for hit in index.search(part, TOP_PER_PART, kinds=kinds, provider=provider):
+    for part in [Part(need, False, provider), *part_providers(split_parts(need), provider)]:
+        for hit in _search(index, part.text, TOP_PER_PART, kind, part.provider):
             if hit.row["ref"] not in seen or seen[hit.row["ref"]].score < hit.score:
                 seen[hit.row["ref"]] = hit
     return sorted(seen.values(), key=lambda h: -h.score)[:TOP_OVERALL]
 
 
-def _gap(kind: str, part: str, provider: str | None, why: str) -> dict[str, Any]:
+def _gap(kind: str, part: str, provider: str | None, why: str, before: dict[str, Any] | None = None) -> dict[str, Any]:
     name = slug(part)
     gap: dict[str, Any] = {"need": part, "reason": why}
     if kind == "Pipeline":
-        gap["generate_entity"] = {"need": part, "tool": guess_tool(part, provider), "provider": provider, "name": name}
+        tool = guess_tool(part, provider, before)
+        gap["generate_entity"] = {"need": part, "tool": tool, "provider": provider, "name": name}
     else:
         gap["compose_pipeline"] = {"need": part, "provider": provider, "name": name}
     return gap
@@ -174,20 +194,85 @@ def _step_id(name: str, taken: set[str]) -> str:
     return candidate
 
 
+@dataclass
+class Part:
+    """A part of the need: its text, whether a soft separator cut it, and the provider it runs on."""
+
+    text: str
+    soft: bool = False
+    provider: str | None = None
+
+
+def _named(text: str) -> set[str]:
+    words = set(re.split(r"[^a-z0-9]+", fold(text)))
+    named = {p for w, p in _PROVIDER_WORDS.items() if w in words and p != "k3s"}
+    if "vast" in words and "ai" in words:
+        named.add("vastai")
+    if _ON_K3S.search(fold(text)) or (not named and words & {"k3s"} and not words & _BUILD_WORDS):
+        named.add("k3s")
+    return named
+
+
+def part_providers(parts: list[tuple[str, bool]], fixed: str | None) -> list[Part]:
+    """Each part's provider: the one it names, else the one of the part before (« …, then nginx on it »).
+    A K3s cluster made on a cloud (« a K3s cluster on Exoscale ») runs there, and what follows runs on k3s."""
+    out: list[Part] = []
+    carry: str | None = None
+    for text, soft in parts:
+        if fixed:
+            out.append(Part(text, soft, fixed))
+            continue
+        named = _named(text)
+        own = named.pop() if len(named) == 1 else None
+        out.append(Part(text, soft, own or carry))
+        carry = "k3s" if own and own != "k3s" and set(retrieval.terms(text)) >= _K3S_CLUSTER else (own or carry)
+    return out
+
+
+def _pronoun(text: str) -> bool:
+    folded = fold(text)
+    return bool(set(re.split(r"[^a-z0-9']+", folded)) & _PRONOUNS or _CLITIC.search(folded))
+
+
+def _accepted(hits: list[retrieval.Hit]) -> list[retrieval.Hit]:
+    """The hits that cover a part: coverage over MIN_COVERAGE, or the best one when it is clearly ahead."""
+    ok = [h for h in hits if h.coverage >= retrieval.MIN_COVERAGE]
+    if hits and hits[0] not in ok and hits[0].coverage >= RELATIVE_FLOOR:
+        runner_up = hits[1].score if len(hits) > 1 else 0.0
+        if hits[0].score >= CLEAR_LEAD * runner_up:
+            ok.insert(0, hits[0])
+    return ok
+
+
+def _search(index: retrieval.Searcher, text: str, k: int, kind: str, provider: str | None) -> list[retrieval.Hit]:
+    """Hits for a part; among those that fit its provider, items made for it (not « any ») come first on a tie."""
+    hits = index.search(text, k, kinds=MEMBER_KINDS[kind], provider=provider)
+    if not provider:
+        return hits
+
+    def made_for(hit: retrieval.Hit) -> bool:
+        row = hit.row
+        return provider in (row.get("providers") or []) or row.get("provider") == provider
+
+    return sorted(hits, key=lambda h: -h.score * (PROVIDER_BONUS if made_for(h) else 1.0))
+
+
 def offline_choice(index: retrieval.Searcher, need: str, kind: str, provider: str | None) -> Draft:
     """Without an LLM: each part of the need gets the item that covers it best, each item one part
     (best coverage first, so « write the config, then checksum it » takes two different items);
-    a part nothing covers is a gap."""
+    a part nothing covers is a gap. A soft part (« and … », « with … ») or a pronoun part (« expose
+    it », « l'exposer ») that nothing covers is a detail of the part before."""
     draft = Draft(kind)
-    parts: list[str] = []
-    for part, soft in split_parts(need):  # an uncovered soft part ("with 50 GB") is a detail of the part before
-        found = index.search(part, 3, kinds=MEMBER_KINDS[kind], provider=provider)
-        if soft and parts and not any(h.coverage >= retrieval.MIN_COVERAGE for h in found):
-            parts[-1] = f"{parts[-1]} {part}"
+    parts: list[Part] = []
+    for part in part_providers(split_parts(need), provider):
+        found = _accepted(_search(index, part.text, 3, kind, part.provider))
+        folded = part.soft or (_pronoun(part.text) and len(_content(part.text)) <= 1)
+        if folded and parts and not found:
+            parts[-1].text = f"{parts[-1].text} {part.text}"
         else:
             parts.append(part)
-    hits = {i: index.search(part, 5, kinds=MEMBER_KINDS[kind], provider=provider) for i, part in enumerate(parts)}
-    pairs = sorted(((h.coverage, h.score, i, h) for i, hs in hits.items() for h in hs if h.coverage >= retrieval.MIN_COVERAGE),
+    hits = {i: _search(index, part.text, 5, kind, part.provider) for i, part in enumerate(parts)}
+    pairs = sorted(((h.coverage, h.score, i, h) for i, hs in hits.items() for h in _accepted(hs)),
                    key=lambda p: (-p[0], -p[1], p[2]))
     chosen: dict[int, retrieval.Hit] = {}
     used: set[str] = set()
@@ -196,20 +281,24 @@ def offline_choice(index: retrieval.Searcher, need: str, kind: str, provider: st
             chosen[i] = hit
             used.add(hit.row["ref"])
     taken: set[str] = set()
+    before: dict[str, Any] = {}  # the row of the step before, for a gap's tool
     for i, part in enumerate(parts):
         pick = chosen.get(i)
         if pick is None:
-            covered = next((h for h in hits[i] if h.coverage >= retrieval.MIN_COVERAGE), None)
+            covered = next(iter(_accepted(hits[i])), None)
             if covered is not None:  # its best item already serves another part
-                draft.notes.append(f"{part!r} → {covered.row['ref']} (already a step)")
+                draft.notes.append(f"{part.text!r} → {covered.row['ref']} (already a step)")
                 continue
             best = hits[i][0] if hits[i] else None
             near = f" (nearest: {best.row['ref']}, coverage {best.coverage})" if best else ""
             what = "entity" if kind == "Pipeline" else "pipeline"
-            draft.gaps.append(_gap(kind, part, provider, f"no catalog {what} covers this{near}"))
+            draft.gaps.append(_gap(kind, part.text, part.provider, f"no catalog {what} covers this{near}", before))
             continue
-        draft.steps.append({"id": _step_id(pick.row["name"], taken), "ref": pick.row["ref"], "summary": part[:200]})
-        draft.notes.append(f"{part!r} → {pick.row['ref']} (coverage {pick.coverage:.2f}: {', '.join(pick.matched)})")
+        before = pick.row
+        step = {"id": _step_id(pick.row["name"], taken), "ref": pick.row["ref"], "summary": part.text[:200]}
+        draft.steps.append(step)
+        draft.providers[step["id"]] = part.provider
+        draft.notes.append(f"{part.text!r} → {pick.row['ref']} (coverage {pick.coverage:.2f}: {', '.join(pick.matched)})")
     return draft
 
 
@@ -221,13 +310,22 @@ def _keys(name: str) -> set[str]:
 
 
 def _match(output: str, out_schema: dict[str, Any], input_name: str, in_schema: dict[str, Any]) -> int:
-    """How well an output fits an input: 3 same name, 2 synonym names, 1 sharing a word, 0 not."""
+    """How well an output fits an input: 3 same name, 2 synonym names or a hand-off rule, 1 sharing a
+    word, 0 not. Hand-offs: a kubeconfig feeds a kubeconfig or cluster input; hosts, IPs and ssh
+    endpoints feed host (inventory) inputs; an id feeds an id of the same thing (network_id →
+    private_network_id)."""
     if not composite.compatible(composite.types_of(out_schema), composite.types_of(in_schema)):
         return 0
     if output == input_name:
         return 3
     a, b = _keys(output), _keys(input_name)
     if a and a == b:
+        return 2
+    if "kubeco" in a:
+        return 2 if b <= _CLUSTER_KEYS else 0
+    if "host" in b and a & {"host", "ssh"}:
+        return 2
+    if "id" in a and "id" in b and a - {"id"} and a - {"id"} <= b:
         return 2
     return 1 if b and b <= a and b - {"name", "id", "path", "file", "folder"} else 0  # kubeconfig ← cluster_kubeconfig
 
@@ -304,6 +402,8 @@ Choose ONLY among the candidate items listed (use their refs exactly, with the v
 and wire inputs: a value is a literal, {{"from": "inputs.<name>"}} (an input of the {kind}) or
 {{"from": "steps.<id>.outputs.<name>"}} (an output of an EARLIER step). Bind every required input.
 Step ids: lowercase letters, digits, underscores. Steps run in list order unless "needs" says otherwise.
+A step may fix its own "provider" (a cluster on exoscale, then workloads on k3s); leave the {kind}'s
+provider null when its steps need different ones: each unfixed step is then chosen at launch.
 Name the parts of the need that no candidate covers in "gaps" (tool: terraform|ansible|kubernetes|secret).
 Answer with one JSON object only:
 {{"name": "kebab-case", "description": "...", "provider": null or one of {providers},
@@ -386,8 +486,8 @@ def _draft_from_answer(answer: dict[str, Any], kind: str, allowed: dict[str, dic
             errors.append(f"step {raw['id']}: {raw['ref']} is not one of the candidates; use a listed ref exactly")
             continue
         step: dict[str, Any] = {"id": raw["id"], "ref": raw["ref"]}
-        for key in ("summary", "needs", "inputs"):
-            if key in raw:
+        for key in ("summary", "needs", "inputs", "provider"):
+            if key in raw and raw[key] is not None:
                 step[key] = raw[key]
         draft.steps.append(step)
     gaps = answer["gaps"] if isinstance(answer.get("gaps"), list) else []
@@ -536,7 +636,7 @@ def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
     earlier = _text(previous, "provider")
     provider = req.provider or provider_in(req.need) or (earlier if earlier in PROVIDERS else None)
     index, size = search_index(req.targets)
-    hits = candidates(index, req.need, req.kind, provider)
+    hits = candidates(index, req.need, req.kind, req.provider or (earlier if previous and earlier in PROVIDERS else None))
     name = req.name or (_text(previous, "name") if NAME_RE.match(_text(previous, "name")) else "") or slug(req.need)
     description = req.need if previous is None else f"{_text(previous, 'description')} — {req.need}".strip(" —")
     if llm_config is not None:
@@ -549,6 +649,11 @@ def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
     return result
 
 
+def _kind_name(ref: str) -> tuple[str, str]:
+    parsed = parse_ref(ref)
+    return parsed.kind, parsed.name
+
+
 def _start_steps(req: Request, taken: set[str]) -> list[dict[str, Any]]:
     return [{"id": _step_id(parse_ref(r).name, taken), "ref": r} for r in req.refs]
 
@@ -559,9 +664,12 @@ def _compose_offline(
 ) -> dict[str, Any]:
     draft = _offline_refine(req, previous, index, provider) if previous else None
     if draft is None:
-        draft = offline_choice(index, req.need, req.kind, provider)
-        taken = {s["id"] for s in draft.steps}
-        draft.steps = _start_steps(req, taken) + [s for s in draft.steps if s["ref"] not in req.refs]
+        draft = offline_choice(index, req.need, req.kind, req.provider)
+        given = {_kind_name(r) for r in req.refs}
+        taken = {s["id"] for s in draft.steps if _kind_name(s["ref"]) not in given}
+        draft.steps = _start_steps(req, taken) + [s for s in draft.steps if _kind_name(s["ref"]) not in given]
+        named = {p for sid, p in draft.providers.items() if any(s["id"] == sid for s in draft.steps)}
+        provider = req.provider or (named.pop() if len(named) == 1 else None)
     item, errors = assemble(draft, name, description, provider, resolver)
     explanation = "Offline composer (no LLM configured): " + ("; ".join(draft.notes) or "nothing matched")
     answer = {"name": name, "description": description, "provider": provider,

@@ -18,8 +18,9 @@ from f.fractal.execution.entity import check_mode, masked, run_entity, secret_in
 from f.fractal.flows.compile import RUN_SCRIPT, flow_path
 from f.fractal.flows.interpreter import FlowRunner, count_scripts, own_time
 from f.fractal.flows.plan import flow_of, flows_for, plan
-from f.fractal.model.composite import fits_of
+from f.fractal.model.composite import Resolver, fits_of, member_slots, refuse_unknown_inputs
 from f.fractal.model.errors import InvalidInput
+from f.fractal.model.providers import PROVIDERS
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import known_values, mask, mask_value
 from f.fractal.platform.windmill import flow_steps, job_links, push_flow, result_maybe, start_flow
@@ -32,18 +33,47 @@ def _stderr_line(line: str) -> None:
     sys.stderr.flush()
 
 
-def _choose_provider(found: Found, fits: list[str], provider: str | None) -> str:
-    fixed = found["item"]["spec"].get("provider")
-    if fixed and provider and provider != fixed:
-        raise InvalidInput(f"{found['ref']} fixes provider {fixed}; {provider} was asked", hint=f"omit provider or pass {fixed}")
-    chosen = fixed or provider
-    if not chosen:
-        raise InvalidInput(f"{found['ref']} does not fix a provider: choose one",
-                           hint=f"pass provider, one of: {', '.join(fits) or '(none fits)'}", data={"choices": fits})
-    if chosen not in fits:
-        raise InvalidInput(f"provider {chosen} does not fit every member of {found['ref']}",
-                           hint=f"use one of: {', '.join(fits) or '(none fits)'}", data={"choices": fits})
-    return str(chosen)
+def launch_providers(resolved: Found, members: Resolver, provider: str | None,
+                     inputs: dict[str, Any] | None) -> dict[str, str]:
+    """{slot: provider} for a launch. `provider` fills every slot it fits (with one slot it must fit);
+    a slot can also be given by name in the inputs (`provider_<step>`); a slot with one choice takes it.
+    Steps fixed to a provider keep theirs: a provider asked for a composite with no slot is refused."""
+    ref, given, slots = resolved["ref"], inputs or {}, member_slots(resolved["item"], members)
+    if provider is not None and not isinstance(provider, str):
+        raise InvalidInput(f"provider must be a provider name, got {type(provider).__name__}")
+    if provider and provider not in PROVIDERS:
+        raise InvalidInput(f"unknown provider {provider!r:.40}", hint=f"use one of {', '.join(PROVIDERS)}")
+    if provider and not slots:
+        fixed = fits_of(resolved["item"], members)
+        if fixed != [provider]:
+            raise InvalidInput(f"{ref} fixes the provider of every step ({', '.join(fixed)}); {provider} was asked",
+                               hint="omit provider")
+    chosen: dict[str, str] = {}
+    for slot in slots:
+        who = "its steps" if slot.name == "provider" else f"steps {', '.join(dict.fromkeys(s for s, _ in slot.steps))}"
+        value = given.get(slot.name) if slot.name != "provider" else None
+        if not value and provider and (provider in slot.choices or len(slots) == 1):
+            value = provider
+        if not value and len(slot.choices) == 1:
+            value = slot.choices[0]
+        if not value:
+            hint = f"pass provider{'' if slot.name == 'provider' else f' or inputs.{slot.name}'}, one of: "
+            raise InvalidInput(f"{ref} does not fix a provider for {who}: choose one",
+                               hint=hint + (", ".join(slot.choices) or "(none fits)"),
+                               data={"choices": slot.choices, "slot": slot.name})
+        if value not in slot.choices:
+            raise InvalidInput(f"provider {value} does not fit {who} of {ref}",
+                               hint=f"use one of: {', '.join(slot.choices) or '(none fits)'}",
+                               data={"choices": slot.choices, "slot": slot.name})
+        chosen[slot.name] = str(value)
+    return chosen
+
+
+def _reported(chosen: dict[str, str], resolved: Found) -> Any:
+    """The provider a result reports: the one slot's, {slot: provider} for several, else the fixed one."""
+    if list(chosen) == ["provider"]:
+        return chosen["provider"]
+    return chosen or resolved["item"]["spec"].get("provider") or None
 
 
 def run_composite(
@@ -67,16 +97,10 @@ def run_composite(
     members.seed(resolved)
     flow = flow_of(resolved, members)
     prepared = plan(flow, members)
-    spec = resolved["item"]["spec"]
-    chosen = _choose_provider(resolved, spec.get("providers") or fits_of(resolved["item"], members), provider)
+    chosen = launch_providers(resolved, members, provider, inputs)
     props = (flow.get("schema") or {}).get("properties") or {}
-    unknown = sorted(set(inputs or {}) - set(props) - {"provider", "mode", "targets"})
-    if unknown:
-        raise InvalidInput(f"{resolved['ref']} has no input {', '.join(unknown)}",
-                           hint=f"its inputs: {', '.join(props) or '(none)'}")
-    args = {**(inputs or {}), "mode": check_mode(mode), "targets": list(targets or [])}
-    if not spec.get("provider"):
-        args["provider"] = chosen
+    refuse_unknown_inputs(resolved["ref"], inputs, set(props) - {"provider", "mode", "targets"})
+    args = {**(inputs or {}), "mode": check_mode(mode), "targets": list(targets or []), **chosen}
     hidden, secrets = secret_values(resolved["item"], inputs or {})
     say = progress or _stderr_line
 
@@ -96,7 +120,8 @@ def run_composite(
     result: dict[str, Any] = {
         "status": "success" if out["status"] in ("ok", "stopped") and final.get("status") == "success" else "failed",
         "ref": resolved["ref"], "kind": resolved["item"]["kind"], "name": meta["name"], "version": meta.get("version", ""),
-        "commit": resolved.get("commit", ""), "target": resolved.get("target", ""), "provider": chosen, "mode": mode,
+        "commit": resolved.get("commit", ""), "target": resolved.get("target", ""),
+        "provider": _reported(chosen, resolved), "mode": mode,
         "inputs": {k: masked(v) if k in hidden else v for k, v in (inputs or {}).items()},
         "outputs": final.get("outputs", {}),
         "steps": [r.to_dict() for r in out["steps"]],
@@ -125,19 +150,17 @@ def run_in_windmill(
     wait_s = settings.load().flow_wait_s
     members = resolver(targets)
     members.seed(resolved)
-    fits = resolved["item"]["spec"].get("providers") or fits_of(resolved["item"], members)
-    chosen = _choose_provider(resolved, fits, provider)
+    chosen = launch_providers(resolved, members, provider, inputs)
     pinned, flows = resolved["ref"], flows_for(resolved, members)
     _hidden, secrets = secret_values(resolved["item"], inputs or {})
     for path, flow in flows.items():
         push_flow(path, flow, f"fractal: run {pinned}")
     path = flow_path(pinned)
-    args = {**(inputs or {}), "mode": mode, "targets": list(targets or [])}
-    if not resolved["item"]["spec"].get("provider"):
-        args["provider"] = chosen
+    args = {**(inputs or {}), "mode": mode, "targets": list(targets or []), **chosen}
     job = start_flow(path, args)
-    out: dict[str, Any] = {"status": "started", "ref": pinned, "kind": resolved["item"]["kind"], "provider": chosen,
-                           "mode": mode, "flow_path": path, "job_id": job, **job_links(job), "outputs": {}, "steps": []}
+    out: dict[str, Any] = {"status": "started", "ref": pinned, "kind": resolved["item"]["kind"],
+                           "provider": _reported(chosen, resolved), "mode": mode, "flow_path": path, "job_id": job,
+                           **job_links(job), "outputs": {}, "steps": []}
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         polled = result_maybe(job)

@@ -15,6 +15,7 @@ resolved a step can run it without reading the catalog again.
 
 from __future__ import annotations
 
+import json
 import secrets as _random
 import shutil
 import sys
@@ -24,6 +25,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import f.fractal.model.composite as composite
 import f.fractal.model.providers as providers
 import f.fractal.platform.credentials as credentials
 import f.fractal.platform.workspace as workspace
@@ -37,6 +39,8 @@ from f.fractal.tools.runs import Outcome, Progress, Run, RunLog, strings
 
 MODES = ("plan", "check", "apply", "destroy")
 _validators: dict[str, Any] = {}
+REFERENCE = "$var:"  # an input given by reference: `$var:<variable path>` (Windmill's own form)
+OUTPUT_STORE = "f/fractal/run_outputs"  # secret outputs are stored under <this>/<run id>/<output>
 
 
 def _stderr(text: str) -> None:
@@ -84,6 +88,7 @@ def choose_provider(ref: str, item: dict[str, Any], name: str | None) -> Provide
 def validate_inputs(ref: str, item: dict[str, Any], inputs: dict[str, Any]) -> dict[str, Any]:
     """The inputs checked against the entity's input JSON Schema, with its defaults filled in."""
     schema = item["spec"].get("inputs") or {"type": "object"}
+    composite.refuse_unknown_inputs(ref, inputs, {*(schema.get("properties") or {}), *composite.runner_inputs(item)})
     key = repr(schema)
     if key not in _validators:
         import fastjsonschema
@@ -124,16 +129,21 @@ def masked(value: Any) -> Any:
     return "***"
 
 
-def entity_credentials(item: dict[str, Any]) -> credentials.Found:
-    """Credentials the entity names in spec.credentials: provider names or Windmill resource paths."""
+def entity_credentials(item: dict[str, Any], inputs: dict[str, Any] | None = None) -> credentials.Found:
+    """Credentials the entity names in spec.credentials: provider names, provider credential resource
+    types (`kubeconfig`, `exoscale` …, as generated entities name them) or Windmill resource paths.
+    A kubeconfig given as an input (wired from the step that made the cluster) replaces the stored one."""
     found = credentials.Found()
     for name in item["spec"].get("credentials") or []:
-        if name in providers.PROVIDERS:
-            one = credentials.for_provider(providers.PROVIDERS[name])
+        cred = providers.PROVIDERS[name].credential if name in providers.PROVIDERS else _credential_of_type(name)
+        if cred is not None or name in providers.PROVIDERS:
+            if cred is None or (cred.resource_type == "kubeconfig" and _has_kubeconfig(inputs or {})):
+                continue
+            one = credentials.find(cred)
             found.env.update(one.env)
             found.secrets.extend(one.secrets)
             continue
-        path = workspace.check_path(name, "credential (a provider name or a resource path)")
+        path = workspace.check_path(name, "credential (a provider name, a credential type or a resource path)")
         try:
             found.secrets.extend(strings(workspace.get_resource(path)))
         except Exception as e:
@@ -141,14 +151,57 @@ def entity_credentials(item: dict[str, Any]) -> credentials.Found:
     return found
 
 
+def _credential_of_type(resource_type: str) -> providers.Credential | None:
+    """The provider credential of this resource type (e.g. kubeconfig → k3s's), if any."""
+    return next((p.credential for p in providers.PROVIDERS.values()
+                 if p.credential is not None and p.credential.resource_type == resource_type), None)
+
+
+def _has_kubeconfig(inputs: dict[str, Any]) -> bool:
+    value = inputs.get("kubeconfig")
+    return isinstance(value, str) and bool(value.strip())
+
+
 def provider_credentials(chosen: Provider, tool: str, inputs: dict[str, Any]) -> credentials.Found:
     """The provider's credential, unless the run brings its own access (a kubeconfig input) or needs none."""
     if not get_tool(tool).provider_credential:
         return credentials.Found()
-    kubeconfig = inputs.get("kubeconfig")
-    if tool == "kubernetes" and isinstance(kubeconfig, str) and kubeconfig.strip():
+    if tool == "kubernetes" and _has_kubeconfig(inputs):
         return credentials.Found()
     return credentials.for_provider(chosen)
+
+
+def resolve_references(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Inputs given as `$var:<path>` references (a secret output of an earlier step) resolved to their
+    values: (inputs with values, {name: reference}). An unknown reference is a ConfigError."""
+    values, references = dict(inputs), {}
+    for name, value in inputs.items():
+        if isinstance(value, str) and value.startswith(REFERENCE):
+            values[name] = workspace.get_variable(value[len(REFERENCE):])
+            references[name] = value
+    return values, references
+
+
+def is_secret_output(item: dict[str, Any], name: str, value: Any) -> bool:
+    """Declared `secret: true`, or a secret-named (kubeconfig, token …) text output."""
+    declared = (item["spec"].get("outputs") or {}).get(name) or {}
+    flagged = isinstance(declared, dict) and bool(declared.get("secret"))
+    return flagged or (isinstance(value, str) and is_secret_name(name))
+
+
+def by_reference(run: Run, run_id: str, outputs: dict[str, Any]) -> dict[str, Any]:
+    """Secret outputs (declared `secret: true`, or secret-named text like a kubeconfig) stored in the
+    secret store; the result carries their `$var:` reference, never the value. Other outputs that
+    hold a secret (a sensitive Terraform output, an echoed credential) stay masked."""
+    out = dict(outputs)
+    for name, value in outputs.items():
+        if value in (None, "") or not is_secret_output(run.item, name, value):
+            continue
+        text = value if isinstance(value, str) else json.dumps(value)
+        run.secrets.append(text)
+        out[name] = workspace.set_secret_variable(f"{OUTPUT_STORE}/{run_id}/{name}", text,
+                                                  f"secret output {name} of {run.ref} (run {run_id})")
+    return out
 
 
 def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str) -> Run:
@@ -158,15 +211,16 @@ def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None
         raise InvalidInput(f"{ref} is a {item.get('kind')}, not an entity", hint="run_entity runs entities only")
     ensure_allowed(item, ref)
     chosen = choose_provider(ref, item, provider)
-    values = validate_inputs(ref, item, inputs or {})
+    given, references = resolve_references(inputs or {})
+    values = validate_inputs(ref, item, given)
     tool = item["spec"]["tool"]
     runner = get_tool(tool)
     creds = provider_credentials(chosen, tool, values)
-    extra = entity_credentials(item) if runner.provider_credential else credentials.Found()
+    extra = entity_credentials(item, values) if runner.provider_credential else credentials.Found()
     env = {**creds.env, **extra.env}
-    hidden = [s for name in secret_inputs(item, values) for s in strings(values[name])]
+    hidden = [s for name in {*secret_inputs(item, values), *references} for s in strings(values[name])]
     run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden, *known_values()],
-              target=str(resolved.get("target") or ""))
+              target=str(resolved.get("target") or ""), references=references)
     runner.preflight(run)
     return run
 
@@ -204,6 +258,7 @@ def run_entity(
     t1 = time.perf_counter()
     try:
         outcome = get_tool(run.item["spec"]["tool"]).execute(run, workdir)
+        outcome.outputs = by_reference(run, run_id, outcome.outputs)
     except Exception as e:  # a runner bug or a tool crash: still a result, never a half-reported run
         outcome = Outcome("failed", -1, error=f"{type(e).__name__}: {e}")
     finally:
@@ -215,8 +270,9 @@ def run_entity(
 
 
 def _masked_inputs(run: Run) -> dict[str, Any]:
+    """The inputs as the result shows them: a reference as given, a secret masked."""
     hidden = set(secret_inputs(run.item, run.inputs))
-    return {k: masked(v) if k in hidden else v for k, v in run.inputs.items()}
+    return {k: run.references.get(k) or (masked(v) if k in hidden else v) for k, v in run.inputs.items()}
 
 
 def _result(

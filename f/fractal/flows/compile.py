@@ -8,6 +8,10 @@
 - Steps that can run together (same depth in the DAG) go into a `branchall` with `parallel: true`;
   a wire into a step inside it reads `results.<branch module>[<branch index>]`.
 - Every step stops the flow with an error naming it when its result's status is a failure.
+- Destroy (`mode: destroy`, more than one step): the steps first run forward in `plan` mode (each
+  reads what exists; its outputs feed the next as in apply), then `<id>_teardown` steps destroy them
+  in reverse dependency order (a meta-pipeline's members do the same inside, so at every level),
+  stopping at the first failure with the steps not torn down named.
 - A last step, `f/fractal/pipeline_result`, returns `{status, outputs, steps}`: the composite's
   declared outputs and each step's status, so a parent reads `results.<step>.outputs.<name>`.
 - Input schema: the composite's inputs, then `provider` (a dropdown of the providers that fit,
@@ -24,7 +28,7 @@ import json
 import re
 from typing import Any
 
-from f.fractal.model.composite import Analysis, Resolver, analyze, label, step_deps
+from f.fractal.model.composite import Analysis, Resolver, Slot, analyze, binding, label, slots_field, step_deps, stored_slots
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import KIND_SLUGS, SLUG_KINDS, Ref, parse_ref
 from f.fractal.platform.yamlio import dump as dump_yaml
@@ -34,6 +38,9 @@ FLOW_FOLDER = "f/fractal_flows"
 RUN_SCRIPT = "f/fractal/run_item"
 RESULT_SCRIPT = "f/fractal/pipeline_result"
 RESULT_STEP = "result"
+# Destroy: the steps first run read-only forward (plan: each reads what exists, its outputs feed the next
+# as in apply), then are destroyed in reverse dependency order, stopping at the first failure.
+FORWARD_MODE = "flow_input.mode === 'destroy' ? 'plan' : flow_input.mode"
 MODES = ["apply", "plan", "check", "destroy"]
 # run_item's and pipeline_result's success is "success" or "ok"; failed, timeout, canceled stop the flow
 FAILED_EXPR = "result == null || !['success', 'ok'].includes(result.status)"
@@ -124,18 +131,32 @@ def _unique_id(base: str, taken: set[str]) -> str:
 # ------------------------------------------------------------------ compile
 
 
-def _provider_transform(fixed: str | None) -> dict[str, Any]:
-    return _static(fixed) if fixed else _expr("flow_input.provider")
+def _slot_of(slots: list[Slot], step_id: str, member_slot: str) -> str:
+    return next(slot.name for slot in slots if (step_id, member_slot) in slot.steps)
 
 
-def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, Any], where: dict[str, str]) -> dict[str, Any]:
-    fixed = item["spec"].get("provider")
+def _provider_transforms(item: dict[str, Any], step: dict[str, Any], member: dict[str, Any],
+                         slots: list[Slot], member_slots: list[Slot]) -> dict[str, Any]:
+    """The provider inputs of a step: its binding as a static value, else the launch slot that drives it.
+    A pipeline step gets `provider`; a member flow gets one value per slot of its own."""
+    fixed = binding(item, step)
+    names = [""] if member["kind"] == "Entity" else [s.name for s in member_slots]
+    out: dict[str, Any] = {}
+    for member_slot in names:
+        value = _static(fixed) if fixed else _expr(f"flow_input[{_js(_slot_of(slots, step['id'], member_slot))}]")
+        out[member_slot or "provider"] = value
+    return out
+
+
+def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, Any], where: dict[str, str],
+                 slots: list[Slot], member_slots: list[Slot], mode: dict[str, Any]) -> dict[str, Any]:
     bound = step.get("inputs") or {}
-    common = {"mode": _expr("flow_input.mode"), "targets": _expr("flow_input.targets")}
+    common = {"mode": mode, "targets": _expr("flow_input.targets")}
+    providers = _provider_transforms(item, step, member, slots, member_slots)
     if item["kind"] == "Pipeline":
         transforms = {
             "ref": _static(step["ref"]),
-            "provider": _provider_transform(fixed),
+            **providers,
             "inputs": _expr(_inputs_expr(bound, where)),
             **common,
         }
@@ -146,8 +167,7 @@ def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, A
             v = bound[name]
             source = v.get("from") if isinstance(v, dict) else None
             transforms[name] = _expr(_wire_expr(source, where)) if isinstance(source, str) else _static(v)
-        if not member["spec"].get("provider"):
-            transforms["provider"] = _provider_transform(fixed)
+        transforms.update(providers)
         transforms.update(common)
         value = {"type": "flow", "path": flow_path(step["ref"]), "input_transforms": transforms}
     return {
@@ -159,9 +179,23 @@ def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, A
     }
 
 
-def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, str], taken: set[str]) -> dict[str, Any]:
+def _providers_expr(item: dict[str, Any], slots: list[Slot]) -> dict[str, Any]:
+    """What the result reports as its provider: the one slot, else `slot=provider` pairs, else the fixed ones."""
+    if len(slots) == 1 and slots[0].name == "provider":
+        return _expr("flow_input.provider")
+    if slots:
+        return _expr("[" + ", ".join(f"{_js(s.name + '=')} + flow_input[{_js(s.name)}]" for s in slots) + "].join(', ')")
+    fixed = sorted({binding(item, step) or "" for step in item["spec"]["steps"]} - {""})
+    return _static(", ".join(fixed) or None)
+
+
+def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, str], taken: set[str],
+                   slots: list[Slot], teardown: dict[str, str]) -> dict[str, Any]:
     outputs = {name: {"from": out["from"]} for name, out in (item["spec"].get("outputs") or {}).items()}
     steps_expr = "({" + ", ".join(f"{_js(sid)}: {where[sid]}" for sid in step_ids) + "})"
+    if teardown:  # destroy: each step's teardown result
+        down = "({" + ", ".join(f"{_js(sid)}: results.{teardown[sid]}" for sid in step_ids) + "})"
+        steps_expr = f"flow_input.mode === 'destroy' ? {down} : {steps_expr}"
     ref = f"{KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
     return {
         "id": _unique_id(RESULT_STEP, taken),
@@ -171,7 +205,7 @@ def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, s
             "path": RESULT_SCRIPT,
             "input_transforms": {
                 "ref": _static(ref),
-                "provider": _provider_transform(item["spec"].get("provider")),
+                "provider": _providers_expr(item, slots),
                 "mode": _expr("flow_input.mode"),
                 "outputs": _expr(_inputs_expr(outputs, where)),
                 "steps": _expr(steps_expr),
@@ -180,16 +214,18 @@ def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, s
     }
 
 
-def _schema(item: dict[str, Any], fits: list[str]) -> dict[str, Any]:
+def _schema(item: dict[str, Any], slots: list[Slot]) -> dict[str, Any]:
     inputs = item["spec"].get("inputs") or {}
     props: dict[str, Any] = {k: dict(v) for k, v in (inputs.get("properties") or {}).items()}
     required = list(inputs.get("required") or [])
-    if not item["spec"].get("provider"):
-        props["provider"] = {"type": "string", "enum": list(fits),
-                             "description": "Where to run every step (the providers that fit every member)"}
-        if len(fits) == 1:
-            props["provider"]["default"] = fits[0]
-        required.append("provider")
+    for slot in slots:
+        who = "every step" if slot.name == "provider" and len(slot.steps) == len(item["spec"]["steps"]) else \
+            "steps " + ", ".join(dict.fromkeys(sid for sid, _ in slot.steps))
+        props[slot.name] = {"type": "string", "enum": list(slot.choices),
+                            "description": f"Where to run {who} (the providers that fit them)"}
+        if len(slot.choices) == 1:
+            props[slot.name]["default"] = slot.choices[0]
+        required.append(slot.name)
     props["mode"] = {"type": "string", "enum": MODES, "default": "apply",
                      "description": "apply, plan/check (dry run) or destroy, passed to every step"}
     props["targets"] = {"type": "array", "items": {"type": "string"}, "default": [],
@@ -198,26 +234,50 @@ def _schema(item: dict[str, Any], fits: list[str]) -> dict[str, Any]:
             "order": list(props), "properties": props, "required": required}
 
 
-def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], fits: list[str]) -> dict[str, Any]:
-    """The OpenFlow document of a checked composite (members: pinned ref → item)."""
+def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], slots: list[Slot],
+                 member_slots: dict[str, list[Slot]] | None = None) -> dict[str, Any]:
+    """The OpenFlow document of a checked composite (members: pinned ref → item; slots: its launch
+    providers; member_slots: each member composite's own, default as the members store them)."""
     steps = item["spec"]["steps"]
+    inner = member_slots if member_slots is not None else {}
     taken = {s["id"] for s in steps}
     where: dict[str, str] = {}
     modules: list[dict[str, Any]] = []
-    for depth, group in enumerate(_levels(steps)):
+    down = len(steps) > 1  # destroy: a read-only pass forward, then the teardown in reverse
+    forward_mode = _expr(FORWARD_MODE if down else "flow_input.mode")
+
+    def module(step: dict[str, Any], mode: dict[str, Any]) -> dict[str, Any]:
+        member = members[step["ref"]]
+        own = inner[step["ref"]] if step["ref"] in inner else stored_slots(member)
+        return _step_module(step, item, member, where, slots, own, mode)
+
+    levels = _levels(steps)
+    for depth, group in enumerate(levels):
         if len(group) == 1:
             step = group[0]
-            modules.append(_step_module(step, item, members[step["ref"]], where))
+            modules.append(module(step, forward_mode))
             where[step["id"]] = f"results.{step['id']}"
             continue
         branch_id = _unique_id(f"together_{depth + 1}", taken)
         branches = [{"summary": s.get("summary") or s["ref"], "skip_failure": False,
-                     "modules": [_step_module(s, item, members[s["ref"]], where)]} for s in group]
+                     "modules": [module(s, forward_mode)]} for s in group]
         modules.append({"id": branch_id, "summary": f"Run {', '.join(s['id'] for s in group)} together",
                         "value": {"type": "branchall", "parallel": True, "branches": branches}})
         for index, step in enumerate(group):
             where[step["id"]] = f"results.{branch_id}[{index}]"
-    modules.append(_result_module(item, [s["id"] for s in steps], where, taken))
+    teardown: dict[str, str] = {}
+    if down:
+        reverse = [s for group in reversed(levels) for s in reversed(group)]
+        for i, step in enumerate(reverse):
+            mod = module(step, _static("destroy"))
+            mod["id"] = teardown[step["id"]] = _unique_id(f"{step['id']}_teardown", taken)
+            mod["summary"] = f"Tear down {step['id']} ({step['ref']})"
+            mod["skip_if"] = {"expr": "flow_input.mode !== 'destroy'"}
+            rest = ", ".join(s["id"] for s in reverse[i + 1 :]) or "none"
+            mod["stop_after_if"]["error_message"] = (f"teardown stopped at step {step['id']} ({step['ref']}); "
+                                                     f"not torn down: {rest}")
+            modules.append(mod)
+    modules.append(_result_module(item, [s["id"] for s in steps], where, taken, slots, teardown))
     meta = item["metadata"]
     kind = "Pipeline" if item["kind"] == "Pipeline" else "Meta-pipeline"
     return {
@@ -225,7 +285,7 @@ def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], fits:
         "description": (f"Compiled by Fractal from {KIND_SLUGS[item['kind']]}:{meta['name']}; "
                         f"members: {', '.join(s['ref'] for s in steps)}. Edit the catalog item, not this flow."),
         "value": {"modules": modules},
-        "schema": _schema(item, fits),
+        "schema": _schema(item, slots),
     }
 
 
@@ -262,7 +322,8 @@ def prepare(item: dict[str, Any], resolver: Resolver) -> dict[str, Any]:
 def compiled(analysis: Analysis) -> dict[str, Any]:
     """The analysed item (no errors) with spec.providers and its flow attached: `prepare` without a second analysis."""
     out = analysis.item
-    flow = compile_flow(out, analysis.members, analysis.fits)
+    flow = compile_flow(out, analysis.members, analysis.slots, analysis.member_slots)
     out["spec"]["providers"] = analysis.fits
+    out["spec"]["slots"] = slots_field(analysis.slots)
     out["spec"]["files"] = {**(out["spec"].get("files") or {}), FLOW_FILE: dump(flow)}
     return out

@@ -117,7 +117,8 @@ def own_time(records: list[StepRecord]) -> float:
 
 
 def count_scripts(records: list[StepRecord]) -> int:
-    return sum((1 if r.type == "script" else 0) + count_scripts(r.steps) for r in records)
+    """Script steps that ran (a skipped one, e.g. a teardown step outside destroy, is not counted)."""
+    return sum((1 if r.type == "script" and r.status != "skipped" else 0) + count_scripts(r.steps) for r in records)
 
 
 # ------------------------------------------------------------------ the runner

@@ -8,9 +8,13 @@
 3. refuses an unbound required input (wiring it from an optional composite input without a default
    does not bind it), an input the member does not declare, a wire from a step that does not run
    before, an output the member does not declare, a wire whose types do not match;
-4. refuses a fixed provider that does not fit every member, or members with no provider in common;
-then attaches `spec.providers` (the providers that fit every member, at any depth) and the compiled
-Windmill flow as `spec.files['flow.yaml']`. Every problem is listed in one `InvalidInput`.
+4. checks providers per member: a step may fix its provider (`steps[].provider`), the composite may
+   fix one for the steps that fix none (`spec.provider`); each fixed step must fit its binding; the
+   others are launch slots (`slots_of`): one `provider` input while some provider fits them all,
+   else one per group of steps that agree (`provider_<step>`); a slot nothing fits is refused;
+then attaches `spec.providers` (every provider the composite runs on, fixed or chosen, at any depth),
+`spec.slots` and the compiled Windmill flow as `spec.files['flow.yaml']`. Every problem is listed in
+one `InvalidInput`.
 
 Step order: a step runs after the steps in its `needs`; a step without `needs` runs after the step
 before it in the list (`needs: []` makes it a root). A wire `{from: steps.<id>.outputs.<name>}`
@@ -19,11 +23,12 @@ also makes `<id>` upstream (`step_deps`, shared with the flow compiler).
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import f.fractal.model.providers as provider_data
-from f.fractal.model.errors import FractalError, NotFound
+from f.fractal.model.errors import FractalError, InvalidInput, NotFound
 from f.fractal.model.item import KIND_SLUGS
 from f.fractal.model.records import Found
 
@@ -45,7 +50,9 @@ class Resolver(Protocol):
 class Analysis:
     item: dict[str, Any]
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # pinned ref → item
-    fits: list[str] = field(default_factory=list)
+    fits: list[str] = field(default_factory=list)  # every provider the composite runs on (spec.providers)
+    slots: list[Slot] = field(default_factory=list)  # the providers chosen at launch
+    member_slots: dict[str, list[Slot]] = field(default_factory=dict)  # pinned ref → a member composite's slots
     order: list[str] = field(default_factory=list)  # step ids, upstream first
     upstream: dict[str, set[str]] = field(default_factory=dict)  # step id → every step before it
     errors: list[str] = field(default_factory=list)
@@ -73,23 +80,97 @@ def analyze(item: dict[str, Any], resolver: Resolver) -> Analysis:
     return analysis
 
 
+@dataclass
+class Slot:
+    """A provider chosen at launch: the flow input `name`, the (step id, member slot) pairs it drives
+    (member slot "" = the step's own provider), and the providers that fit all of them."""
+
+    name: str
+    choices: list[str]
+    steps: list[tuple[str, str]] = field(default_factory=list)
+
+
+def binding(item: dict[str, Any], step: dict[str, Any]) -> str | None:
+    """The provider a step is fixed to: its own, else the composite's; None = chosen at launch."""
+    return step.get("provider") or item["spec"].get("provider") or None
+
+
+def slots_of(item: dict[str, Any], resolver: Resolver, _seen: tuple[str, ...] = ()) -> list[Slot]:
+    """The launch-time provider choices of a composite, at any depth. Steps fixed to a provider need
+    none; the others share a slot while some provider fits them all (one `provider` slot for a
+    composite whose members agree, as before), else get a slot of their own (`provider_<step>`): a
+    K3s cluster on Exoscale, then workloads on k3s → two slots, each a dropdown of what fits."""
+    key = label(item)
+    if item["kind"] == "Entity" or key in _seen or len(_seen) > MAX_DEPTH:
+        return []
+    groups: list[Slot] = []
+    for step in item["spec"].get("steps", []):
+        if binding(item, step):
+            continue
+        member = resolver.get(step["ref"])["item"]
+        units = [("", fits_of(member, resolver))] if member["kind"] == "Entity" else \
+            [(slot.name, slot.choices) for slot in member_slots(member, resolver, (*_seen, key))]
+        for member_slot, choices in units:
+            group = next((g for g in groups if any(p in choices for p in g.choices)), None)
+            if group is None:
+                groups.append(Slot("", list(choices), [(step["id"], member_slot)]))
+            else:
+                group.choices = [p for p in group.choices if p in choices]
+                group.steps.append((step["id"], member_slot))
+    for group in groups:
+        sid, member_slot = group.steps[0]
+        suffix = member_slot.removeprefix("provider").strip("_") if sum(g.steps[0][0] == sid for g in groups) > 1 else ""
+        group.name = "provider" if len(groups) == 1 else "_".join(p for p in ("provider", sid, suffix) if p)
+    return groups
+
+
+def member_slots(member: dict[str, Any], resolver: Resolver, _seen: tuple[str, ...] = ()) -> list[Slot]:
+    """A saved composite's slots as stored (`spec.slots`), else computed (an item saved before slots:
+    one `provider` slot unless it fixes its provider)."""
+    if isinstance(member["spec"].get("slots"), list):
+        return stored_slots(member)
+    return slots_of(member, resolver, _seen)
+
+
+def stored_slots(member: dict[str, Any]) -> list[Slot]:
+    """A saved member's slots without a catalog: `spec.slots`, else (saved before slots) one `provider`
+    slot over its `spec.providers` unless it fixes its provider."""
+    spec = member["spec"]
+    if member["kind"] == "Entity" or spec.get("provider"):
+        return []
+    stored = spec.get("slots")
+    if isinstance(stored, list):
+        return [Slot(str(s["name"]), list(s["choices"]), [(str(a), str(b)) for a, b in s["steps"]]) for s in stored]
+    return [Slot("provider", list(spec.get("providers") or []), [(str(st["id"]), "") for st in spec.get("steps", [])])]
+
+
+def slots_field(slots: list[Slot]) -> list[dict[str, Any]]:
+    """Slots as stored in `spec.slots`."""
+    return [{"name": s.name, "choices": list(s.choices), "steps": [list(x) for x in s.steps]} for s in slots]
+
+
 def fits_of(item: dict[str, Any], resolver: Resolver, _seen: tuple[str, ...] = ()) -> list[str]:
-    """Providers that fit an item: an entity's own (narrowed to its tool); a composite's fixed one,
-    else the providers every member fits, at any depth."""
+    """Providers that fit an item: an entity's own (narrowed to its tool); for a composite, the ones it
+    can run on: its single launch slot's choices plus the providers its steps fix, at any depth."""
     spec = item["spec"]
     if item["kind"] == "Entity":
         return provider_data.fitting(spec.get("providers"), spec.get("tool"))
-    if spec.get("provider"):
-        return [spec["provider"]]
-    key = f"{KIND_SLUGS[item['kind']]}:{item['metadata']['name']}"
+    key = label(item)
     if key in _seen or len(_seen) > MAX_DEPTH:
         return []
-    common = list(provider_data.PROVIDERS)
-    for step in spec.get("steps", []):
+    found = {p for slot in slots_of(item, resolver, _seen) for p in slot.choices} | _fixed(item, resolver, (*_seen, key))
+    return [p for p in provider_data.PROVIDERS if p in found]
+
+
+def _fixed(item: dict[str, Any], resolver: Resolver, seen: tuple[str, ...]) -> set[str]:
+    """The providers a composite's steps fix, at any depth."""
+    found: set[str] = set()
+    for step in item["spec"].get("steps", []):
+        found.update([binding(item, step) or ""])
         member = resolver.get(step["ref"])["item"]
-        member_fits = fits_of(member, resolver, (*_seen, key))
-        common = [p for p in common if p in member_fits]
-    return common
+        if member["kind"] != "Entity" and label(member) not in seen and len(seen) <= MAX_DEPTH:
+            found |= _fixed(member, resolver, (*seen, label(member)))
+    return found - {""}
 
 
 # ------------------------------------------------------------------ resolution and cycles
@@ -224,6 +305,25 @@ def compatible(source: set[str], dest: set[str]) -> bool:
     return bool(source & dest)
 
 
+SECRET_STRING = {"type": "string", "secret": True}
+# Inputs every entity of a tool takes, declared or not: its runner reads them (the runner's contract).
+RUNNER_INPUTS: dict[str, dict[str, dict[str, Any]]] = {
+    "ansible": {"hosts": {"type": ["array", "string"], "description": "hosts to configure (inventory)"},
+                "ssh_private_key": {**SECRET_STRING, "description": "SSH key to reach the hosts"}},
+    "kubernetes": {"kubeconfig": {**SECRET_STRING, "description": "kubeconfig of the cluster (else the provider's)"},
+                   "namespace": {"type": "string", "description": "namespace to apply into"}},
+    "secret": {"values": {"type": "object", "secret": True, "description": "the credential's fields (apply)"}},
+}
+
+
+def runner_inputs(member: dict[str, Any]) -> dict[str, Any]:
+    """The optional inputs an entity's runner reads that its schema does not declare (none for a composite)."""
+    if member.get("kind") != "Entity":
+        return {}
+    declared = (member["spec"].get("inputs") or {}).get("properties") or {}
+    return {n: s for n, s in RUNNER_INPUTS.get(member["spec"].get("tool") or "", {}).items() if n not in declared}
+
+
 def member_inputs(member: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
     """(properties, required-without-default) of a member's input schema."""
     schema = member["spec"].get("inputs") or {}
@@ -277,10 +377,11 @@ def _fmt(schema: dict[str, Any]) -> str:
 def _check_step(analysis: Analysis, step: dict[str, Any]) -> None:
     member = analysis.members[step["ref"]]
     props, required = member_inputs(member)
+    props = {**props, **runner_inputs(member)}
     bound = step.get("inputs") or {}
     where = f"step {step['id']} ({step['ref']})"
     for name, value in bound.items():
-        if props and name not in props:
+        if name not in props:
             analysis.errors.append(f"{where}: unknown input {name!r} (its inputs: {', '.join(sorted(props))})")
             continue
         dest = props.get(name) or {}
@@ -329,25 +430,47 @@ def _check_outputs(analysis: Analysis) -> None:
 
 
 def _check_providers(analysis: Analysis, resolver: Resolver) -> None:
-    spec = analysis.item["spec"]
-    per_step = {s["id"]: fits_of(analysis.members[s["ref"]], resolver) for s in spec["steps"]}
-    common = [p for p in provider_data.PROVIDERS if all(p in f for f in per_step.values())]
-    fixed = spec.get("provider")
-    if fixed:
-        if fixed not in provider_data.PROVIDERS:
-            analysis.errors.append(f"provider {fixed!r} is unknown (known: {', '.join(provider_data.PROVIDERS)})")
-            return
-        misfits = [f"{sid} fits {', '.join(f) or 'none'}" for sid, f in per_step.items() if fixed not in f]
-        if misfits:
-            analysis.errors.append(f"provider {fixed} does not fit every member: {'; '.join(misfits)}")
-            return
-        analysis.fits = [fixed]
+    """Each fixed step against its own binding; each launch slot must have a provider that fits."""
+    item, known = analysis.item, provider_data.PROVIDERS
+    for where, name in [("provider", item["spec"].get("provider")),
+                        *((f"step {s['id']}: provider", s.get("provider")) for s in item["spec"]["steps"])]:
+        if name and name not in known:
+            analysis.errors.append(f"{where} {name!r} is unknown (known: {', '.join(known)})")
+    if analysis.errors:
         return
-    if not common:
-        detail = "; ".join(f"{sid} fits {', '.join(f) or 'none'}" for sid, f in per_step.items())
-        analysis.errors.append(f"no provider fits every member: {detail}")
+    for step in item["spec"]["steps"]:
+        fixed, member = binding(item, step), analysis.members[step["ref"]]
+        if not fixed:
+            continue
+        if member["kind"] == "Entity":
+            fits = fits_of(member, resolver)
+            if fixed not in fits:
+                analysis.errors.append(f"provider {fixed} does not fit step {step['id']} (it fits {', '.join(fits) or 'none'})")
+            continue
+        for slot in member_slots(member, resolver):
+            if fixed not in slot.choices:
+                analysis.errors.append(f"provider {fixed} does not fit step {step['id']} ({slot.name} of {step['ref']} "
+                                       f"fits {', '.join(slot.choices) or 'none'})")
+    analysis.slots = slots_of(item, resolver)
+    analysis.member_slots = {ref: member_slots(m, resolver) for ref, m in analysis.members.items()}
+    for slot in analysis.slots:
+        if not slot.choices:
+            who = ", ".join(sid + (f" ({ms})" if ms else "") for sid, ms in slot.steps)
+            analysis.errors.append(f"no provider fits step {who}: fix its provider or change the member")
+    analysis.fits = fits_of(item, resolver)
+
+
+def refuse_unknown_inputs(where: str, given: Any, known: list[str] | set[str]) -> None:
+    """InvalidInput naming every input `where` does not declare, each with the nearest declared name
+    (a misspelled `mesage` must not silently run with the default `message`)."""
+    unknown = sorted(set(given or {}) - set(known))
+    if not unknown:
         return
-    analysis.fits = common
+    names = sorted(known)
+    guesses = {n: difflib.get_close_matches(n, names, 1, 0.6) for n in unknown}
+    said = ", ".join(f"{n!r}" + (f" (did you mean {g[0]!r}?)" if g else "") for n, g in guesses.items())
+    raise InvalidInput(f"{where} has no input {said}", hint=f"its inputs: {', '.join(names) or '(none)'}",
+                       data={"unknown": unknown, "did_you_mean": {n: g[0] for n, g in guesses.items() if g}})
 
 
 def literal_type(value: Any) -> str:

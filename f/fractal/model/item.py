@@ -137,6 +137,7 @@ _STEP: dict[str, Any] = {
         "ref": {"type": "string", "pattern": REF_RE.pattern},
         "summary": {"type": "string", "maxLength": 500},
         "needs": {"type": "array", "items": {"type": "string", "pattern": STEP_ID_RE.pattern}},
+        "provider": {"type": "string", "description": "this step's provider; absent = the composite's, or chosen at launch"},
         "inputs": {
             "description": "literal values, or {from: 'inputs.<name>' | 'steps.<id>.outputs.<name>'} to wire",
             "type": "object",
@@ -316,6 +317,7 @@ def summary(item: dict[str, Any]) -> dict[str, Any]:
         row["providers"] = spec.get("providers") or []
     else:
         row["provider"] = spec.get("provider")
+        row["providers"] = spec.get("providers") or []  # every provider it runs on (computed at save)
         row["steps"] = [{k: s[k] for k in ("id", "ref", "needs") if k in s} for s in spec.get("steps", [])]
     row["inputs"] = sorted((spec.get("inputs") or {}).get("properties", {}))
     row["outputs"] = sorted(spec.get("outputs") or {})

@@ -68,6 +68,23 @@ def get_variable(path: str) -> str:
     raise ConfigError(f"variable {path} is not set", hint=f"export {env_name(path)}=… or create it in Windmill")
 
 
+def set_secret_variable(path: str, value: str, description: str = "") -> str:
+    """Store a secret variable (Windmill's secret store; locally a 0600 file under $FRACTAL_HOME);
+    returns the `$var:<path>` reference that get_variable resolves."""
+    check_path(path, "variable path")
+    if in_windmill():
+        import wmill
+
+        wmill.set_variable(path, value, is_secret=True)
+        return f"$var:{path}"
+    file = home() / f"{path}.variable.yaml"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(dump({"description": description, "is_secret": True, "value": value}))
+    return f"$var:{path}"
+
+
 def _interpolate(value: Any) -> Any:
     """Resolve `$var:path` strings the way Windmill does for resource values."""
     if isinstance(value, str) and value.startswith("$var:"):

@@ -88,6 +88,7 @@ class Run:
     secrets: list[str]
     log: RunLog | None = None
     target: str = ""  # the catalog target the item was read from
+    references: dict[str, str] = field(default_factory=dict)  # input name → the `$var:` reference it was given as
 
     @property
     def spec(self) -> dict[str, Any]:

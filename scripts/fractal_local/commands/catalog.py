@@ -1,4 +1,4 @@
-"""Catalog commands: call, list, show, save, delete, history, sync, targets, schemas, demo."""
+"""Catalog commands: call, list, show, save, delete, history, users, diff, sync, targets, schemas, demo."""
 
 from __future__ import annotations
 
@@ -130,6 +130,16 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    emit(call("f/fractal/item_users", {"ref": args.ref, "targets": _targets(args)}))
+    return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    emit(call("f/fractal/item_diff", {"ref": args.ref, "other": args.other, "targets": _targets(args)}))
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
     result = call("f/fractal/sync_catalog", {"targets": _targets(args)})
     output(args, result, _print_targets)
@@ -227,6 +237,21 @@ def register(sub: Any) -> None:
     add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_history)
+
+    p = described(sub, "users", "which pipelines and meta-pipelines use an item, at every level",
+                  "scripts/fractal users entity:k3s-cluster")
+    p.add_argument("ref", help="the item, e.g. entity:k3s-cluster or entity:k3s-cluster@1.2.0")
+    add_targets(p)
+    add_json(p)
+    p.set_defaults(func=cmd_users)
+
+    p = described(sub, "diff", "what changed between two versions of an item: metadata, spec and files",
+                  "scripts/fractal diff entity:web@1.0.0 1.1.0")
+    p.add_argument("ref", help="the item at one version")
+    p.add_argument("other", help="a version of the same item (1.1.0, latest) or a full ref")
+    add_targets(p)
+    add_json(p)
+    p.set_defaults(func=cmd_diff)
 
     p = described(sub, "sync", "push the changes kept aside while a target was unreachable", "scripts/fractal sync")
     add_json(p)

@@ -1,4 +1,4 @@
-"""Execution commands: run, providers, playbook.
+"""Execution commands: run, runs, providers, playbook.
 
 `scripts/fractal run <ref> [--provider P] [--input k=v …] [--mode M] [--target T]` runs an item through
 f/fractal/run_item exactly as Windmill would, streaming the tool's output (with elapsed time) to
@@ -86,8 +86,9 @@ class Progress:
 def choose_provider(ref: str, targets: list[str] | None) -> str | None:
     """The provider to pass: None when the item fixes one; asked on a terminal; refused otherwise."""
     listing = call("f/fractal/list_providers", {"ref": ref, "targets": targets})
-    if listing["fixed"]:
-        return None
+    slots = listing.get("slots")
+    if listing["fixed"] or (slots is not None and all(len(s["choices"]) == 1 for s in slots)):
+        return None  # fixed, or every launch slot has a single choice (its default)
     choices = [row for row in listing["providers"] if row["fits"]]
     if not choices:
         raise InvalidInput(f"no provider fits {listing['ref']}")
@@ -130,12 +131,29 @@ def cmd_run(args: argparse.Namespace) -> int:
     elif result.get("outputs"):
         print("\n".join(f"{name} = {json.dumps(value, ensure_ascii=False)}" for name, value in result["outputs"].items()))
     summary = f"{result.get('status')} in {result.get('duration_s', '?')}s"
+    if result.get("run_id"):
+        summary += f"; record: fractal runs {result['run_id']}"
     if result.get("log_file"):
         summary += f"; full log: {result['log_file']}"
     if result.get("error"):
         summary += f"\nerror: {result['error']}"
     print(summary, file=sys.stderr)
     return 0 if result.get("status") == "success" else FAILED
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    if args.run_id:
+        emit(call("f/fractal/get_run", {"run_id": args.run_id}))
+        return 0
+    result = call("f/fractal/list_runs", {"ref": args.ref or "", "status": args.status or "", "limit": args.limit})
+    if args.json:
+        emit(result)
+        return 0
+    for row in result["runs"]:
+        providers = ", ".join(f"{k}={v}" if k else str(v) for k, v in (row.get("providers") or {}).items())
+        print(f"{row['id']:<48} {row['status']:<8} {row['mode']:<8} {row['ref']:<40} {providers}")
+    print(f"{len(result['runs'])} of {result['total']} runs", file=sys.stderr)
+    return 0
 
 
 def cmd_providers(args: argparse.Namespace) -> int:
@@ -184,6 +202,16 @@ def register(sub: Any) -> None:
     add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_run)
+
+    p = described(sub, "runs", "run records: every run's refs, commits, providers per step, status and times",
+                  "scripts/fractal runs", "scripts/fractal runs --ref pipeline:web --status failed",
+                  "scripts/fractal runs <run id>")
+    p.add_argument("run_id", nargs="?", help="a run id: show its record")
+    p.add_argument("--ref", help="only runs of this item or of composites holding it")
+    p.add_argument("--status", choices=["success", "failed", "started"], help="only runs that ended so")
+    p.add_argument("--limit", type=int, default=50, help="how many runs to list (default 50)")
+    add_json(p)
+    p.set_defaults(func=cmd_runs)
 
     p = described(sub, "providers", "the providers, whether each fits an item and has its credentials",
                   "scripts/fractal providers", "scripts/fractal providers entity:k3s-cluster")

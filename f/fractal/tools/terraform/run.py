@@ -1,7 +1,8 @@
 """Terraform as a process, in a fresh working directory per run.
 
-- Commands (all `-input=false -no-color`): `init`; then `plan` (modes plan/check), or
-  `plan -out=fractal.tfplan` + `apply fractal.tfplan` + `output -json` (apply), or
+- Commands (all `-input=false -no-color`): `init`; then `plan` + `output -json` (modes plan/check:
+  the outputs of what the state holds already, so a next step can plan against an existing cluster),
+  or `plan -out=fractal.tfplan` + `apply fractal.tfplan` + `output -json` (apply), or
   `destroy -auto-approve` (destroy).
 - Inputs are Terraform variables, from a 0600 `fractal.tfvars.json` (`-var-file`), never `-var`.
 - Credentials reach the process as the provider's environment variables (EXOSCALE_API_KEY, …);
@@ -89,9 +90,9 @@ def execute(run: Run, workdir: Path) -> Outcome:
         rc, tail = command(run, argv, cwd=workdir, env=env)
         if rc != 0:
             return step_failed(f"terraform {argv[1]}", rc, tail)
-    if run.mode != "apply":
+    if run.mode == "destroy":
         return Outcome("success", 0)
-    return _outputs(run, workdir, env)
+    return _outputs(run, workdir, env)  # plan/check: the outputs of what exists already (none before the first apply)
 
 
 def _outputs(run: Run, workdir: Path, env: dict[str, str]) -> Outcome:
@@ -108,7 +109,8 @@ def _outputs(run: Run, workdir: Path, env: dict[str, str]) -> Outcome:
     for name, decl in run.outputs_declared.items():
         source = str((decl or {}).get("from") or name)
         if source not in found:
-            warnings.append(f"output '{name}' is declared but Terraform has no output '{source}'")
+            if run.mode == "apply":
+                warnings.append(f"output '{name}' is declared but Terraform has no output '{source}'")
             continue
         if found[source].get("sensitive"):
             run.secrets.extend(strings(found[source].get("value")))
