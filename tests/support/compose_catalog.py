@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import f.fractal.platform.yamlio as yamlio
+from f.fractal.model.providers import PROVIDERS
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "resources" / "samples"
@@ -187,7 +188,11 @@ def _files(tool: str, name: str) -> dict[str, str]:
         return {"site.yml": f"- name: {name}\n  hosts: all\n  gather_facts: false\n  tasks: []\n"}
     if tool == "kubernetes":
         return {"manifest.yaml": f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n"}
-    return {"secret.yaml": f"resource_type: {name.split('-')[0]}\npath: f/fractal/{name.split('-')[0]}\n"}
+    cred = PROVIDERS[name.split("-")[0]].credential  # a secret binding as the checks want it: the provider's credential
+    assert cred is not None
+    env = "".join(f"  {var}: {field}\n" for var, field in cred.env.items())
+    return {"secret.yaml": f"resource_type: {cred.resource_type}\npath: {cred.default_path}\nenv:\n{env}"
+                           f"description: the {name.split('-')[0]} API key\n"}
 
 
 def table_entity(row: tuple[Any, ...]) -> dict[str, Any]:
