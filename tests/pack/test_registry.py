@@ -23,7 +23,10 @@ def test_every_registered_tool_is_a_tool_the_item_schema_accepts() -> None:
 
 
 def test_script_enums_equal_the_registries() -> None:
-    assert [t for t in _enum("generate_entity", "tool") if t] == list(TOOLS)
+    for meta in sorted(PACK.glob("*.script.yaml")):
+        props = yaml.safe_load(meta.read_text())["schema"].get("properties") or {}
+        if "enum" in (props.get("tool") or {}):
+            assert [t for t in props["tool"]["enum"] if t] == list(TOOLS), f"{meta.name} tool enum drifted from the registry"
     for script in ("compose_pipeline", "compose_meta_pipeline"):
         assert _enum(script, "provider") == list(PROVIDERS), f"{script}.script.yaml provider enum drifted from PROVIDERS"
 

@@ -2,7 +2,7 @@
 
 Everything else that names tools — the item schema's `tool` enum, the scripts' `.script.yaml` enums,
 the CLI's choices, the generator's and composer's tool lists — reads `TOOLS` or is checked against
-it by tests/tools/test_registry.py.
+it by tests/pack/test_registry.py.
 """
 
 from __future__ import annotations
