@@ -68,10 +68,11 @@ def module_name(path: Path, root: Path = ROOT) -> str:
 
 
 def _dynamic_targets(call: ast.Call) -> Iterator[str]:
-    """Pack modules an `importlib.import_module(...)` call can load: a literal name, or every module of the
-    folder an f-string starts with (f"f.fractal.tools.{tool}")."""
+    """Modules an `importlib.import_module(...)` or `importlib.util.find_spec(...)` call can load: a literal name;
+    for an f-string (f"f.fractal.tools.{tool}"), every pack module of the folder it starts with, or the
+    third-party package it starts with (f"detect_secrets.plugins.{module}")."""
     func = call.func
-    if not (isinstance(func, ast.Attribute) and func.attr == "import_module" and call.args):
+    if not (isinstance(func, ast.Attribute) and func.attr in ("import_module", "find_spec") and call.args):
         return
     arg = call.args[0]
     if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
@@ -79,7 +80,10 @@ def _dynamic_targets(call: ast.Call) -> Iterator[str]:
     elif isinstance(arg, ast.JoinedStr) and arg.values and isinstance(arg.values[0], ast.Constant):
         prefix = str(arg.values[0].value)
         folder = ROOT.joinpath(*prefix.rstrip(".").split("."))
-        if prefix.endswith(".") and folder.is_dir():
+        if prefix.split(".")[0] not in ("f", "u"):
+            if prefix.endswith(".") and prefix.split(".")[0]:
+                yield prefix.rstrip(".")
+        elif prefix.endswith(".") and folder.is_dir():
             yield from (module_name(p) for p in sorted(folder.glob("*.py")))
 
 

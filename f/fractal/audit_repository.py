@@ -1,6 +1,7 @@
 # Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
 # requirements:
 #ansible-lint==26.10.1
+#detect-secrets==1.5.0
 #fastjsonschema==2.22.3
 #lark==1.3.1
 #python-hcl2==8.1.4

@@ -3,6 +3,7 @@
 #ansible-core==2.19.14
 #ansible-lint==26.10.1
 #ansible-runner==2.4.3
+#detect-secrets==1.5.0
 #fastjsonschema==2.22.3
 #lark==1.3.1
 #litellm==1.106.2

@@ -8,6 +8,7 @@ own schema, refused as `invalid_input` naming the argument (issue 10, item 5).
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,11 @@ def _route_of(root: Path) -> dict[str, str]:
     return routes
 
 
+def _has_main(meta: Path) -> bool:
+    source = meta.with_name(meta.name.removesuffix(".script.yaml") + ".py")
+    return source.is_file() and re.search(r"^def main\(", source.read_text(encoding="utf-8"), re.M) is not None
+
+
 @functools.cache
 def scripts(root: Path = ROOT) -> dict[str, Script]:
     """Every script of the pack with arguments (a `main`), by Windmill path, in name order."""
@@ -76,8 +82,8 @@ def scripts(root: Path = ROOT) -> dict[str, Script]:
     for file in sorted((root / "f").rglob("*.script.yaml")):
         meta = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         schema = meta.get("schema") or {}
-        if not schema.get("properties"):
-            continue  # a library module: no main, no arguments
+        if not schema.get("properties") and not _has_main(file):
+            continue  # a library module: no main, no arguments (a main without arguments is still a script)
         path = str(file.relative_to(root)).removesuffix(".script.yaml")
         summary = str(meta.get("summary", "")).removeprefix("Fractal: ")
         found[path] = Script(path, summary, str(meta.get("description", "")).strip(), json_schema(schema),

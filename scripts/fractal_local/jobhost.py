@@ -23,6 +23,7 @@ from typing import Any
 
 from f.fractal.model.errors import FractalError
 from f.fractal.platform.scripts import load_main
+from f.fractal.platform.secrets import mask_also
 from fractal_local.contracts import scripts, validator
 from fractal_local.runner import call, error_payload
 
@@ -41,6 +42,7 @@ def run_child(request: dict[str, Any]) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     os.environ.update(request["env"])
+    mask_also(request.get("mask") or [])
     log = os.open(folder / "log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     os.dup2(log, 1)
     os.dup2(log, 2)

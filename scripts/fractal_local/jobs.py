@@ -31,6 +31,7 @@ from typing import Any
 
 from f.fractal.model.errors import InvalidInput, NotFound
 from f.fractal.model.providers import PROVIDERS
+from f.fractal.platform.secrets import is_secret_name
 from fractal_local.contracts import ROOT, scripts
 
 STATUSES = ("queued", "running", "success", "failure", "canceled")
@@ -114,7 +115,11 @@ class Jobs:
     def __init__(self, workspace: str = "local", max_running: int = 4, keep: int = 1000,
                  environ: dict[str, str] | None = None) -> None:
         self.workspace = workspace
-        self.env = job_environment(dict(os.environ if environ is None else environ), workspace)
+        server_env = dict(os.environ if environ is None else environ)
+        self.env = job_environment(server_env, workspace)
+        # the server's own secrets never reach a job's environment, but a job can read the server's /proc
+        # environ: it masks them (secrets.mask_also)
+        self.mask = sorted(v for k, v in server_env.items() if is_secret_name(k) and k not in self.env)
         self.slots = asyncio.Semaphore(max_running)
         self.keep = keep
         self.jobs: OrderedDict[str, Job] = OrderedDict()
@@ -223,7 +228,8 @@ class Jobs:
         job.status, job.started_at = "running", time.time()
         job.exited = asyncio.get_running_loop().create_future()
         env = {"WM_JOB_ID": job.id, "WM_JOB_PATH": job.path, "WM_WORKSPACE": self.workspace}
-        request = {"id": job.id, "path": job.path, "args": job.args, "dir": str(job.folder), "env": env}
+        request = {"id": job.id, "path": job.path, "args": job.args, "dir": str(job.folder), "env": env,
+                   "mask": self.mask}
         self.host.stdin.write(json.dumps(request, default=str).encode() + b"\n")
         await self.host.stdin.drain()
         await job.exited

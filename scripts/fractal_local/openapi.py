@@ -161,6 +161,21 @@ def _service_paths() -> dict[str, Any]:
                               "application/json": {"schema": {"type": "object"}},
                               "text/event-stream": {"schema": {"type": "string"}}}},
                               "202": {"description": "Notification accepted"}, **_errors("401")}}},
+        "/apps": {"get": {"operationId": "apps", "tags": ["apps"], "security": [],
+                          "summary": "The operator UIs, linked (an HTML page)",
+                          "responses": {"200": {"description": "HTML page", "content": {"text/html": {
+                              "schema": {"type": "string"}}}}}}},
+        "/apps/{asset}": {"get": {
+            "operationId": "app_asset", "tags": ["apps"], "security": [],
+            "summary": "An operator UI: its host page (<name>/), frame.html, bundle.js, bundle.css, runnables.json; "
+                       "or host.js",
+            "parameters": [{"name": "asset", "in": "path", "required": True, "schema": {"type": "string"},
+                            "description": "e.g. entity_composer/ or entity_composer/bundle.js (may hold slashes)"}],
+            "responses": {"200": {"description": "The asset", "content": {
+                "text/html": {"schema": {"type": "string"}}, "text/javascript": {"schema": {"type": "string"}},
+                "text/css": {"schema": {"type": "string"}}, "application/json": {"schema": {"type": "object"}}}},
+                "404": {"description": "No such app or asset", "content": {"text/plain": {
+                    "schema": {"type": "string"}}}}}}},
     }
 
 

@@ -134,7 +134,9 @@ def test_members_that_need_different_providers_get_a_slot_each(cat: dict[str, An
                         cat["t"])
     flow = yaml.safe_load(catalog.get(both["ref"], cat["t"])["item"]["spec"]["files"]["flow.yaml"])
     assert [flow["schema"]["properties"][s]["enum"] for s in ("provider_g", "provider_v")] == [["runpod"], ["exoscale"]]
-    calls = {m["id"]: m["value"]["input_transforms"]["provider"] for m in flow["value"]["modules"][:2]}
+    together = flow["value"]["modules"][0]["value"]  # g and v share no need or wire: one parallel branch each
+    assert together["type"] == "branchall" and together["parallel"] is True
+    calls = {m["id"]: m["value"]["input_transforms"]["provider"] for b in together["branches"] for m in b["modules"]}
     assert calls == {"g": {"type": "javascript", "expr": 'flow_input["provider_g"]'},
                      "v": {"type": "javascript", "expr": 'flow_input["provider_v"]'}}
     _refused(cat, meta("pinned", [{"id": "g", "ref": "pipeline:gpus@1.0.0", "provider": "exoscale"}]),

@@ -127,8 +127,10 @@ def test_a_diff_between_two_versions_names_metadata_spec_and_file_changes(flagsh
     old = catalog.get("entity:k3s-web-app@1.0.0", TARGETS)["item"]
     new = json.loads(json.dumps(old))
     new["metadata"]["description"] = "A web application (two replicas) on K3s"
-    new["spec"]["files"]["manifest.yaml"] += "spec:\n  replicas: 2\n"
-    new["spec"]["files"]["service.yaml"] = "apiVersion: v1\nkind: Service\n"
+    new["spec"]["files"]["manifest.yaml"] = old["spec"]["files"]["manifest.yaml"].replace("replicas: 1", "replicas: 2")
+    new["spec"]["files"]["service.yaml"] = (
+        "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  ports:\n    - port: 80\n"
+    )
     saved = catalog.save(new, TARGETS)
     changes = item_diff("entity:k3s-web-app@1.0.0", saved["version"], TARGETS)
     assert changes["to"]["ref"] == f"entity:k3s-web-app@{saved['version']}" != changes["from"]["ref"] and not changes["same"]
@@ -178,7 +180,9 @@ def test_a_mixed_local_and_k3s_pipeline_runs_ansible_for_real(
     play = (
         "- hosts: localhost\n  connection: local\n  gather_facts: false\n  tasks:\n"
         "    - ansible.builtin.copy: {dest: '{{ out }}/cluster.txt', content: '{{ server }}'}\n"
-        '    - ansible.builtin.set_fact:\n        kubeconfig: "apiVersion: v1\\nserver: {{ server }}\\n"\n'
+        # the kubeconfig is built by an expression: a literal text under a secret-named key is refused at save
+        "    - ansible.builtin.set_fact:\n"
+        "        kubeconfig: \"{{ ['apiVersion: v1', 'server: ' + server, ''] | join('\\n') }}\"\n"
     )
     maker = {
         "apiVersion": "fractal/v1",

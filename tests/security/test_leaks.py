@@ -67,7 +67,8 @@ PLAY = """\
 
 def _call(base: str, script: str, args: dict[str, Any]) -> tuple[int, str]:
     request = urllib.request.Request(f"{base}/api/w/local/jobs/run_wait_result/p/f/fractal/{script}", method="POST",
-                                     data=json.dumps(args).encode(), headers={"Authorization": f"Bearer {TOKEN}"})
+                                     data=json.dumps(args).encode(), headers={"Authorization": f"Bearer {TOKEN}",
+                                                                                 "Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=240) as answer:
             return answer.status, answer.read().decode()

@@ -41,12 +41,20 @@ def _tf(name: str, outputs: dict[str, str]) -> dict[str, str]:
     return {"main.tf": "\n".join(blocks)}
 
 
-def _manifest(kind: str, name: str) -> dict[str, str]:
-    return {"manifest.yaml": f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\n"}
+def _manifest(kind: str, name: str, image: str) -> dict[str, str]:
+    """A workload that passes the Kubernetes checks (save_item runs them): a selector matching its pod labels,
+    one container with a pinned image and resources."""
+    return {"manifest.yaml": (
+        f"apiVersion: apps/v1\nkind: {kind}\nmetadata:\n  name: {name}\nspec:\n  replicas: 1\n"
+        f"  selector:\n    matchLabels: {{app: {name}}}\n  template:\n    metadata:\n      labels: {{app: {name}}}\n"
+        f"    spec:\n      containers:\n        - name: {name}\n          image: {image}\n"
+        "          resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {memory: 256Mi}}\n"
+    )}
 
 
-def _play(name: str, hosts_var: str) -> dict[str, str]:
-    return {"site.yml": f"- name: {name}\n  hosts: \"{{{{ {hosts_var} }}}}\"\n  gather_facts: false\n  tasks: []\n"}
+def _play(name: str, hosts: str) -> dict[str, str]:
+    """A play that passes `ansible-playbook --syntax-check` (save_item runs it): hosts from an input need a default."""
+    return {"site.yml": f"- name: {name}\n  hosts: \"{hosts}\"\n  gather_facts: false\n  tasks: []\n"}
 
 
 # Cross-provider entities and hand-offs whose names differ (ids, ssh endpoints, server IPs, kubeconfig → cluster).
@@ -58,18 +66,19 @@ EXTRA_ENTITIES: list[dict[str, Any]] = [
             outputs={"kubeconfig": KUBECONFIG, "server_ips": {"type": "array", "description": "public IPs of the servers"}}),
     _entity("k3s-postgres", "kubernetes", ["k3s"],
             "PostgreSQL database (a StatefulSet with a persistent volume) on a K3s cluster",
-            _manifest("StatefulSet", "postgres"),
+            _manifest("StatefulSet", "postgres", "postgres:16"),
             {"kubeconfig": KUBECONFIG, "namespace": {**STR, "default": "default"}}, credentials=["kubeconfig"]),
     _entity("k3s-web-app", "kubernetes", ["k3s"],
             "A web application Deployment and its Service on a K3s cluster",
-            _manifest("Deployment", "web"),
+            _manifest("Deployment", "web", "nginx:1.27"),
             {"kubeconfig": KUBECONFIG, "namespace": {**STR, "default": "default"}, "image": {**STR, "default": "nginx:1.27"}}),
     _entity("exoscale-bastion", "terraform", ["exoscale"],
             "An SSH bastion (jump host) on Exoscale",
             _tf("exoscale-bastion", {"ssh_host": '"192.0.2.20"'}), outputs={"ssh_host": {"type": "string"}}),
     _entity("os-baseline", "ansible", [],
             "Baseline operating system configuration: timezone, NTP, base packages",
-            _play("os-baseline", "target_hosts"), {"target_hosts": {**STR, "description": "hosts to configure"}},
+            _play("os-baseline", "{{ target_hosts | default('all') }}"),
+            {"target_hosts": {**STR, "description": "hosts to configure"}},
             ("target_hosts",)),
     _entity("exoscale-server-pool", "terraform", ["exoscale"],
             "A pool of Ubuntu servers (instance pool) on Exoscale",

@@ -152,7 +152,7 @@ def item(tool: str, files: dict[str, str], providers: list[str] | None = None) -
     ("unknown-provider", item("secret", {"secret.yaml": BINDING}, ["aws"]), {}, "unknown provider aws"),
     ("other-provider", item("secret", {"secret.yaml": BINDING}, ["runpod"]), {"provider": "exoscale"}, "asked for exoscale"),
     ("plaintext-secret", item("terraform", {**TF_OK, "main.tf": MAIN + "# AKIAABCDEFGHIJKLMNOP\n"}), {},
-     "plaintext AWS access key"),
+     "plaintext secret: an AWS access key id (aws-access-key)"),
     ("no-files", item("ansible", {}), {}, "has no files"),
     ("not-an-item", {"kind": "Entity"}, {}, "invalid Entity"),
     ("unsupported-tool", item("github-actions", {"ci.yml": "on: push"}), {}, "no generator or validator yet"),

@@ -53,7 +53,7 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def tf_entity(name: str = "tf-hello", **spec: Any) -> dict[str, Any]:
     body = {"tool": "terraform", "providers": ["local", "exoscale"], "inputs": TF_INPUTS,
-            "outputs": {"greeting": {}, "secret_out": {"from": "token"}, "absent": {}}, "files": {"main.tf": MAIN_TF}}
+            "outputs": {"greeting": {}, "access_token": {"from": "token"}, "absent": {}}, "files": {"main.tf": MAIN_TF}}
     return entity(name, **{**body, **spec})
 
 
@@ -100,8 +100,8 @@ def test_terraform_commands_and_env_with_a_recording_stand_in(
     assert "FRACTAL_TEST_UNRELATED" not in env and "FRACTAL_HOME" not in env  # allowlisted env only
     var_file = recorded[1]["files"]["fractal.tfvars.json"]
     assert json.loads(var_file["text"]) == {"name": "fractal"} and var_file["mode"] == "0o600"
-    ref = result["outputs"]["secret_out"]  # a secret-named output is passed by reference, its value in the secret store
-    assert result["outputs"]["greeting"] == "hello" and ref == f"$var:f/fractal/run_outputs/{result['run_id']}/secret_out"
+    ref = result["outputs"]["access_token"]  # a secret-named output is passed by reference, its value in the secret store
+    assert result["outputs"]["greeting"] == "hello" and ref == f"$var:f/fractal/run_outputs/{result['run_id']}/access_token"
     import f.fractal.platform.workspace as workspace
 
     assert workspace.get_variable(ref.removeprefix("$var:")) == "sens-1234567890abcdef"

@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from f.fractal.catalog.search import FIELD_WEIGHTS, K1, B, Hit, row_text, terms, weight
+from f.fractal.model.providers import fitting
 
-FORMAT = "2"
+FORMAT = "3"  # 3: items.providers holds the providers a row fits (search.fits_row)
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE items(
@@ -154,7 +155,7 @@ class CatalogIndex:
         if row is not None:
             counts = _counts(row)
             size = sum(counts.values())
-            providers = row.get("providers") or []
+            providers = _fits(row)
             cursor = self.db.execute(
                 "INSERT INTO items(key, kind, name, tool, provider, providers, tags, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (key, row["kind"], row["name"], row.get("tool") or "", row.get("provider") or "", _bars(providers),
@@ -263,7 +264,7 @@ class CatalogIndex:
         idfs = {t: math.log(1 + (n - dfs.get(t, 0) + 0.5) / (dfs.get(t, 0) + 0.5)) * weight(t) for t in q_terms}
         total = sum(idfs.values()) or 1.0
         kind_list = list(kinds)
-        where, args = _filters(None, tool, provider, [], fits=True)
+        where, args = _filters(None, tool, provider, [])
         if kind_list:
             where += f" AND i.kind IN ({','.join('?' * len(kind_list))})"
             args = [*args, *kind_list]
@@ -290,10 +291,18 @@ class CatalogIndex:
         ]
 
 
+def _fits(row: dict[str, Any]) -> list[str]:
+    """The providers a row fits, as search.fits_row: an entity's declared ones (none = any) narrowed to its
+    tool; a composite's computed ones (none: its fixed provider, checked by the filter)."""
+    if row["kind"] == "Entity":
+        return fitting(row.get("providers"), row.get("tool") or None)
+    return list(row.get("providers") or [])
+
+
 def _filters(
-    kind: str | None, tool: str | None, provider: str | None, tags: list[str], *, fits: bool = False
+    kind: str | None, tool: str | None, provider: str | None, tags: list[str]
 ) -> tuple[str, list[Any]]:
-    """A WHERE clause over items (alias i) for catalog._matches (or, with `fits`, search._fits)."""
+    """A WHERE clause over items (alias i) for catalog._matches and search._fits (both search.fits_row)."""
     col = "i."
     where, args = ["1"], []
     if kind:
@@ -303,12 +312,9 @@ def _filters(
         where.append(f"{col}tool = ?")
         args.append(tool)
     if provider:
-        if fits:  # retrieval._fits: an entity for any provider or this one; a composite without or with this provider
-            where.append(f"(CASE WHEN {col}kind = 'Entity' THEN ({col}providers = '' OR instr({col}providers, ?) > 0)"
-                         f" ELSE {col}provider IN ('', ?) END)")
-        else:  # catalog._matches
-            where.append(f"(instr({col}providers, ?) > 0 OR ({col}kind = 'Entity' AND {col}providers = '')"
-                         f" OR ({col}kind != 'Entity' AND {col}provider IN ('', ?)))")
+        # search.fits_row: a provider the row fits, or a composite saved without them on no or this fixed provider
+        where.append(f"(instr({col}providers, ?) > 0 OR ({col}kind != 'Entity' AND {col}providers = ''"
+                     f" AND {col}provider IN ('', ?)))")
         args += [f"|{provider}|", provider]
     for tag in tags:
         where.append(f"instr({col}tags, ?) > 0")

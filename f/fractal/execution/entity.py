@@ -232,13 +232,13 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _redact(value: Any, log: RunLog) -> Any:
+def _redact(value: Any, log: RunLog, key: str = "") -> Any:
     if isinstance(value, str):
-        return log.redact(value)
+        return log.redact(value, key)
     if isinstance(value, dict):
-        return {k: _redact(v, log) for k, v in value.items()}
+        return {k: _redact(v, log, str(k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_redact(v, log) for v in value]
+        return [_redact(v, log, key) for v in value]
     return value
 
 

@@ -563,13 +563,20 @@ def _known_pattern(values: frozenset[str]) -> re.Pattern[str] | None:
     return re.compile("|".join(map(re.escape, every))) if every else None
 
 
-def mask(text: str, known: Iterable[str] = (), *, detect: bool = True) -> str:
-    """The text with every known value (in every form) masked as ***, and every detected secret unless `detect` is off."""
+def mask(text: str, known: Iterable[str] = (), *, detect: bool = True, key: str = "") -> str:
+    """The text with every known value (in every form) masked as ***, and every detected secret unless `detect` is off.
+    `key`: the name the text is the value of (a result's field): a span is masked only when the rules still find it
+    with the key as the line's context, as in `key: value` (a `checksum` field's 64 hex digits are a digest, not a
+    Vast.ai key)."""
     pattern = _known_pattern(frozenset(known))
     if pattern is not None:
         text = pattern.sub(MASK, text)
         text = _WRAPPED.sub(lambda m: MASK if pattern.search(_BREAK.sub("", m.group(0))) else m.group(0), text)
     spans = sorted((h.start, h.end) for h in _hits(text)) if detect else []
+    if spans and key and "\n" not in key:  # only what the rules still find with the key before the value
+        prefix = f"{key}: "
+        keyed = {(h.start - len(prefix), h.end - len(prefix)) for h in _hits(prefix + text)}
+        spans = [span for span in spans if span in keyed]
     out, last = [], 0
     for start, end in spans:
         if end > last:
@@ -578,16 +585,17 @@ def mask(text: str, known: Iterable[str] = (), *, detect: bool = True) -> str:
     return "".join(out) + text[last:]
 
 
-def mask_value(value: Any, known: Iterable[str] = (), *, detect: bool = True) -> Any:
-    """A nested value (a result, an error payload) with every string masked, keys too."""
+def mask_value(value: Any, known: Iterable[str] = (), *, detect: bool = True, key: str = "") -> Any:
+    """A nested value (a result, an error payload) with every string masked, keys too (each string seen with the
+    key it is the value of, as `mask` explains)."""
     values = frozenset(known)
     if isinstance(value, str):
-        return mask(value, values, detect=detect)
+        return mask(value, values, detect=detect, key=key)
     if isinstance(value, dict):
-        return {mask(k, values, detect=detect) if isinstance(k, str) else k: mask_value(v, values, detect=detect)
-                for k, v in value.items()}
+        return {mask(k, values, detect=detect) if isinstance(k, str) else k:
+                mask_value(v, values, detect=detect, key=k if isinstance(k, str) else "") for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [mask_value(v, values, detect=detect) for v in value]
+        return [mask_value(v, values, detect=detect, key=key) for v in value]
     return value
 
 
@@ -616,6 +624,13 @@ def _resource_secrets(value: Any, credential: bool) -> Iterator[str]:
 
 _CREDENTIAL_TYPES = frozenset({p.credential.resource_type for p in PROVIDERS.values() if p.credential} | {"fractal_llm"})
 _windmill_known: set[str] = set()
+_also_known: set[str] = set()
+
+
+def mask_also(values: Iterable[str]) -> None:
+    """Values this process must mask though it cannot see them: the local server's own secrets (a job can read
+    the server's /proc environ, its environment never holds them)."""
+    _also_known.update(v for v in values if isinstance(v, str))
 
 
 def known_values() -> frozenset[str]:
@@ -624,6 +639,7 @@ def known_values() -> frozenset[str]:
     (every value of a credential resource, the secret-named fields and URL passwords of the others), inside Windmill
     the providers' credential resources (read once per process)."""
     values = {v for k, v in os.environ.items() if (is_secret_name(k) or k.startswith(("F_", "U_"))) and k not in _PLAIN_ENV}
+    values |= _also_known
     if workspace.in_windmill():
         if not _windmill_known:
             for provider in PROVIDERS.values():

@@ -63,9 +63,10 @@ class RunLog:
         if self.progress:
             self.progress(clean)
 
-    def redact(self, text: str) -> str:
-        """The text with every value of the run's list (in every form) and every detected secret masked."""
-        return mask(text, self.secrets)
+    def redact(self, text: str, key: str = "") -> str:
+        """The text with every value of the run's list (in every form) and every detected secret masked
+        (`key`: the field the text is the value of, see `mask`)."""
+        return mask(text, self.secrets, key=key)
 
     def tail(self) -> str:
         text = "".join(self._tail)

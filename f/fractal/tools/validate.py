@@ -61,7 +61,7 @@ def validate_entity(item: Any, *, tool: str | None = None, provider: str | None 
     secrets = scan(spec, "spec")
     for found in secrets:
         file = found.path.removeprefix("spec.files.") if found.path.startswith("spec.files.") else "fractal.yaml"
-        report.error(file, f"plaintext {found.why} ({found.rule}) at {found.path}: store the value in {found.belongs}",
+        report.error(file, f"plaintext secret: {found.why} ({found.rule}) at {found.path}: store the value in {found.belongs}",
                      found.line or None)
     report.ran("policy")
     for finding in policy_findings(item):
@@ -75,11 +75,17 @@ _checked: dict[str, CheckReport] = {}
 MAX_CHECKED = 256
 
 
+def _this_file() -> Path:
+    """This module's file: a Windmill worker loads pack modules without `__file__`, the code object still names it."""
+    return Path(globals().get("__file__") or _this_file.__code__.co_filename)
+
+
 @lru_cache(maxsize=1)
 def _checkers_fingerprint() -> str:
     """What a report depends on besides the spec: the checkers' code and the checking tools' versions."""
     digest = hashlib.sha256()
-    for file in sorted(Path(__file__).parent.rglob("*.py")):
+    here = _this_file()
+    for file in sorted(here.parent.rglob("*.py")) if here.is_file() else []:
         digest.update(file.read_bytes())
     for package in ("ansible-core", "ansible-lint", "python-hcl2"):
         with contextlib.suppress(metadata.PackageNotFoundError):

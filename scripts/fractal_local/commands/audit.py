@@ -14,6 +14,7 @@ import argparse
 import sys
 from typing import Any, TextIO
 
+from fractal_local.cli import described
 from fractal_local.commands.catalog import _targets, add_targets, emit
 from fractal_local.runner import call
 
@@ -95,7 +96,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    p = sub.add_parser("audit", help="audit a repository: findings, secrets in history, structure, GitOps score")
+    p = described(sub, "audit", "audit a repository: findings, secrets in history, structure, GitOps score",
+                  "scripts/fractal audit .", "scripts/fractal audit https://github.com/org/app --check rules --json")
     p.add_argument("repo", help="a folder, a Git URL or a git_repository resource path")
     p.add_argument("--ref", help="branch or tag (default: the default branch)")
     p.add_argument("--check", action="append", choices=CHECKS, help="run only these dimensions (repeat); default: all")
@@ -104,7 +106,8 @@ def register(sub: Any) -> None:
     p.add_argument("--json", action="store_true", help="the whole report as JSON")
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("migrate", help="scaffold a repository's GitOps migration as draft entities (and save them)")
+    p = described(sub, "migrate", "scaffold a repository's GitOps migration as draft entities (and save them)",
+                  "scripts/fractal migrate .", "scripts/fractal migrate . --env dev --env prod --save -t catalog")
     p.add_argument("repo", help="a folder, a Git URL or a git_repository resource path")
     p.add_argument("--ref", help="branch or tag (default: the default branch)")
     p.add_argument("--env", action="append", help="an environment (repeat); default: dev and prod")

@@ -213,7 +213,9 @@ def _literal_credentials(body: Any, where: str, strict: bool) -> list[str]:
     found: list[str] = []
     if isinstance(body, dict):
         for key, value in body.items():
-            if isinstance(value, str) and is_secret_name(key) and value and "${" not in value:
+            # a provider's bare `key` is its credential (exoscale: key/secret), though elsewhere `key` names no secret
+            secret_name = is_secret_name(key) or (strict and key.lower() == "key")
+            if isinstance(value, str) and secret_name and value and "${" not in value:
                 if strict or not is_reference(value):
                     found.append(f"{where}.{key}")
             else:
