@@ -192,7 +192,7 @@ def measure_size(n: int, runs: int, figs: Figures, tmp: Path, contention: bool) 
         "warm list (limit 50)": lambda: call("f/fractal/list_items", {"targets": [t("a")]}),
         "warm search (list query)": lambda: call("f/fractal/list_items", {"targets": [t("a")], "query": "postgres backup"}),
         "warm filter kind+tool+provider": lambda: call(
-            "f/fractal/list_items", {"targets": [t("a")], "kind": "entity", "tool": "terraform", "provider": "aws"}),
+            "f/fractal/list_items", {"targets": [t("a")], "kind": "entity", "tool": "terraform", "provider": "exoscale"}),
         "warm get latest": lambda: call("f/fractal/get_item", {"ref": f"entity:{entity}", "targets": [t("a")]}),
     }
     for ttl in ("2", "0"):
