@@ -57,7 +57,7 @@ CALL_SNIPPET = (
     "print(json.dumps(call(sys.argv[1], json.loads(sys.argv[2])), default=str))"
 )
 SAVE_SNIPPET = (
-    "import json, sys\nfrom f.fractal.catalog import save\n"
+    "import json, sys\nfrom f.fractal.catalog.items import save\n"
     "print(json.dumps(save(json.loads(sys.argv[1]), sys.argv[2].split(','))))"
 )
 WARM_TARGET_MS = 100.0  # DESIGN §7: "tens of milliseconds"
@@ -67,7 +67,7 @@ PROC_TARGET_MS = 50.0  # our reading of "close to" the bare `import git, yaml` p
 COMPONENTS = ["postgres", "redis", "k3s", "nginx", "vpc", "bucket", "dns", "vault", "kafka", "gpu-node",
               "mysql", "grafana", "prometheus", "loki", "minio", "traefik", "keycloak", "rabbitmq", "elastic", "jenkins"]
 ROLES = ["cluster", "backup", "replica", "gateway", "network", "firewall", "monitor", "worker", "proxy", "storage"]
-PROVIDERS = ["aws", "gcp", "azure", "exoscale", "hetzner", "runpod", "vastai", "local"]
+PROVIDERS = ["exoscale", "k3s", "runpod", "vastai", "local"]  # the pack's providers: others are refused
 TAGS = ["prod", "staging", "dev", "gpu", "database", "network", "observability", "security", "storage", "ci"]
 TOOLS = ["terraform"] * 5 + ["ansible"] * 3 + ["helm", "kubernetes"]
 

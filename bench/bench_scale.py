@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,7 +49,7 @@ import f.fractal.catalog.layout as layout  # noqa: E402
 import f.fractal.catalog.pages as pages  # noqa: E402
 from f.fractal.model.item import KIND_SLUGS, summary  # noqa: E402
 
-FIXTURE_FORMAT = "2"  # bump when the on-disk layout of a catalog changes
+FIXTURE_FORMAT = "3"  # bump when the on-disk layout of a catalog changes
 CACHE = Path(os.environ.get("FRACTAL_BENCH_CACHE", "/tmp/fractal-bench-scale"))
 PY = str(ROOT / ".venv" / "bin" / "python")
 FRACTAL = str(ROOT / "scripts" / "fractal")
@@ -145,27 +146,44 @@ class Figures:
         log(f"{size}: {measure}: {value:.1f} ms{ratio}")
 
 
-def fresh(args: list[str], env: dict[str, str]) -> float:
-    """Wall time of one fresh process (it must succeed)."""
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def fresh(args: list[str], env: dict[str, str], spent: list[float] | None = None) -> float:
+    """Wall time of one fresh process (it must succeed); its CPU time (with its own children) appended to `spent`."""
+    before = children_cpu()
+
     def go() -> None:
         proc = subprocess.run(args, env=env, capture_output=True, timeout=600)
         if proc.returncode:
             raise RuntimeError(f"{' '.join(args[:4])}: {proc.stderr.decode(errors='replace')[-600:]}")
-    return timed(go)
+    wall = timed(go)
+    if spent is not None:
+        spent.append(children_cpu() - before)
+    return wall
 
 
-def alternated(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> tuple[float, dict[str, float]]:
-    """Median of the baseline and of each command, run in turn baseline, command, baseline, …"""
+Medians = tuple[float, dict[str, float]]
+
+
+def alternated(commands: dict[str, list[str]], env: dict[str, str], runs: int) -> tuple[Medians, Medians]:
+    """Medians of the baseline and of each command, run in turn baseline, command, baseline, …: wall times,
+    then CPU times (the process and its children: what a shared machine's load does not inflate as much)."""
     base_args = [PY, "-c", "import git, yaml"]
     base: list[float] = []
+    base_cpu: list[float] = []
     got: dict[str, list[float]] = {name: [] for name in commands}
+    got_cpu: dict[str, list[float]] = {name: [] for name in commands}
     for args in commands.values():  # warm-up: disk cache, clone freshness
         fresh(args, env)
     for _ in range(runs):
         for name, args in commands.items():
-            base.append(fresh(base_args, env))
-            got[name].append(fresh(args, env))
-    return statistics.median(base), {name: statistics.median(v) for name, v in got.items()}
+            base.append(fresh(base_args, env, base_cpu))
+            got[name].append(fresh(args, env, got_cpu[name]))
+    return ((statistics.median(base), {name: statistics.median(v) for name, v in got.items()}),
+            (statistics.median(base_cpu), {name: statistics.median(v) for name, v in got_cpu.items()}))
 
 
 def measure_size(n: int, runs: int, figs: Figures, tmp: Path, contention: bool) -> None:
@@ -214,10 +232,11 @@ def measure_size(n: int, runs: int, figs: Figures, tmp: Path, contention: bool) 
         "process: compose_pipeline offline": [FRACTAL, "call", "f/fractal/compose_pipeline",
                                               json.dumps({"need": NEED, "targets": [t("a")]})],
     }
-    base, got = alternated(commands, env, runs)
+    (base, got), (base_cpu, got_cpu) = alternated(commands, env, runs)
     for what, value in got.items():
         ratio = COMPOSE_RATIO if "compose" in what else PROC_RATIO
         figs.add(what, n, value, base, target=f"≤ {ratio}× python -c 'import git, yaml'")
+        figs.add(f"{what} (CPU time)", n, got_cpu[what], base_cpu)
     measure_save(n, runs, figs, tmp, remotes, entity, env)
     if contention:
         measure_contention(n, figs, tmp, remotes["s1"], env)

@@ -12,9 +12,29 @@ from fractal_local.cli import CLOSED_PIPE, ERROR, EXIT_CODES, INTERRUPTED, Forma
 
 # Each module under fractal_local/commands/ adds its subcommands with register(subparsers).
 COMMAND_MODULES = ("catalog", "generate", "run", "compose", "serve", "learn", "audit")
+# Which module registers each command: a call imports only its own module (a job's start is what users pay).
+COMMANDS = {
+    **dict.fromkeys(("call", "list", "show", "save", "delete", "history", "users", "diff", "sync", "target", "schemas",
+                     "demo"), "catalog"),
+    **dict.fromkeys(("import", "generate", "refine"), "generate"),
+    **dict.fromkeys(("run", "runs", "providers", "playbook"), "run"),
+    **dict.fromkeys(("compose", "flows"), "compose"),
+    **dict.fromkeys(("serve", "ui", "mcp", "openapi"), "serve"),
+    **dict.fromkeys(("learn", "solutions"), "learn"),
+    **dict.fromkeys(("audit", "migrate"), "audit"),
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _modules_for(argv: list[str]) -> tuple[str, ...]:
+    """The command modules to import: the one of the command named first, or all (help, completion, typos)."""
+    first = next((a for a in argv if not a.startswith("-")), "")
+    if first in COMMANDS and "completion" not in argv:
+        return (COMMANDS[first],)
+    return COMMAND_MODULES
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; with `argv`, only the module of the command it names is imported."""
     parser = argparse.ArgumentParser(
         prog="fractal", formatter_class=Formatter,
         description="Fractal: infrastructure catalogs from plain words. Runs the pack's Windmill scripts on this machine.",
@@ -23,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
                "Output: human text on a terminal; --json (or a pipe) gives JSON for scripts.\n\n" + EXIT_CODES)
     parser.add_argument("--version", action="version", version=f"fractal {__version__}", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", required=True, metavar="<command>")
-    for name in COMMAND_MODULES:
+    for name in COMMAND_MODULES if argv is None else _modules_for(argv):
         try:
             module = importlib.import_module(f"fractal_local.commands.{name}")
         except ModuleNotFoundError as e:
@@ -57,7 +77,8 @@ complete -o default -F _fractal fractal scripts/fractal"""
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()

@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "f" / "fractal"
 # Windmill-only keys that are not JSON Schema keywords.
 _WINDMILL_KEYS = {"order", "nullable", "$schema"}
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ def json_schema(windmill: dict[str, Any]) -> dict[str, Any]:
 def _route_of(root: Path) -> dict[str, str]:
     routes = {}
     for file in sorted((root / "f").rglob("*.http_trigger.yaml")):
-        spec = yaml.safe_load(file.read_text(encoding="utf-8"))
+        spec = _meta(file)
         if not spec.get("is_flow"):
             routes[spec["script_path"]] = spec["route_path"].strip("/")
     return routes
@@ -74,13 +75,24 @@ def _has_main(meta: Path) -> bool:
     return source.is_file() and re.search(r"^def main\(", source.read_text(encoding="utf-8"), re.M) is not None
 
 
+def _meta(file: Path) -> dict[str, Any]:
+    return yaml.load(file.read_text(encoding="utf-8"), Loader=_Loader) or {}  # noqa: S506 - the C SafeLoader
+
+
+@functools.cache
+def schema_of(path: str, root: Path = ROOT) -> dict[str, Any] | None:
+    """One script's arguments as JSON Schema, read from its own `.script.yaml` only: what a call pays."""
+    file = root / f"{path}.script.yaml"
+    return json_schema(_meta(file).get("schema") or {}) if file.is_file() else None
+
+
 @functools.cache
 def scripts(root: Path = ROOT) -> dict[str, Script]:
     """Every script of the pack with arguments (a `main`), by Windmill path, in name order."""
     routes = _route_of(root)
     found = {}
     for file in sorted((root / "f").rglob("*.script.yaml")):
-        meta = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        meta = _meta(file)
         schema = meta.get("schema") or {}
         if not schema.get("properties") and not _has_main(file):
             continue  # a library module: no main, no arguments (a main without arguments is still a script)
@@ -99,7 +111,7 @@ def routes(root: Path = ROOT) -> dict[str, str]:
 @functools.cache
 def validator(path: str) -> Callable[[Any], Any]:
     """The compiled check of a script's arguments (~25 ms to compile: the job worker compiles them once)."""
-    schema = scripts()[path].schema
+    schema = schema_of(path) or {}
     return fastjsonschema.compile({**schema, "properties": schema.get("properties", {})})
 
 
@@ -128,10 +140,11 @@ def check_args(path: str, args: dict[str, Any]) -> dict[str, Any]:
 
     A null for an optional argument means its default, as an omitted one does.
     """
-    script = scripts().get(path)
-    if script is None:
+    schema = schema_of(path)
+    if schema is None:
         return args
-    kept = {k: v for k, v in args.items() if v is not None or k in script.required}
+    required = tuple(schema.get("required") or ())
+    kept = {k: v for k, v in args.items() if v is not None or k in required}
     bad = _unencodable(kept, "arguments")
     if bad:
         name = bad.removeprefix("arguments.")
@@ -143,9 +156,9 @@ def check_args(path: str, args: dict[str, Any]) -> dict[str, Any]:
         name = str(e.path[1]) if isinstance(e.path, list) and len(e.path) > 1 else ""
         message = str(e.message).replace("data.", "", 1).replace("data ", "the arguments ", 1)
         if e.rule == "required" and not name:
-            name = next(n for n in script.required if n not in kept)
+            name = next(n for n in required if n not in kept)
             message = f"{name} is required"
-        prop = script.schema.get("properties", {}).get(name, {})
+        prop = schema.get("properties", {}).get(name, {})
         hint = str(prop.get("description", ""))[:300] or f"see the schema of {path}"
         raise InvalidInput(f"{path}: {message}", hint=hint, data={"argument": name, "rule": e.rule}) from None
     return kept

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fractal_local.__main__ import build_parser, main
+from fractal_local.__main__ import COMMANDS, build_parser, main
 from fractal_local.cli import CLOSED_PIPE
 from support.items import entity
 from support.paths import ROOT
@@ -35,6 +35,14 @@ def test_every_command_has_help_for_each_flag_and_an_example() -> None:
         assert "examples:\n  scripts/fractal " in text or "examples:\n  claude " in text or "eval " in text, name
         for action in parser._actions:
             assert action.help and len(action.help) > 8, f"{name} {action.dest} has no help"
+
+
+def test_each_command_loads_only_its_own_module() -> None:
+    """The lazy table names every command's module, so a call imports one module, not the whole CLI."""
+    assert set(COMMANDS) | {"completion"} == set(_subcommands())
+    for command, module in COMMANDS.items():
+        sub = next(a for a in build_parser([command])._actions if isinstance(a, argparse._SubParsersAction))
+        assert command in sub.choices, f"{command} is not registered by fractal_local.commands.{module}"
 
 
 def _env(home: Path) -> dict[str, str]:

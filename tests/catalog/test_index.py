@@ -60,7 +60,8 @@ def test_pages_filters_and_query_match_the_list_rules(tmp_path: Path) -> None:
     data = rows(200)
     index = filled(tmp_path / "i.sqlite", data)
     for kind, tool, provider, tags, query in [(None, None, None, [], ""), ("Entity", "terraform", "aws", ["prod"], ""),
-                                             (None, None, "exoscale", [], "redis backup"), ("Pipeline", None, None, [], "dns")]:
+                                             (None, None, "exoscale", [], "redis backup"), ("Pipeline", None, None, [], "dns"),
+                                             (None, None, None, [], "gres kup"), (None, None, None, [], "gres db")]:
         words = catalog._tokens(query)
         want = [r for r in data.values() if catalog._matches(r, kind, tool, provider, tags)]
         if words:
@@ -68,6 +69,7 @@ def test_pages_filters_and_query_match_the_list_rules(tmp_path: Path) -> None:
             want = [r for _, r in sorted(scored, key=lambda sr: (-sr[0], sr[1]["name"]))]
         total, page = index.page(kind=kind, tool=tool, provider=provider, tags=tags, words=words, limit=7, offset=3)
         assert (total, page) == (len(want), want[3:10])
+    assert index.grams, "this SQLite has FTS5 with the trigram tokenizer: substrings of 3+ letters use it"
 
 
 def test_updates_are_incremental_and_users_are_tracked(tmp_path: Path) -> None:
@@ -78,6 +80,9 @@ def test_updates_are_incremental_and_users_are_tracked(tmp_path: Path) -> None:
         index.put(removed, None)
     del data[removed]
     assert index.count() == len(data) and index.row(removed) is None
+    words = catalog._tokens(removed.split("/")[1].split("-")[0])  # the trigram index forgot the removed row's text
+    total, _ = index.page(words=words, limit=1000)
+    assert total == sum(1 for r in data.values() if catalog._score(r, words))
     rebuilt = retrieval.Index.build(data.values())
     assert [h.score for h in index.search("redis dns")] == [h.score for h in rebuilt.search("redis dns")]
     assert index.users("entity", "redis-dns-1") == sorted(r["ref"] for r in data.values() if r["kind"] == "Pipeline")

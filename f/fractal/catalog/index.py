@@ -14,14 +14,14 @@ import json
 import math
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 from f.fractal.catalog.search import FIELD_WEIGHTS, K1, B, Hit, row_text, terms, weight
 from f.fractal.model.providers import fitting
 
-FORMAT = "3"  # 3: items.providers holds the providers a row fits (search.fits_row)
+FORMAT = "4"  # 3: items.providers holds the providers a row fits (search.fits_row); 4: trigram text index
 _SCHEMA = """
 CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE items(
@@ -35,6 +35,10 @@ CREATE INDEX postings_id ON postings(id);
 CREATE TABLE members(id INTEGER NOT NULL, member TEXT NOT NULL);
 CREATE INDEX members_member ON members(member);
 """
+# Substring matches of list_items' query words without scanning every text: a trigram index over `texts`
+# (SQLite ≥ 3.34). Where SQLite lacks it, queries scan the texts as before.
+_GRAMS = "CREATE VIRTUAL TABLE grams USING fts5(text, content='texts', content_rowid='id', tokenize='trigram')"
+_MIN_GRAM = 3  # a trigram index finds words of 3 characters or more
 
 
 class Damaged(Exception):
@@ -75,6 +79,7 @@ class CatalogIndex:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.db = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+        self.grams = False
 
     @classmethod
     def open(cls, path: Path) -> CatalogIndex:
@@ -100,10 +105,13 @@ class CatalogIndex:
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
                             self.db.execute(statement)
+                    with suppress(sqlite3.OperationalError):  # no FTS5 or no trigram tokenizer
+                        self.db.execute(_GRAMS)
                     self.db.executemany("INSERT INTO meta VALUES (?, ?)",
                                         [("format", FORMAT), ("commit", ""), ("folder", ""), ("count", "0"), ("length", "0")])
         elif self.meta("format") != FORMAT:
             raise Damaged("another index format")
+        self.grams = self.db.execute("SELECT 1 FROM sqlite_master WHERE name = 'grams'").fetchone() is not None
 
     def close(self) -> None:
         self.db.close()
@@ -139,6 +147,8 @@ class CatalogIndex:
     def clear(self) -> None:
         for table in ("items", "texts", "rows", "postings", "members"):
             self.db.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+        if self.grams:
+            self.db.execute("INSERT INTO grams(grams) VALUES ('delete-all')")
         self.db.executemany("UPDATE meta SET value = '0' WHERE key = ?", [("count",), ("length",)])
 
     def put(self, key: str, row: dict[str, Any] | None) -> None:
@@ -149,6 +159,9 @@ class CatalogIndex:
             doc, old_length = old
             self.db.execute("DELETE FROM postings WHERE id = ?", (doc,))
             self.db.execute("DELETE FROM members WHERE id = ?", (doc,))
+            if self.grams:  # an external-content index is told the old text it drops
+                self.db.execute("INSERT INTO grams(grams, rowid, text) SELECT 'delete', id, text FROM texts WHERE id = ?",
+                                (doc,))
             for table in ("items", "texts", "rows"):
                 self.db.execute(f"DELETE FROM {table} WHERE id = ?", (doc,))  # noqa: S608 - fixed table names
             count, length = count - 1, length - old_length
@@ -162,7 +175,10 @@ class CatalogIndex:
                  _bars(row.get("tags") or []), size),
             )
             doc = cursor.lastrowid
-            self.db.execute("INSERT INTO texts VALUES (?, ?)", (doc, _search_text(row)))
+            text = _search_text(row)
+            self.db.execute("INSERT INTO texts VALUES (?, ?)", (doc, text))
+            if self.grams:
+                self.db.execute("INSERT INTO grams(rowid, text) VALUES (?, ?)", (doc, text))
             self.db.execute("INSERT INTO rows VALUES (?, ?)", (doc, json.dumps(row, separators=(",", ":"))))
             self.db.executemany("INSERT INTO postings VALUES (?, ?, ?)", [(t, doc, tf) for t, tf in counts.items()])
             self.db.executemany("INSERT INTO members VALUES (?, ?)", [(doc, m) for m in _member_keys(row)])
@@ -225,6 +241,9 @@ class CatalogIndex:
         (kind, name) order. Only the page's rows are decoded."""
         where, args = _filters(kind, tool, provider, tags or [])
         words = words or []
+        if words and self.grams and all(len(w) >= _MIN_GRAM for w in words):  # only rows holding a word are scored
+            where += " AND i.id IN (SELECT rowid FROM grams WHERE grams MATCH ?)"
+            args = [*args, " OR ".join('"' + w.replace('"', '""') + '"' for w in words)]
         if words:
             score = " + ".join("(CASE WHEN instr(t.text, ?) THEN (CASE WHEN instr(i.name, ?) THEN 3 ELSE 1 END) ELSE 0 END)"
                                for _ in words)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import random
 import re
 import time
 from collections.abc import Callable
@@ -113,6 +112,8 @@ def _backoff(attempt: int, spent: float) -> None:
     """Wait before retrying a push that lost a race. Full jitter over a window that doubles with each
     loss and scales with how long an attempt takes here (`spent` seconds: a loaded machine or a big
     catalog widens it), capped at 10 s, so contending workers spread out instead of colliding again."""
+    import random  # only under push contention
+
     time.sleep(random.uniform(0, min(10.0, max(spent, 0.05) * 2 ** min(attempt, 5))))
 
 

@@ -23,7 +23,6 @@ also makes `<id>` upstream (`step_deps`, shared with the flow compiler).
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -466,6 +465,8 @@ def refuse_unknown_inputs(where: str, given: Any, known: list[str] | set[str]) -
     unknown = sorted(set(given or {}) - set(known))
     if not unknown:
         return
+    import difflib  # only on a refusal
+
     names = sorted(known)
     guesses = {n: difflib.get_close_matches(n, names, 1, 0.6) for n in unknown}
     said = ", ".join(f"{n!r}" + (f" (did you mean {g[0]!r}?)" if g else "") for n, g in guesses.items())

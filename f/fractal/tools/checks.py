@@ -13,7 +13,6 @@ Checkers that need a binary say so: a missing required binary is a ConfigError, 
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import os
 import shutil
 import subprocess
@@ -75,6 +74,8 @@ def command_dir() -> Path | None:
     another version: the pack's launchers come first. None when none of those packages is installed."""
     folder = workspace.cache_dir("bin", hashlib.sha256(sys.executable.encode()).hexdigest()[:12])
     wrote = False
+    import importlib.metadata  # ~35 ms at import: only paid where launchers are written
+
     for package in PACKAGED_COMMANDS:
         try:
             points = importlib.metadata.distribution(package).entry_points

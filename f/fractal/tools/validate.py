@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +82,8 @@ def _this_file() -> Path:
 @lru_cache(maxsize=1)
 def _checkers_fingerprint() -> str:
     """What a report depends on besides the spec: the checkers' code and the checking tools' versions."""
+    from importlib import metadata  # ~35 ms at import: only paid when a report is computed
+
     digest = hashlib.sha256()
     here = _this_file()
     for file in sorted(here.parent.rglob("*.py")) if here.is_file() else []:

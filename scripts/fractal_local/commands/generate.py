@@ -8,10 +8,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from f.fractal.tools.registry import TOOLS
 from fractal_local.cli import described, emit
 from fractal_local.commands.catalog import add_targets
+from fractal_local.contracts import schema_of
 from fractal_local.runner import call
+
+# The tools generate_entity's schema offers (equal to the tool registry: tests/pack checks it), read without
+# importing every tool's checker.
+TOOLS = [t for t in (schema_of("f/fractal/generate_entity") or {})["properties"]["tool"]["enum"] if t]
 
 
 def _targets(args: argparse.Namespace) -> list[str] | None:
@@ -156,7 +160,7 @@ def register(sub: Any) -> None:
     p = described(sub, "import", "an existing Terraform module or Ansible playbook folder as an entity",
                   "scripts/fractal import ./modules/web --provider exoscale --save")
     p.add_argument("dir", help="the folder (a catalog entity folder with fractal.yaml is taken as is)")
-    p.add_argument("--tool", choices=list(TOOLS), help="default: read from the files")
+    p.add_argument("--tool", choices=TOOLS, help="default: read from the files")
     p.add_argument("--provider", help="local, k3s, exoscale, vastai or runpod")
     p.add_argument("--name", help="entity name (kebab-case; default: the folder's name)")
     p.add_argument("--save", action="store_true", help="save it to the catalog targets when it passes the checks")
@@ -169,7 +173,7 @@ def register(sub: Any) -> None:
                   'scripts/fractal generate "a 3-node K3s cluster on Exoscale" -o draft.yaml',
                   'scripts/fractal generate "nginx on the hosts" --tool ansible --offline --save')
     p.add_argument("need", nargs="+", help="what to build, in English or French")
-    p.add_argument("--tool", choices=list(TOOLS), help="the tool to write it for")
+    p.add_argument("--tool", choices=TOOLS, help="the tool to write it for")
     p.add_argument("--provider", help="the provider: local, k3s, exoscale, vastai or runpod")
     p.add_argument("--name", help="entity name (kebab-case; default: from the need)")
     _common(p)
