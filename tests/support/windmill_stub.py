@@ -14,9 +14,10 @@ windmill-common error.rs), checked against windmill-labs/windmill and wmill 1.85
 What `wmill sync push` calls is answered too (windmill-cli 1.819.0 against resources.rs, apps.rs,
 windmill-trigger handler.rs, workspaces_export.rs): resource types are looked up in the workspace *and*
 the instance's `admins` workspace (where the hub's types live) but created and updated in the workspace
-only; raw apps arrive as multipart (`app` JSON, `js`, `css`), answered 201 with the path; the tarball the
-CLI diffs against is a zip of the workspace (only an empty workspace is exported here: anything else is
-refused with 501, never answered wrongly).
+only; raw apps arrive as multipart (`app` JSON, `js`, `css`), answered 201 with the path; the shared
+`ui/` folder goes to `PUT shared_ui` (shapes from Windmill's OpenAPI); the tarball the CLI diffs against is
+a zip of the workspace (only an empty workspace is exported here: anything else is refused with 501,
+never answered wrongly).
 State lives in plain dicts the test can read and seed. Jobs stay queued until `complete()` is called,
 or run at once through `runner` when a test sets one (a scripted worker, never a real one).
 """
