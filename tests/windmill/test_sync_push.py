@@ -32,7 +32,7 @@ WMILL = ROOT / "node_modules" / ".bin" / "wmill"
 HUB_GIT_REPOSITORY = {"workspace_id": "admins", "name": "git_repository", "description": "Git repository (hub)",
                       "schema": {"type": "object", "required": ["url"], "properties": {"url": {"type": "string"}}},
                       "created_by": "admin", "format_extension": None}
-ADDED_RESOURCES = {  # what an admin's own checkout would add beside the pack
+ADDED_RESOURCES = {  # what an admin's own checkout would add beside the pack (a settings.*.yaml would be skipped)
     "f/fractal/catalog": {"resource_type": "git_repository", "description": "the catalog",
                           "value": {"url": "https://fractal:$var:f/fractal/git_token@git.example/catalog.git", "branch": "main"}},
     settings.RESOURCE: {"resource_type": "fractal_settings", "description": "Fractal settings",
