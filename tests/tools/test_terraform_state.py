@@ -186,6 +186,7 @@ def test_the_settings_resource_names_a_backend_per_target() -> None:
         settings._parse({"terraform_state": {"targets": {"f/fractal/prod": {"backend": "nfs"}}}}, source)
 
 
+@pytest.mark.slow
 def test_state_over_http_is_locked_and_survives_the_worker(
     make_target: Any, fractal_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -211,6 +212,7 @@ def test_state_over_http_is_locked_and_survives_the_worker(
         assert "held-by-another-worker" in held["log"]
 
 
+@pytest.mark.slow
 def test_state_in_s3_survives_the_worker(make_target: Any, fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     needs_terraform()
     try:

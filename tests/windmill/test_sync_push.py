@@ -38,8 +38,8 @@ ADDED_RESOURCES = {  # what an admin's own checkout would add beside the pack (a
     settings.RESOURCE: {"resource_type": "fractal_settings", "description": "Fractal settings",
                            "value": {"flow_wait_s": 0, "terraform_state": {"backend": "pg", "resource": "f/fractal/tf_state"}}},
 }
-pytestmark = pytest.mark.skipif(not WMILL.exists() or not shutil.which("node"),
-                                reason="windmill-cli is not installed (scripts/setup runs npm ci)")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not WMILL.exists() or not shutil.which("node"),
+                                                  reason="windmill-cli is not installed (scripts/setup runs npm ci)")]
 
 
 @pytest.fixture
