@@ -17,6 +17,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 MOTO_SERVER = ROOT / ".venv-standins" / "moto" / "bin" / "moto_server"
+OWNER = {"Authorization": "AWS4-HMAC-SHA256 Credential=tests/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, "
+                          "Signature=0"}
 
 
 @dataclass
@@ -33,8 +35,10 @@ class S3Server:
 
     def get(self, bucket: str, key: str) -> httpx.Response:
         """An object, read as its owner (moto takes a request with credentials as authenticated, unsigned)."""
-        owner = "AWS4-HMAC-SHA256 Credential=tests/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
-        return httpx.get(f"http://{self.endpoint}/{bucket}/{key}", headers={"Authorization": owner}, timeout=10)
+        return httpx.get(f"http://{self.endpoint}/{bucket}/{key}", headers=OWNER, timeout=10)
+
+    def put(self, bucket: str, key: str, body: bytes) -> None:
+        httpx.put(f"http://{self.endpoint}/{bucket}/{key}", content=body, headers=OWNER, timeout=10).raise_for_status()
 
     def keys(self, bucket: str) -> list[str]:
         listing = httpx.get(f"http://{self.endpoint}/{bucket}?list-type=2", timeout=10).text

@@ -213,7 +213,9 @@ def test_state_over_http_is_locked_and_survives_the_worker(
 
 
 @pytest.mark.slow
-def test_state_in_s3_survives_the_worker(make_target: Any, fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_state_in_s3_is_locked_and_survives_the_worker(
+    make_target: Any, fractal_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     needs_terraform()
     try:
         s3 = s3_server.start()
@@ -235,5 +237,10 @@ def test_state_in_s3_survives_the_worker(make_target: Any, fractal_home: Path, m
         _round_trip(ref, fractal_home, secret)
         assert s3.keys("states") == [key], "one state, its lock file released"
         assert '"resources": []' in s3.get("states", key).text
+
+        s3.put("states", f"{key}.tflock", b'{"ID": "held-by-another-worker", "Who": "worker-2"}')
+        held = run_item(ref, provider="local", inputs={"name": "fractal"})
+        assert held["status"] == "failed" and held["failed_task"]["task"] == "terraform plan", held
+        assert "held-by-another-worker" in held["log"]
     finally:
         s3.stop()
