@@ -109,7 +109,8 @@ def test_inside_windmill_a_composite_starts_its_flow_and_returns_at_once(windmil
     assert job.args == {"motd_dir": "/x", "mode": "apply", "targets": [], "provider": "local"}
     reads = windmill.calls("GET", "resources/get_value_interpolated/f/fractal/catalog")
     assert len(reads) == 3, "one catalog read per item (the root, its pipeline, its entity), none again to deploy"
-    assert len(windmill.calls("GET", "resources/get_value_interpolated/f/fractal/settings")) == 1, "settings read once a job"
+    settings_reads = windmill.calls("GET", "resources/get_value_interpolated/f/fractal/fractal_settings")
+    assert len(settings_reads) == 1, "settings read once a job"
 
 
 def test_waiting_is_opted_into_by_the_settings_resource(windmill: WindmillStub) -> None:
@@ -120,7 +121,7 @@ def test_waiting_is_opted_into_by_the_settings_resource(windmill: WindmillStub) 
         return True, {"status": "success", "outputs": {"motd_path": job.args["motd_dir"] + "/motd"}, "steps": {}}
 
     windmill.runner = worker
-    windmill.add_resource("f/fractal/settings", {"flow_wait_s": 30}, "fractal_settings")
+    windmill.add_resource("f/fractal/fractal_settings", {"flow_wait_s": 30}, "fractal_settings")
     result = run_item("meta-pipeline:estate", "local", {"motd_dir": "/x"})
     assert result["status"] == "success" and result["outputs"] == {"motd_path": "/x/motd"}
     assert result["steps"] == [{"id": "welcome", "status": "Success", "job": "0193"}]
@@ -130,8 +131,8 @@ def test_waiting_is_opted_into_by_the_settings_resource(windmill: WindmillStub) 
 def test_a_bad_flow_wait_is_a_config_error_before_anything_starts(windmill: WindmillStub, wait: Any) -> None:
     from f.fractal.run_item import main as run_item
 
-    windmill.add_resource("f/fractal/settings", {"flow_wait_s": wait}, "fractal_settings")
-    with pytest.raises(ConfigError, match=r"f/fractal/settings\.flow_wait_s must be a number of seconds from 0 to 840") as info:
+    windmill.add_resource("f/fractal/fractal_settings", {"flow_wait_s": wait}, "fractal_settings")
+    with pytest.raises(ConfigError, match=r"fractal_settings\.flow_wait_s must be a number of seconds from 0 to 840") as info:
         run_item("meta-pipeline:estate", "local", {"motd_dir": "/x"})
     assert "0 (the default) returns the flow's job id at once" in info.value.hint
     assert not windmill.calls("POST", "flows/") and not windmill.jobs, "nothing deployed or started"

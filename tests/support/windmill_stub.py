@@ -11,19 +11,30 @@ windmill-common error.rs), checked against windmill-labs/windmill and wmill 1.85
 - errors are `text/plain` "<Kind>: <message>": 404 "Not found: …", 400 "Bad request: …",
   403 "Permission denied: …" (deploy rules), 401 for a wrong token;
 - a non-admin cannot write into a folder that does not exist (row-level security: 400 "SqlErr: …").
+What `wmill sync push` calls is answered too (windmill-cli 1.819.0 against resources.rs, apps.rs,
+windmill-trigger handler.rs, workspaces_export.rs): resource types are looked up in the workspace *and*
+the instance's `admins` workspace (where the hub's types live) but created and updated in the workspace
+only; raw apps arrive as multipart (`app` JSON, `js`, `css`), answered 201 with the path; the shared
+`ui/` folder goes to `PUT shared_ui` (shapes from Windmill's OpenAPI); the tarball the CLI diffs against is
+a zip of the workspace (only an empty workspace is exported here: anything else is refused with 501,
+never answered wrongly).
 State lives in plain dicts the test can read and seed. Jobs stay queued until `complete()` is called,
 or run at once through `runner` when a test sets one (a scripted worker, never a real one).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 import uuid
+import zipfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -49,9 +60,16 @@ class Answer:
     status: int
     body: Any
     text: bool  # text/plain (a Rust `String` handler or an error) rather than JSON
+    binary: bool = False  # bytes as they are (application/octet-stream: the workspace tarball)
 
     def encode(self) -> bytes:
+        if self.binary:
+            return bytes(self.body)
         return (str(self.body) if self.text else json.dumps(self.body)).encode()
+
+    @property
+    def content_type(self) -> str:
+        return "application/octet-stream" if self.binary else "text/plain; charset=utf-8" if self.text else "application/json"
 
 
 def text(body: str, status: int = 200) -> Answer:
@@ -83,6 +101,11 @@ class WindmillStub:
         self.folders: dict[str, dict[str, Any]] = {}
         self.resources: dict[str, dict[str, Any]] = {}
         self.variables: dict[str, dict[str, Any]] = {}
+        self.resource_types: dict[str, dict[str, Any]] = {}  # the workspace's own
+        self.hub_types: dict[str, dict[str, Any]] = {}  # the `admins` workspace's: the hub types of the instance
+        self.apps: dict[str, dict[str, Any]] = {}
+        self.http_triggers: dict[str, dict[str, Any]] = {}
+        self.shared_ui: dict[str, str] = {}  # the workspace's shared UI folder (ui/ of a checkout), by relative path
         self.jobs: dict[str, Job] = {}
         self.requests: list[dict[str, Any]] = []
         self.folder_refusal = ""  # set → folders/create answers 403 "Permission denied: <it>" (deploy rules)
@@ -100,9 +123,11 @@ class WindmillStub:
         self.server.server_close()
 
     # -- seeding and reading -------------------------------------------------------------------
-    def add_script(self, path: str, content: str, language: str = "python3") -> str:
-        digest = uuid.uuid5(uuid.NAMESPACE_URL, path + content).hex[:16]
-        self.scripts[path] = {"path": path, "content": content, "language": language, "hash": digest}
+    def add_script(self, path: str, content: str, language: str = "python3", **metadata: Any) -> str:
+        digest = uuid.uuid5(uuid.NAMESPACE_URL, path + content + json.dumps(metadata, sort_keys=True)).hex[:16]
+        self.scripts[path] = {"summary": "", "description": "", "schema": None, "lock": None, "kind": "script",
+                              **metadata, "path": path, "content": content, "language": language, "hash": digest,
+                              "archived": False}
         self._folder_of(path, create=True)
         return digest
 
@@ -127,8 +152,13 @@ class WindmillStub:
             return text(VERSION)
         if auth != f"Bearer {self.token}":
             return text("Not authorized: Could not find token", 401)
-        if path == "/api/users/whoami":
-            return js({"email": "admin@windmill.dev", "username": "admin", "is_admin": self.admin, "groups": []})
+        if path == "/api/users/whoami":  # GlobalUserInfo
+            return js({"email": "admin@windmill.dev", "login_type": "password", "super_admin": False, "verified": True,
+                       "name": "Admin", "username": "admin"})
+        if path == "/api/workspaces/users":  # UserWorkspaceList
+            return js({"email": "admin@windmill.dev", "workspaces": [
+                {"id": self.workspace, "name": self.workspace, "username": "admin", "color": None,
+                 "operator_settings": None, "parent_workspace_id": None}]})
         base = f"/api/w/{self.workspace}/"
         if not path.startswith(base):
             return not_found(f"workspace of {path}")
@@ -142,6 +172,9 @@ class WindmillStub:
 
     def _routes(self) -> list[tuple[str, Callable[..., Answer]]]:
         return [
+            (r"GET users/whoami", lambda _b: js(self._user())),
+            (r"GET workspaces/list_ws_specific", lambda _b: js([])),
+            (r"GET workspaces/tarball", self._tarball),
             (r"GET scripts/raw/p/(.+)\.py", self._script_raw),
             (r"GET scripts/get/p/(.+)", self._script_get),
             (r"GET scripts/exists/p/(.+)", lambda _b, p: js(p in self.scripts)),
@@ -154,6 +187,29 @@ class WindmillStub:
             (r"GET folders/exists/([^/]+)", lambda _b, n: js(n in self.folders)),
             (r"GET folders/get/([^/]+)", lambda _b, n: js(self.folders[n]) if n in self.folders else not_found(f"Folder {n}")),
             (r"POST folders/create", self._folder_create),
+            (r"POST folders/update/([^/]+)", self._folder_update),
+            (r"GET resources/file_resource_type_to_file_ext_map", lambda _b: js({
+                n: t["format_extension"] for n, t in {**self.hub_types, **self.resource_types}.items()
+                if t.get("format_extension")})),
+            (r"GET resources/type/get/([^/]+)", self._type_get),
+            (r"GET resources/type/exists/([^/]+)", lambda _b, n: js(n in self.resource_types or n in self.hub_types)),
+            (r"POST resources/type/create", self._type_create),
+            (r"POST resources/type/update/([^/]+)", self._type_update),
+            (r"POST resources/update/(.+)", self._resource_edit),
+            (r"GET apps/get/p/(.+)", lambda _b, p: js(self.apps[p]) if p in self.apps
+             else not_found(f"App not found at name {p}")),
+            (r"GET apps/exists/(.+)", lambda _b, p: js(p in self.apps)),
+            (r"POST apps/create_raw", self._app_create),
+            (r"POST apps/update_raw/(.+)", self._app_update),
+            (r"GET http_triggers/get/(.+)", lambda _b, p: js(self.http_triggers[p]) if p in self.http_triggers
+             else not_found(f"Trigger not found at path: {p}")),
+            (r"GET http_triggers/exists/(.+)", lambda _b, p: js(p in self.http_triggers)),
+            (r"POST http_triggers/create", self._trigger_create),
+            (r"POST http_triggers/update/(.+)", self._trigger_update),
+            # shapes from Windmill's OpenAPI (GetSharedUi200Response; updateSharedUi returns a string)
+            (r"GET shared_ui/get", lambda _b: js({"files": self.shared_ui, "version": len(self.requests),
+                                                 "edited_at": "2026-01-01T00:00:00Z", "edited_by": "admin"})),
+            (r"PUT shared_ui", self._shared_ui_update),
             (r"GET resources/get_value_interpolated/(.+)", self._resource_value),
             (r"GET resources/get_value/(.+)", self._resource_value),
             (r"GET resources/get/(.+)", lambda _b, p: js(self.resources[p]) if p in self.resources else self._no_resource(p)),
@@ -170,6 +226,8 @@ class WindmillStub:
             (r"GET jobs_u/completed/get_result_maybe/([0-9a-f-]+)", self._result_maybe),
             (r"GET jobs_u/completed/get_result/([0-9a-f-]+)", self._result),
             (r"GET jobs_u/get/([0-9a-f-]+)", self._job),
+            # the CLI's check for lock (dependency) jobs after a push; the stand-in resolves no locks, runs none
+            (r"GET jobs/(?:queue|completed)/list", lambda _b: js([])),
         ]
 
     # -- folders: f/<folder>/… must exist for a non-admin to write ----------------------------------
@@ -217,7 +275,8 @@ class WindmillStub:
         old = self.scripts.get(path)
         if old and body.get("parent_hash") != old["hash"]:
             return bad_request(f"Path conflict for {path} with non-archived hash {old['hash']}")
-        return text(self.add_script(path, body.get("content", ""), body.get("language", "python3")), 201)
+        metadata = {k: body[k] for k in ("summary", "description", "schema", "lock", "kind") if body.get(k) is not None}
+        return text(self.add_script(path, body.get("content", ""), body.get("language", "python3"), **metadata), 201)
 
     # -- flows -------------------------------------------------------------------------------------
     def _flow_create(self, body: Any, *_: str) -> Answer:
@@ -283,6 +342,94 @@ class WindmillStub:
         self.variables[path]["value"] = (body or {}).get("value", self.variables[path]["value"])
         return text(f"variable {path} updated")
 
+    # -- what `wmill sync push` adds: the user, the tarball, resource types, apps, HTTP triggers ------
+    def _user(self) -> dict[str, Any]:
+        return {"workspace_id": self.workspace, "email": "admin@windmill.dev", "username": "admin",
+                "is_admin": self.admin, "is_super_admin": False, "operator": False, "disabled": False,
+                "groups": [], "folders": [], "folders_owners": []}
+
+    def _tarball(self, _body: Any) -> Answer:
+        if any((self.scripts, self.flows, self.apps, self.resources, self.variables, self.resource_types,
+                self.http_triggers, self.folders, self.shared_ui)):
+            return text("Not implemented: this stand-in exports only an empty workspace", 501)
+        buffer = io.BytesIO()
+        zipfile.ZipFile(buffer, "w").close()  # workspaces_export.rs: one entry per item, none here
+        return Answer(200, buffer.getvalue(), text=False, binary=True)
+
+    def _folder_update(self, body: Any, name: str) -> Answer:
+        if name not in self.folders:
+            return not_found(f"Folder {name} not found")
+        self.folders[name].update({k: v for k, v in (body or {}).items() if k in ("summary", "owners", "extra_perms")})
+        return text(f"Folder {name} updated")
+
+    def _type_get(self, _body: Any, name: str) -> Answer:
+        found = self.resource_types.get(name) or self.hub_types.get(name)
+        return js(found) if found else not_found(f"ResourceType not found at name {name}")
+
+    def _type_create(self, body: Any, *_: str) -> Answer:
+        name = (body or {}).get("name", "")
+        if name in self.resource_types:  # check_rt_path_conflict looks in the workspace only
+            return bad_request(f"Resource type {name} already exists")
+        self.resource_types[name] = {"workspace_id": self.workspace, "name": name, "schema": body.get("schema"),
+                                     "description": body.get("description"), "created_by": "admin",
+                                     "format_extension": body.get("format_extension")}
+        return text(f"resource_type {name} created", 201)
+
+    def _type_update(self, body: Any, name: str) -> Answer:
+        # UPDATE resource_type … WHERE name = $1 AND workspace_id = $2: a hub type (workspace `admins`) is not
+        # touched, and the answer is the same (only a push into `admins` itself would change the hub's type)
+        if name in self.resource_types:
+            self.resource_types[name].update({k: body[k] for k in ("schema", "description") if k in (body or {})})
+        return text(f"resource_type {name} updated")
+
+    def _resource_edit(self, body: Any, path: str) -> Answer:
+        if path not in self.resources:
+            return not_found(f"Resource not found at name {path}")
+        self.resources[path].update({k: body[k] for k in ("value", "description") if k in (body or {})})
+        return text(f"resource {path} updated (npath: {path!r})")
+
+    def _app_create(self, form: Any, *_: str) -> Answer:
+        app = (form or {}).get("app") or {}
+        path = app.get("path", "")
+        if path in self.apps:
+            return bad_request(f"App with path {path} already exists")
+        refused = self._folder_of(path, "app")
+        if refused:
+            return refused
+        self.apps[path] = {"path": path, "summary": app.get("summary", ""), "value": app.get("value"),
+                           "policy": app.get("policy"), "raw_app": True, "js": form.get("js", ""), "css": form.get("css", "")}
+        return text(path, 201)
+
+    def _app_update(self, form: Any, path: str) -> Answer:
+        if path not in self.apps:
+            return not_found(f"App not found at name {path}")
+        app = (form or {}).get("app") or {}
+        self.apps[path].update(summary=app.get("summary", ""), value=app.get("value"), policy=app.get("policy"),
+                               js=form.get("js", ""), css=form.get("css", ""))
+        return text(f"app {path} updated")
+
+    def _trigger_create(self, body: Any, *_: str) -> Answer:
+        path = (body or {}).get("path", "")
+        if path in self.http_triggers:
+            return bad_request(f"http trigger with path {path} already exists")
+        self.http_triggers[path] = {**body, "workspace_id": self.workspace, "edited_by": "admin",
+                                    "email": "admin@windmill.dev", "extra_perms": {}}
+        return text(path, 201)
+
+    def _trigger_update(self, body: Any, path: str) -> Answer:
+        if path not in self.http_triggers:
+            return not_found(f"Trigger not found at path: {path}")
+        self.http_triggers.pop(path)
+        self.http_triggers[body.get("path", path)] = {**body, "workspace_id": self.workspace}
+        return text(f"Trigger '{path}' updated")
+
+    def _shared_ui_update(self, body: Any) -> Answer:
+        files = (body or {}).get("files")
+        if not isinstance(files, dict):
+            return bad_request("files must be an object of relative paths to contents")
+        self.shared_ui = dict(files)
+        return text("shared ui updated")
+
     # -- jobs --------------------------------------------------------------------------------------
     def _run(self, kind: str, path: str, args: Any) -> Answer:
         known = self.flows if kind == "flow" else self.scripts
@@ -335,21 +482,23 @@ class WindmillStub:
             def _do(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                ctype = self.headers.get("Content-Type") or ""
                 try:
-                    body = json.loads(raw) if raw else None
+                    body = _form(raw, ctype) if ctype.startswith("multipart/form-data") else json.loads(raw) if raw else None
                 except ValueError:
                     body = None
                 path = unquote(urlsplit(self.path).path)
                 auth = self.headers.get("Authorization")
-                stub.requests.append({"method": method, "path": path, "body": body, "auth": auth,
-                                      "query": urlsplit(self.path).query})
+                record = {"method": method, "path": path, "body": body, "auth": auth, "query": urlsplit(self.path).query}
+                stub.requests.append(record)
                 if raw and body is None:
                     ans = text("Failed to parse the request body as JSON", 400)
                 else:
                     ans = stub.answer(method, path, body, auth)
+                record["status"] = ans.status
                 data = ans.encode()
                 self.send_response(ans.status)
-                self.send_header("Content-Type", "text/plain; charset=utf-8" if ans.text else "application/json")
+                self.send_header("Content-Type", ans.content_type)
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -360,7 +509,22 @@ class WindmillStub:
             def do_POST(self) -> None:
                 self._do("POST")
 
+            def do_PUT(self) -> None:
+                self._do("PUT")
+
         return Handler
+
+
+def _form(raw: bytes, content_type: str) -> dict[str, Any]:
+    """A multipart/form-data body as {name: text}; the `app` part (JSON) decoded."""
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    parts: dict[str, Any] = {}
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        parts[str(part.get_param("name", header="content-disposition"))] = (payload or b"").decode()
+    if "app" in parts:
+        parts["app"] = json.loads(parts["app"])
+    return parts
 
 
 @contextmanager

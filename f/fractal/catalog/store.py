@@ -26,6 +26,7 @@ from typing import Any
 
 import f.fractal.catalog.layout as layout
 import f.fractal.catalog.pages as pages
+import f.fractal.platform.settings as settings
 import f.fractal.platform.workspace as workspace
 from f.fractal.catalog.index import CatalogIndex, Damaged
 from f.fractal.model.errors import ConfigError, FractalError, GitError, InvalidInput, Unreachable
@@ -44,7 +45,6 @@ _NETWORK = ("could not read from remote", "unable to access", "connection refuse
             "unable to connect", "does not appear to be a git repository", "remote error", "timed out",
             "connection reset", "network is unreachable", "no route to host", "early eof", "the remote end hung up")
 _STALE_LOCK_RE = re.compile(r"Unable to create '([^']+\.lock)': File exists")
-DEFAULT_FETCH_TTL_S = 2.0
 # Settings of the cached clones: fast add/commit on large catalogs, a commit-graph for history walks.
 _CLONE_CONFIG = (
     ("gc.auto", "0"),
@@ -126,15 +126,8 @@ def load_target(path: str) -> Target:
 
 
 def fetch_ttl() -> float:
-    """Seconds a refreshed clone is read without fetching again ($FRACTAL_FETCH_TTL_S, default 2; 0 = always)."""
-    raw = os.environ.get("FRACTAL_FETCH_TTL_S", "")
-    try:
-        ttl = float(raw) if raw else DEFAULT_FETCH_TTL_S
-    except ValueError:
-        ttl = -1.0
-    if not 0 <= ttl <= 3600:
-        raise ConfigError(f"FRACTAL_FETCH_TTL_S={raw!r:.40} is not a number of seconds from 0 to 3600")
-    return ttl
+    """Seconds a refreshed clone is read without fetching again (setting fetch_ttl_s, default 2; 0 = always)."""
+    return settings.load().fetch_ttl_s
 
 
 # Open index files of this process, per clone and thread, with the file's inode (a re-clone makes a new file).

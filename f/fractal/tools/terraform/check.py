@@ -257,7 +257,7 @@ def _run_binary(tf: dict[str, str], report: Report) -> None:
 def _validate(binary: str, root: Path, env: dict[str, str], report: Report) -> None:
     plugins = settings.load().tf_plugin_dir
     if not plugins or not Path(plugins).is_dir():
-        report.skipped("terraform validate", "needs the providers offline: set tf_plugin_dir in f/fractal/settings "
+        report.skipped("terraform validate", "needs the providers offline: set tf_plugin_dir in f/fractal/fractal_settings "
                                              "(locally FRACTAL_TF_PLUGIN_DIR) to a provider mirror")
         return
     init = run_tool([binary, "init", "-backend=false", "-input=false", "-no-color", f"-plugin-dir={plugins}"], root, 120, env)

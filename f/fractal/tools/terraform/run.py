@@ -31,7 +31,7 @@ from f.fractal.tools.runs import Outcome, Run, command, step_failed, strings, to
 from f.fractal.tools.terraform.state import BACKEND_FILE, Backend, backend_for
 
 INSTALL_HINT = (
-    "install Terraform (>= 1.5) on the Windmill worker and put it on PATH: "
+    "install Terraform (>= 1.10: the s3 state backend locks with a lock file) on the Windmill worker and put it on PATH: "
     "https://developer.hashicorp.com/terraform/install (e.g. the official zip into /usr/local/bin)"
 )
 VARS_FILE = "fractal.tfvars.json"

@@ -1,14 +1,16 @@
 """Where a Terraform entity's state lives: the backend block a run adds, what `init` is told, the credentials.
 
-The `terraform_state` setting (f.fractal.platform.settings) chooses the backend for the workspace; each
-entity has its own state, keyed by Windmill workspace, catalog target, provider and entity name:
+The `terraform_state` setting (f.fractal.platform.settings) chooses the backend: the catalog target's own
+(`terraform_state.targets[<target>]`) when it names one, else the workspace's. Each entity has its own
+state, keyed by Windmill workspace, catalog target, provider and entity name:
 - `local` (the default, and the local runtime's way): a file in the cache folder
   (`terraform-state/<workspace>/<target>/<provider>/<entity>/terraform.tfstate`). On a worker the cache is
   per worker (and per job under nsjail): use a remote backend there.
 - `pg`: a `postgresql` resource (Windmill already runs on PostgreSQL); the connection string reaches
   Terraform as `PG_CONN_STR`, each state in its own schema (`schema_name`).
 - `s3`: an `s3` resource (bucket, region, endPoint, useSSL, pathStyle, accessKey, secretKey); the keys as
-  `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, each state at `fractal/<key>/terraform.tfstate`.
+  `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`, each state at `fractal/<key>/terraform.tfstate`, locked by a
+  lock file beside it (`use_lockfile`, Terraform >= 1.10).
 - `http`: a `fractal_tf_http` resource; basic auth as `TF_HTTP_USERNAME`/`TF_HTTP_PASSWORD`, each state at
   `<address>/<key>`.
 Credentials only ever reach the Terraform process's environment: never a file, an argument or a log.
@@ -79,7 +81,8 @@ def _connection(path: str, backend: str) -> dict[str, Any]:
     except Exception as e:  # a missing resource: NotFound locally, a plain client error from wmill
         detail = e.message if isinstance(e, FractalError) else type(e).__name__
         raise ConfigError(f"the {backend} Terraform state backend needs the resource {path} ({detail})",
-                          hint="create it, or point terraform_state.resource in f/fractal/settings at it") from None
+                          hint="create it, or point terraform_state (or the catalog target's entry in its targets) "
+                               "in f/fractal/fractal_settings at it") from None
 
 
 def _require(value: dict[str, Any], path: str, *names: str) -> None:
@@ -102,7 +105,7 @@ def _s3(run: Run, path: str) -> Backend:
     value = _connection(path, "s3")
     _require(value, path, "bucket", "accessKey", "secretKey")
     config = {"bucket": str(value["bucket"]), "key": "fractal/" + "/".join(state_key(run)) + "/terraform.tfstate",
-              "region": str(value.get("region") or "us-east-1")}
+              "region": str(value.get("region") or "us-east-1"), "use_lockfile": "true"}
     if value.get("endPoint"):  # an S3-compatible store (MinIO, Exoscale SOS, …), not AWS itself
         scheme = "https" if value.get("useSSL", True) else "http"
         port = f":{value['port']}" if value.get("port") else ""
@@ -126,8 +129,8 @@ def _http(run: Run, path: str) -> Backend:
 
 
 def backend_for(run: Run) -> Backend:
-    """The backend of this run's state, from the terraform_state setting."""
-    chosen = settings.load().terraform_state
+    """The backend of this run's state: its catalog target's in the terraform_state setting, else the workspace's."""
+    chosen = settings.load().terraform_state.for_target(run.target)
     if chosen.backend == "pg":
         return _pg(run, chosen.resource)
     if chosen.backend == "s3":
