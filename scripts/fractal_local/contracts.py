@@ -28,7 +28,8 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 @dataclass(frozen=True)
 class Script:
-    """A public script: Windmill path, summary, description, JSON Schema of its arguments, HTTP route."""
+    """A public script: Windmill path, summary, description, JSON Schema of its arguments, HTTP route, and
+    Windmill's `timeout` (seconds a job of it may run; None: the runtime's default)."""
 
     path: str
     summary: str
@@ -36,6 +37,7 @@ class Script:
     schema: dict[str, Any]
     route: str = ""
     required: tuple[str, ...] = field(default=())
+    timeout: float | None = None
 
     @property
     def name(self) -> str:
@@ -99,7 +101,7 @@ def scripts(root: Path = ROOT) -> dict[str, Script]:
         path = str(file.relative_to(root)).removesuffix(".script.yaml")
         summary = str(meta.get("summary", "")).removeprefix("Fractal: ")
         found[path] = Script(path, summary, str(meta.get("description", "")).strip(), json_schema(schema),
-                             routes.get(path, ""), tuple(schema.get("required") or ()))
+                             routes.get(path, ""), tuple(schema.get("required") or ()), meta.get("timeout"))
     return found
 
 

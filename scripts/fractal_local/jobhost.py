@@ -7,7 +7,8 @@ adds the job's `WM_*` variables, runs in the job's folder with stdout and stderr
 (`{"ok": true, "result": …}` or `{"ok": false, "error": {error, message, hint}}`).
 It answers on stdout, one JSON line each: `{"id", "pid"}` when the child started and
 `{"id", "exit"}` when it ended. The pack's modules are imported once here, so a job starts in
-milliseconds; each job still has a process of its own and nothing it does outlives it.
+milliseconds; each job still has a process of its own and nothing it does outlives it: when the
+server goes away (stdin closes), every running job's process tree is stopped, as a cancel would.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import os
 import select
 import signal
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from f.fractal.model.errors import FractalError
 from f.fractal.platform.scripts import load_main
 from f.fractal.platform.secrets import mask_also
 from fractal_local.contracts import scripts, validator
+from fractal_local.proctree import KILL_AFTER_S, process_tree, signal_tree
 from fractal_local.runner import call, error_payload
 
 
@@ -64,8 +67,29 @@ def run_child(request: dict[str, Any]) -> int:
 
 
 def _answer(message: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(message) + "\n")
-    sys.stdout.flush()
+    try:
+        os.write(1, json.dumps(message).encode() + b"\n")  # one short line: a single write
+    except BrokenPipeError:
+        pass  # the server is gone: stdin's end of file follows, and stops the jobs
+
+
+def _stop_all(running: dict[int, str]) -> None:
+    """The server went away: stop every job's process tree (SIGTERM, then SIGKILL after KILL_AFTER_S)."""
+    trees = [process_tree(pid) for pid in running]  # before the first signal orphans them
+    for tree in trees:
+        signal_tree(tree, signal.SIGTERM)
+    deadline = time.monotonic() + KILL_AFTER_S
+    while running and time.monotonic() < deadline:
+        time.sleep(0.05)
+        for pid in list(running):
+            try:
+                if os.waitpid(pid, os.WNOHANG)[0] == 0:
+                    continue
+            except ChildProcessError:
+                pass
+            del running[pid]
+    for tree in trees:
+        signal_tree(tree, signal.SIGKILL)
 
 
 def _reap(jobs: dict[int, str]) -> None:
@@ -99,7 +123,8 @@ def serve() -> None:
         if stdin in ready:
             chunk = os.read(stdin.fileno(), 65536)
             if not chunk:
-                return  # the server went away: so do we (children finish on their own)
+                _stop_all(running)  # the server went away: so do its jobs, and we
+                return
             pending += chunk
             while b"\n" in pending:
                 line, pending = pending.split(b"\n", 1)

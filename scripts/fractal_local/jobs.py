@@ -5,8 +5,12 @@ A `Jobs` lives in one asyncio loop (the server's, or the stdio MCP server's). It
 `WM_*` variables) plus the local stand-ins for the workspace (`FRACTAL_HOME`, workspace variables
 `F_*`, provider credentials, the LLM settings); the server's own secrets (`FRACTAL_API_TOKEN`,
 anything else in its environment) never reach a job. At most `max_running` jobs run at once; the
-others wait in the queue. A finished job can POST its outcome to a callback URL, and an
-idempotency key makes a retried submission return the first job instead of running twice.
+others wait in the queue. A job runs at most its time limit (`limits`: Windmill's `timeout`); past
+it, its process tree is stopped and the job is canceled by "timeout". A finished job can POST its
+outcome to a callback URL on an allowed host (`limits`), and an idempotency key makes a retried submission
+return the first job instead of running twice. Jobs, their keys and logs are kept under
+$FRACTAL_HOME/jobs (`jobstore`) and outlive the server: the jobs of a server that died are ended
+with the reason when the next one starts.
 """
 
 from __future__ import annotations
@@ -18,29 +22,34 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import sys
-import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
-from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from f.fractal.model.errors import InvalidInput, NotFound
+from f.fractal.model.errors import Conflict, InvalidInput, NotFound
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.secrets import is_secret_name
+from f.fractal.platform.workspace import home
 from fractal_local.contracts import ROOT, scripts
+from fractal_local.jobstore import JobStore
+from fractal_local.limits import Limits
+from fractal_local.proctree import KILL_AFTER_S, process_tree, signal_tree, started
 
 STATUSES = ("queued", "running", "success", "failure", "canceled")
 # What a Windmill worker hands a job, and the local workspace's stand-ins for Windmill's store.
 _PASS = {"PATH", "HOME", "TZ", "LANG", "LC_ALL", "FRACTAL_HOME", "FRACTAL_ACTOR", "FRACTAL_DEFAULT_TARGETS",
          "FRACTAL_TF_PLUGIN_DIR", "FRACTAL_FLOW_WAIT_S", "LITELLM_LOCAL_MODEL_COST_MAP"}
 _PASS_PREFIXES = ("F_", "FRACTAL_LLM_")
-KILL_AFTER_S = 3.0
 CALLBACK_TRIES = 3
+_RETRIED = (408, 429)  # the only answers below 500 that a later try may change
 
 
 class IdempotencyKeyReused(InvalidInput):
@@ -65,14 +74,26 @@ def _iso(t: float | None) -> str | None:
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z") if t else None
 
 
+def _owner(pid: int) -> str:
+    return f"{pid}:{started(pid)}"
+
+
+def _alive(owner: str) -> bool:
+    pid, _, start = owner.partition(":")
+    return pid.isdigit() and started(int(pid)) == start
+
+
 @dataclass
 class Job:
     id: str
     path: str
-    args: dict[str, Any]
     folder: Path
+    owner: str
+    timeout_s: float
+    args: dict[str, Any] = field(default_factory=dict)  # in memory only, while it waits or runs
     callback_url: str = ""
-    key: str = ""  # its idempotency key, if any
+    idempotency_key: str | None = None
+    fingerprint: str = ""
     status: str = "queued"
     created_at: float = field(default_factory=time.time)
     started_at: float | None = None
@@ -81,7 +102,8 @@ class Job:
     result: Any = None
     error: dict[str, Any] | None = None
     callback: dict[str, Any] | None = None
-    cancel_reason: str = ""
+    canceled_by: str = ""  # request, timeout or server
+    canceled_reason: str = ""
     done: asyncio.Event = field(default_factory=asyncio.Event)
     exited: asyncio.Future[int] | None = None
 
@@ -93,6 +115,19 @@ class Job:
         """What Windmill answers as the job's result: the value, or {error: {...}} for a failure."""
         return self.result if self.status == "success" else {"error": self.error}
 
+    def cancel(self, by: str, reason: str) -> None:
+        """Mark it to be canceled: it ends canceled once its process is gone (at once when it waits)."""
+        self.canceled_by, self.canceled_reason = by, reason
+
+    def end_canceled(self) -> None:
+        self.status, self.ended_at = "canceled", self.ended_at or time.time()
+        if self.canceled_by == "timeout":
+            self.error = {"error": "job_timeout", "message": f"Job canceled: timeout after {self.timeout_s:g} s",
+                          "hint": "its limit is the request's timeout, else the script's (.script.yaml), else the "
+                                  "server's (serve --job-timeout)"}
+        else:
+            self.error = {"error": "canceled", "message": f"Job canceled: {self.canceled_reason or 'by request'}"}
+
     def to_dict(self, with_result: bool = False) -> dict[str, Any]:
         end = self.ended_at or time.time()
         out: dict[str, Any] = {
@@ -101,58 +136,109 @@ class Job:
             "canceled": self.status == "canceled", "created_at": _iso(self.created_at),
             "started_at": _iso(self.started_at), "ended_at": _iso(self.ended_at),
             "duration_ms": round((end - self.started_at) * 1000) if self.started_at else None,
+            "timeout_s": self.timeout_s,
         }
+        if self.canceled_by:
+            out.update(canceled_by=self.canceled_by, canceled_reason=self.canceled_reason)
         if self.callback_url:
             out["callback"] = self.callback or {"url": self.callback_url, "state": "pending"}
         if with_result and self.completed:
             out["result"] = self.outcome()
         return out
 
+    def row(self) -> dict[str, Any]:
+        """Its record in the job store."""
+        return {"id": self.id, "path": self.path, "status": self.status, "owner": self.owner, "pid": self.pid,
+                "created_at": self.created_at, "started_at": self.started_at, "ended_at": self.ended_at,
+                "timeout_s": self.timeout_s, "idempotency_key": self.idempotency_key, "fingerprint": self.fingerprint,
+                "callback_url": self.callback_url, "callback": self.callback, "canceled_by": self.canceled_by,
+                "canceled_reason": self.canceled_reason, "result": self.result, "error": self.error}
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], root: Path) -> Job:
+        job = cls(folder=root / row["id"], **row)
+        if job.completed:
+            job.done.set()
+        return job
+
 
 class Jobs:
-    """The job queue and the worker process of one event loop."""
+    """The job queue, the job store and the worker process of one event loop."""
 
     def __init__(self, workspace: str = "local", max_running: int = 4, keep: int = 1000,
-                 environ: dict[str, str] | None = None) -> None:
+                 environ: dict[str, str] | None = None, limits: Limits | None = None) -> None:
         self.workspace = workspace
         server_env = dict(os.environ if environ is None else environ)
         self.env = job_environment(server_env, workspace)
+        self.limits = limits or Limits.read(server_env)
         # the server's own secrets never reach a job's environment, but a job can read the server's /proc
         # environ: it masks them (secrets.mask_also)
         self.mask = sorted(v for k, v in server_env.items() if is_secret_name(k) and k not in self.env)
         self.slots = asyncio.Semaphore(max_running)
         self.keep = keep
-        self.jobs: OrderedDict[str, Job] = OrderedDict()
-        self.keys: dict[str, tuple[str, str]] = {}  # idempotency key → (request fingerprint, job id)
-        self.root = Path(tempfile.mkdtemp(prefix="fractal-jobs-"))
+        self.live: dict[str, Job] = {}  # this server's jobs, until they have ended and called back
+        self.root = home() / "jobs"
+        self.owner = _owner(os.getpid())
+        self.store: JobStore | None = None  # opened by start()
         self.host: asyncio.subprocess.Process | None = None
         self.reader: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Task[Any]] = set()
         self.on_done: list[Any] = []  # callables(job), e.g. metrics
 
     async def start(self) -> None:
+        """Open the job store, end the jobs of servers that are gone, start the worker."""
+        if self.store is None:
+            self.store = JobStore(self.root / "jobs.sqlite3")
+            self._end_orphans()
+            self._prune()
+        await self._start_host()
+
+    async def _start_host(self) -> None:
         self.host = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "fractal_local.jobhost", env=self.env, cwd=self.root,
             stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, start_new_session=True)
         self.reader = asyncio.create_task(self._read_host())
 
     async def stop(self) -> None:
-        for job in list(self.jobs.values()):
+        for job in list(self.live.values()):
             if not job.completed:
-                await self.cancel(job.id, "server stopping")
+                await self.cancel(job.id, "the server stopped", by="server")
         if self.host and self.host.returncode is None:
             self.host.kill()
             await self.host.wait()
         if self.reader:
             self.reader.cancel()
-        shutil.rmtree(self.root, ignore_errors=True)
+
+    def _saved(self) -> JobStore:
+        if self.store is None:
+            raise RuntimeError("the job runtime is not started")
+        return self.store
+
+    def _end_orphans(self) -> None:
+        """The unfinished jobs of servers that are gone: a running one failed, a queued one canceled, with why."""
+        for row in self._saved().unfinished():
+            job = Job.from_row(row, self.root)
+            if _alive(job.owner):
+                continue
+            if job.status == "running":
+                job.status, job.ended_at = "failure", time.time()
+                job.error = {"error": "job_crashed", "message": "the server stopped while the job ran; the job was "
+                             "stopped with it", "hint": f"run it again; what it printed: jobs_u/get_logs/{job.id}"}
+            else:
+                job.cancel("server", "the server stopped before the job started")
+                job.end_canceled()
+            self._saved().update(job.row())
+
+    def _prune(self) -> None:
+        for old in self._saved().prune(self.keep):
+            shutil.rmtree(self.root / old, ignore_errors=True)
 
     async def _read_host(self) -> None:
         host = self.host
         assert host and host.stdout
         async for line in host.stdout:
             message = json.loads(line)
-            job = self.jobs.get(message["id"])
+            job = self.live.get(message["id"])
             if job is None:
                 continue
             if "pid" in message:
@@ -161,83 +247,98 @@ class Jobs:
                 job.exited.set_result(int(message["exit"]))
         if self.host is not host:
             return
-        for job in self.jobs.values():  # the worker is gone: its jobs are stopped and end without a result
+        for job in self.live.values():  # the worker is gone: its jobs are stopped and end without a result
             if job.exited and not job.exited.done():
                 if job.pid:
-                    _signal_all([job.pid, *_descendants(job.pid)], signal.SIGKILL)
+                    signal_tree(process_tree(job.pid), signal.SIGKILL)
                 job.exited.set_result(-1)
 
     # ------------------------------------------------------------------ submit and run
 
-    def submit(self, path: str, args: dict[str, Any], *, callback_url: str = "", idempotency_key: str = "") -> Job:
+    def submit(self, path: str, args: dict[str, Any], *, callback_url: str = "", idempotency_key: str = "",
+               timeout: Any = None) -> Job:
         """Queue a job; with an idempotency key already seen for the same request, the first job."""
-        if path not in scripts():
-            raise NotFound(f"no script at {path}", hint="the pack's public scripts: "
-                           + ", ".join(sorted(scripts())))
-        if callback_url and not callback_url.startswith(("http://", "https://")):
-            raise InvalidInput(f"bad callback_url {callback_url[:80]!r}", hint="give an http:// or https:// URL")
+        script = scripts().get(path)
+        if script is None:
+            raise NotFound(f"no script at {path}", hint="the pack's public scripts: " + ", ".join(sorted(scripts())))
+        if callback_url:
+            self.limits.check_callback(callback_url)
+        limit = self.limits.time_limit(script.timeout, timeout)
         fingerprint = hashlib.sha256(json.dumps([path, args], sort_keys=True, default=str).encode()).hexdigest()
-        if idempotency_key:
-            seen = self.keys.get(idempotency_key)
-            if seen and seen[1] in self.jobs:
-                if seen[0] != fingerprint:
-                    raise IdempotencyKeyReused(
-                        "this Idempotency-Key was first used for another request",
-                        hint="use a new key for a new request; resend the same body to get the first job")
-                return self.jobs[seen[1]]
+        first = self._first(idempotency_key, fingerprint)
+        if first:
+            return first
         job_id = str(uuid.uuid4())
-        folder = self.root / job_id
-        folder.mkdir(mode=0o700)
-        job = Job(job_id, path, args, folder, callback_url, idempotency_key)
-        self.jobs[job_id] = job
-        if idempotency_key:
-            self.keys[idempotency_key] = (fingerprint, job_id)
-        self._forget_old()
+        job = Job(job_id, path, self.root / job_id, self.owner, limit, args, callback_url, idempotency_key or None,
+                  fingerprint)
+        try:
+            self._saved().insert(job.row())
+        except sqlite3.IntegrityError:  # another server on this workspace took the key a moment ago
+            return self._first(idempotency_key, fingerprint) or self.get(job_id)
+        job.folder.mkdir(mode=0o700)
+        self.live[job_id] = job
         task = asyncio.create_task(self._drive(job))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
         return job
 
-    def _forget_old(self) -> None:
-        while len(self.jobs) > self.keep:
-            oldest = next(iter(self.jobs.values()))
-            if not oldest.completed:
-                return
-            del self.jobs[oldest.id]
-            self.keys.pop(oldest.key, None)
-            shutil.rmtree(oldest.folder, ignore_errors=True)
+    def _first(self, key: str, fingerprint: str) -> Job | None:
+        """The job an idempotency key was first used for, if any; refused for another request."""
+        row = self._saved().by_key(key) if key else None
+        if row is None:
+            return None
+        if row["fingerprint"] != fingerprint:
+            raise IdempotencyKeyReused("this Idempotency-Key was first used for another request",
+                                       hint="use a new key for a new request; resend the same body to get the first job")
+        return self.get(row["id"])
 
     async def _drive(self, job: Job) -> None:
-        async with self.slots:
-            if job.status == "queued":
-                try:
-                    await self._run(job)
-                except OSError as e:  # the worker's pipe broke under us: the job fails, the next one restarts it
-                    job.status, job.ended_at = "failure", time.time()
-                    job.error = {"error": "job_crashed", "message": f"the job worker failed: {e}"}
-                    job.done.set()
-        for hook in self.on_done:
-            hook(job)
-        if job.callback_url:
-            await asyncio.to_thread(self._post_callback, job)
+        try:
+            async with self.slots:
+                if job.status == "queued":
+                    try:
+                        await self._run(job)
+                    except OSError as e:  # the worker's pipe broke under us: the job fails, the next one restarts it
+                        job.status, job.ended_at = "failure", time.time()
+                        job.error = {"error": "job_crashed", "message": f"the job worker failed: {e}"}
+                        self._save(job)
+                        job.done.set()
+            for hook in self.on_done:
+                hook(job)
+            if job.callback_url:
+                await asyncio.to_thread(self._post_callback, job)
+                self._save(job)
+        finally:
+            self.live.pop(job.id, None)
+            self._prune()
 
     async def _run(self, job: Job) -> None:
         if self.host is None or self.host.returncode is not None:
-            await self.start()  # the worker died (e.g. killed): a new one takes the next jobs
+            await self._start_host()  # the worker died (e.g. killed): a new one takes the next jobs
         assert self.host and self.host.stdin
+        if job.status != "queued":  # canceled while the worker started
+            return
         job.status, job.started_at = "running", time.time()
         job.exited = asyncio.get_running_loop().create_future()
+        self._save(job)
         env = {"WM_JOB_ID": job.id, "WM_JOB_PATH": job.path, "WM_WORKSPACE": self.workspace}
         request = {"id": job.id, "path": job.path, "args": job.args, "dir": str(job.folder), "env": env,
                    "mask": self.mask}
         self.host.stdin.write(json.dumps(request, default=str).encode() + b"\n")
         await self.host.stdin.drain()
+        try:
+            await asyncio.wait_for(asyncio.shield(job.exited), job.timeout_s)
+        except TimeoutError:
+            if not job.canceled_by:
+                job.cancel("timeout", f"duration > {job.timeout_s:g} s")
+                await self._stop(job)
         await job.exited
-        job.ended_at = time.time()
-        if job.status == "canceled":
-            job.error = {"error": "canceled", "message": f"Job canceled: {job.cancel_reason or 'by request'}"}
+        job.ended_at, job.args = time.time(), {}
+        if job.canceled_by:
+            job.end_canceled()
         else:
             self._read_outcome(job)
+        self._save(job)
         job.done.set()
 
     def _read_outcome(self, job: Job) -> None:
@@ -249,16 +350,26 @@ class Jobs:
         job.status = "success" if outcome["ok"] else "failure"
         job.result, job.error = outcome.get("result"), outcome.get("error")
 
+    def _save(self, job: Job) -> None:
+        self._saved().update(job.row())
+
     async def wait(self, job: Job) -> Job:
+        """The job once it has ended (a job of another server on this workspace: polled from the store)."""
+        while job.id not in self.live and not job.completed:
+            await asyncio.sleep(0.5)
+            job = self.get(job.id)
         await job.done.wait()
         return job
 
     # ------------------------------------------------------------------ follow and cancel
 
     def get(self, job_id: str) -> Job:
-        job = self.jobs.get(job_id)
+        job = self.live.get(job_id)
+        row = None if job else self._saved().get(job_id)
+        if row:
+            job = Job.from_row(row, self.root)
         if job is None:
-            raise NotFound(f"no job {job_id[:40]}", hint="jobs are kept in memory for the server's life (the last 1000)")
+            raise NotFound(f"no job {job_id[:40]}", hint=f"jobs are kept in {self.root} (the last {self.keep} ended)")
         return job
 
     def list(self, script_path: str = "", status: str = "", created_after: float | None = None,
@@ -266,77 +377,74 @@ class Jobs:
         """Newest first, filtered by script, status and creation time."""
         if status and status not in STATUSES:
             raise InvalidInput(f"bad status {status[:40]!r}", hint=f"one of: {', '.join(STATUSES)}")
-        rows = [j for j in reversed(self.jobs.values())
-                if (not script_path or j.path == script_path) and (not status or j.status == status)
-                and (created_after is None or j.created_at >= created_after)
-                and (created_before is None or j.created_at <= created_before)]
-        return rows[:limit]
+        rows = self._saved().find(script_path, status, created_after, created_before, limit)
+        return [self.live.get(row["id"]) or Job.from_row(row, self.root) for row in rows]
 
     def logs(self, job_id: str) -> str:
         log = self.get(job_id).folder / "log"
         return log.read_text(encoding="utf-8", errors="replace") if log.is_file() else ""
 
-    async def cancel(self, job_id: str, reason: str = "") -> Job:
+    async def cancel(self, job_id: str, reason: str = "", by: str = "request") -> Job:
         job = self.get(job_id)
         if job.completed:
             return job
-        job.cancel_reason = reason
-        running = job.status == "running"
-        job.status = "canceled"
-        if not running:
-            job.ended_at = time.time()
-            job.error = {"error": "canceled", "message": f"Job canceled: {reason or 'by request'}"}
+        if job.id not in self.live:
+            raise Conflict(f"job {job_id[:40]} is run by another server process on this workspace",
+                           hint="cancel it through that server")
+        if job.canceled_by:  # already being stopped
+            await job.done.wait()
+            return job
+        job.cancel(by, reason)
+        if job.status == "queued":
+            job.end_canceled()
+            self._save(job)
             job.done.set()
             return job
-        while job.pid is None and not job.done.is_set():  # the worker has not said the pid yet
-            await asyncio.sleep(0.01)
-        tree = [job.pid, *_descendants(job.pid)] if job.pid else []  # before the first signal orphans them
-        for sig, delay in ((signal.SIGTERM, KILL_AFTER_S), (signal.SIGKILL, 0.0)):
-            _signal_all(tree, sig)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(job.done.wait()), delay or None)
-            if job.done.is_set():
-                break
+        await self._stop(job)
+        await job.done.wait()
         return job
+
+    async def _stop(self, job: Job) -> None:
+        """Stop a running job's process tree: SIGTERM, then SIGKILL after KILL_AFTER_S."""
+        assert job.exited
+        while job.pid is None and not job.exited.done():  # the worker has not said the pid yet
+            await asyncio.sleep(0.01)
+        tree = process_tree(job.pid) if job.pid else []  # before the first signal orphans them
+        for sig, delay in ((signal.SIGTERM, KILL_AFTER_S), (signal.SIGKILL, None)):
+            signal_tree(tree, sig)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(job.exited), delay)
+            if job.exited.done():
+                return
 
     # ------------------------------------------------------------------ callback
 
     def _post_callback(self, job: Job) -> None:
-        """POST the final status to the job's callback URL, retried with back-off."""
+        """POST the final status to the job's callback URL, retried with back-off; a redirect is not followed."""
         body = json.dumps({"workspace": self.workspace, **job.to_dict(with_result=True)}, default=str).encode()
         state: dict[str, Any] = {"url": job.callback_url, "state": "failed", "attempts": 0}
         for attempt in range(1, CALLBACK_TRIES + 1):
             state["attempts"] = attempt
-            request = urllib.request.Request(job.callback_url, data=body, method="POST",  # noqa: S310 (http(s) checked at submit)
+            request = urllib.request.Request(job.callback_url, data=body, method="POST",  # noqa: S310 (checked at submit)
                                              headers={"Content-Type": "application/json", "X-Fractal-Job-Id": job.id})
             try:
-                with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+                with _NO_REDIRECTS.open(request, timeout=10) as response:
                     state.update(state="delivered", status=response.status)
+                    break
+            except urllib.error.HTTPError as e:
+                state["last_error"] = f"HTTP {e.code}" + (" (redirects are not followed)" if 300 <= e.code < 400 else "")
+                if e.code < 500 and e.code not in _RETRIED:
                     break
             except (OSError, ValueError) as e:
                 state["last_error"] = str(e)[:200]
-                if attempt < CALLBACK_TRIES:
-                    time.sleep(0.2 * 2 ** attempt)
+            if attempt < CALLBACK_TRIES:
+                time.sleep(0.2 * 2 ** attempt)
         job.callback = state
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process under pid (a tool may start its own session, e.g. ansible-runner's pty), from /proc."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-            children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
+class _Refuse(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None  # the callback's host was checked, a redirect's is not: the 3xx is the answer
 
 
-def _signal_all(tree: list[int], sig: int) -> None:
-    """Signal the job's process group (its first pid) and every process of its tree."""
-    for i, pid in enumerate(tree):
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(pid, sig) if i == 0 else os.kill(pid, sig)
+_NO_REDIRECTS = urllib.request.build_opener(_Refuse)

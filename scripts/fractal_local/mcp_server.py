@@ -47,7 +47,11 @@ JOB_TOOLS: dict[str, tuple[str, dict[str, Any]]] = {
                   {"type": "object", "required": ["script", "args"], "properties": {
                       "script": {"type": "string", "description": "The tool to run, e.g. run_item or f/fractal/run_item."},
                       "args": {"type": "object", "description": "The tool's arguments."},
-                      "callback_url": {"type": "string", "description": "Optional URL to POST the final status to."}}}),
+                      "callback_url": {"type": "string", "description": "Optional URL to POST the final status to "
+                                                                         "(on a host the server allows)."},
+                      "timeout": {"type": "number", "exclusiveMinimum": 0,
+                                  "description": "Optional time limit in seconds, below the script's own; past it "
+                                                 "the job is stopped and canceled by timeout."}}}),
     "get_job": ("A job's status (queued, running, success, failure, canceled), timings and, once completed, its result.",
                 {"type": "object", "required": ["id"], "properties": {"id": _JOB_ID}}),
     "get_job_logs": ("The logs a job has printed so far (the tool's output, with secrets masked by the pack).",
@@ -95,7 +99,8 @@ async def call_tool(jobs: Jobs, name: str, args: dict[str, Any]) -> types.CallTo
         if name == "start_job":
             script = str(args.get("script", ""))
             path = script if "/" in script else f"f/fractal/{script}"
-            job = jobs.submit(path, dict(args.get("args") or {}), callback_url=str(args.get("callback_url") or ""))
+            job = jobs.submit(path, dict(args.get("args") or {}), callback_url=str(args.get("callback_url") or ""),
+                              timeout=args.get("timeout"))
             return _text(job.to_dict())
         if name == "get_job":
             return _text(jobs.get(str(args.get("id", ""))).to_dict(with_result=True))

@@ -28,9 +28,9 @@ class Metrics:
         self.requests = Counter("fractal_http_requests", "HTTP requests, by method and status code", ["method", "code"],
                                 registry=r)
         Gauge("fractal_jobs_running", "Jobs running now", registry=r).set_function(
-            lambda: sum(1 for j in jobs.jobs.values() if j.status == "running"))
+            lambda: sum(1 for j in jobs.live.values() if j.status == "running"))
         Gauge("fractal_jobs_queued", "Jobs waiting for a slot", registry=r).set_function(
-            lambda: sum(1 for j in jobs.jobs.values() if j.status == "queued"))
+            lambda: sum(1 for j in jobs.live.values() if j.status == "queued"))
         Gauge("fractal_outbox_pending", "Saves waiting in the outbox for an unreachable target", registry=r).set_function(
             _outbox_entries)
         self.content_type = CONTENT_TYPE_LATEST

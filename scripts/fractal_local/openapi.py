@@ -18,7 +18,7 @@ FILE = ROOT / "resources" / "openapi.json"
 WS = "/api/w/{workspace}"
 # The server's own error codes and their statuses; the pack's come from its error classes (errors.http_status).
 SERVER_STATUS = {"unauthorized": 401, "method_not_allowed": 405, "timeout": 408, "canceled": 409, "payload_too_large": 413,
-                 "unsupported_media_type": 415, "job_crashed": 500, "overloaded": 503,
+                 "unsupported_media_type": 415, "job_crashed": 500, "overloaded": 503, "job_timeout": 504,
                  IdempotencyKeyReused.code: IdempotencyKeyReused.http_status}
 
 
@@ -44,7 +44,8 @@ _ERRORS = {"400": "Invalid input: an argument does not fit the schema, the body 
            "422": "Idempotency key reused for another request, or generation found no answer that passes the checks",
            "424": "Configuration missing (a resource, variable or binary)", "500": "Unexpected failure",
            "502": "A git command failed",
-           "503": "A Git remote or service is unreachable (the change is kept for sync_catalog), or the queue is full"}
+           "503": "A Git remote or service is unreachable (the change is kept for sync_catalog), or the queue is full",
+           "504": "The job ran past its time limit and was stopped (canceled by timeout)"}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -56,7 +57,7 @@ def _errors(*codes: str) -> dict[str, Any]:
             for c in codes}
 
 
-_RUN_ERRORS = ("400", "401", "404", "409", "413", "415", "422", "424", "500", "502", "503")
+_RUN_ERRORS = ("400", "401", "404", "409", "413", "415", "422", "424", "500", "502", "503", "504")
 _JOB_PARAM = {"name": "id", "in": "path", "required": True, "schema": {"type": "string", "format": "uuid"}}
 
 
@@ -70,7 +71,8 @@ def _result(script: Script) -> dict[str, Any]:
 
 
 def _run_operations(script: Script) -> dict[str, Any]:
-    common = [_ref("parameters/Workspace"), _ref("parameters/IdempotencyKey"), _ref("parameters/CallbackUrl")]
+    common = [_ref("parameters/Workspace"), _ref("parameters/IdempotencyKey"), _ref("parameters/CallbackUrl"),
+              _ref("parameters/Timeout")]
     ops: dict[str, Any] = {
         f"{WS}/jobs/run_wait_result/p/{script.path}": {"post": {
             "operationId": f"run_wait_result_{script.name}", "tags": ["webhooks"], "summary": script.summary,
@@ -87,7 +89,7 @@ def _run_operations(script: Script) -> dict[str, Any]:
     if script.route:
         ops[f"/api/r/{script.route}"] = {"post": {
             "operationId": script.name, "tags": ["routes"], "summary": script.summary, "description": script.description,
-            "parameters": [_ref("parameters/IdempotencyKey"), _ref("parameters/CallbackUrl")],
+            "parameters": [_ref("parameters/IdempotencyKey"), _ref("parameters/CallbackUrl"), _ref("parameters/Timeout")],
             "requestBody": _body(script), "responses": {"200": _result(script), **_errors(*_RUN_ERRORS)}}}
     return ops
 
@@ -119,7 +121,7 @@ def _job_paths() -> dict[str, Any]:
     return {
         f"{WS}/jobs_u/completed/get_result/{{id}}": _get(
             "get_result", "A completed job's result (its error, with the error's status, when it failed)",
-            _json("The result", {}), ws_id, errors=("400", "401", "404", "409", "424", "500", "503")),
+            _json("The result", {}), ws_id, errors=("400", "401", "404", "409", "424", "500", "503", "504")),
         f"{WS}/jobs_u/completed/get_result_maybe/{{id}}": _get(
             "get_result_maybe", "Poll a job: {completed, result, success, started}",
             _json("The job's state", _ref("schemas/ResultMaybe")), ws_id),
@@ -187,7 +189,9 @@ _JOB_SCHEMA = {"type": "object", "required": ["id", "type", "script_path", "stat
     "created_at": {"type": "string", "format": "date-time"},
     "started_at": {"type": ["string", "null"], "format": "date-time"},
     "ended_at": {"type": ["string", "null"], "format": "date-time"}, "duration_ms": {"type": ["integer", "null"]},
-    "callback": {"type": "object"}, "result": {}}}
+    "timeout_s": {"type": "number", "description": "Its time limit"},
+    "canceled_by": {"type": "string", "enum": ["request", "timeout", "server"], "description": "When canceled"},
+    "canceled_reason": {"type": "string"}, "callback": {"type": "object"}, "result": {}}}
 
 
 def document() -> dict[str, Any]:
@@ -217,7 +221,14 @@ def document() -> dict[str, Any]:
                 "CallbackUrl": {"name": "callback_url", "in": "query", "required": False,
                                 "schema": {"type": "string", "format": "uri"},
                                 "description": "POST the job's final state (the Job object with its result) to this URL, "
-                                               "retried 3 times with back-off"},
+                                               "retried 3 times with back-off, redirects not followed. Its host must be "
+                                               "allowed by the server (FRACTAL_CALLBACK_HOSTS; none by default), "
+                                               "else 400 invalid_input"},
+                "Timeout": {"name": "timeout", "in": "query", "required": False,
+                            "schema": {"type": "number", "exclusiveMinimum": 0},
+                            "description": "Seconds the job may run, at most the script's own limit (Windmill's "
+                                           "`timeout`) or the server's default; past it the job is stopped and "
+                                           "canceled by timeout"},
             },
             "schemas": {
                 "Error": {"type": "object", "required": ["error", "message"], "properties": {

@@ -16,7 +16,8 @@
 The request body is the JSON object of arguments (at most 8 MiB, nested at most 64 deep). Errors are
 JSON ({error, message, hint}) with the status of its code (openapi.error_codes()). When
 $FRACTAL_API_TOKEN is set, every call but /health, /api/version and /api/openapi.json needs
-`Authorization: Bearer <token>`. Run calls take an `Idempotency-Key` header and a `callback_url` query.
+`Authorization: Bearer <token>`. Run calls take an `Idempotency-Key` header, a `callback_url` query (on an
+allowed host, fractal_local.limits) and a `timeout` query (seconds, below the script's limit).
 
 Extra routes: a module `fractal_local.apps`, when present, contributes `routes(api) -> list[BaseRoute]`
 (Starlette routes or Mounts, e.g. `/apps/<name>/`) and may list `PUBLIC_PREFIXES` that need no token.
@@ -55,6 +56,7 @@ from f.fractal.platform.secrets import mask_answer
 from fractal_local import __version__, mcp_server, openapi
 from fractal_local.contracts import routes as pack_routes
 from fractal_local.jobs import Job, Jobs
+from fractal_local.limits import Limits
 from fractal_local.metrics import Metrics
 
 MAX_BODY = 8 * 1024 * 1024
@@ -162,21 +164,21 @@ class BearerAuth:
 class Api:
     """What the routes (and contributed apps) work with: the job runtime, the metrics, the settings."""
 
-    def __init__(self, token: str | None, max_running: int) -> None:
+    def __init__(self, token: str | None, max_running: int, limits: Limits | None = None) -> None:
         self.token = token
-        self.jobs = Jobs(max_running=max_running)
+        self.jobs = Jobs(max_running=max_running, limits=limits)
         self.metrics = Metrics(self.jobs)
         self.jobs.on_done.append(self.metrics.job_done)
         self.health_cache: tuple[float, dict[str, Any]] | None = None
 
     def submit(self, path: str, args: dict[str, Any], request: Request | None = None) -> Job:
-        queued = sum(1 for j in self.jobs.jobs.values() if j.status == "queued")
+        queued = sum(1 for j in self.jobs.live.values() if j.status == "queued")
         if queued >= MAX_QUEUED:
             raise ApiError(503, "overloaded", f"{queued} jobs are waiting", "retry later")
         headers = request.headers if request else {}
         query = request.query_params if request else {}
         return self.jobs.submit(path, args, callback_url=query.get("callback_url", ""),
-                                idempotency_key=headers.get("idempotency-key", "")[:200])
+                                idempotency_key=headers.get("idempotency-key", "")[:200], timeout=query.get("timeout"))
 
     async def run(self, path: str, args: dict[str, Any], request: Request | None = None) -> Job:
         return await self.jobs.wait(self.submit(path, args, request))
@@ -339,9 +341,9 @@ async def _on_error(request: Request, exc: Exception) -> Response:
     return JSONAnswer({"error": "error", "message": f"{type(exc).__name__}: {str(exc)[:300]}"}, 500)
 
 
-def build_app(token: str | None = None, max_running: int = 4) -> Starlette:
-    """The ASGI app. Its lifespan starts the job worker and the MCP session manager."""
-    api = Api(token, max_running)
+def build_app(token: str | None = None, max_running: int = 4, limits: Limits | None = None) -> Starlette:
+    """The ASGI app. Its lifespan starts the job runtime and the MCP session manager."""
+    api = Api(token, max_running, limits)
     security = TransportSecuritySettings(enable_dns_rebinding_protection=True,
                                          allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
                                          allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"])
@@ -419,10 +421,11 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765, token: str | None = None, max_running: int = 4) -> Running:
+def serve(host: str = "127.0.0.1", port: int = 8765, token: str | None = None, max_running: int = 4,
+          limits: Limits | None = None) -> Running:
     """A started server in a background thread (tests, benches); call .shutdown() to stop."""
     sock = bind(host, port)
-    return Running(uvicorn.Server(config(build_app(token, max_running), host, port)), sock)
+    return Running(uvicorn.Server(config(build_app(token, max_running, limits), host, port)), sock)
 
 
 def load_routes() -> dict[str, str]:

@@ -1,4 +1,5 @@
-"""Jobs for orchestrators over real HTTP: listed, followed, cancelled, called back, idempotent, isolated."""
+"""Jobs for orchestrators over real HTTP: listed, followed, cancelled, timed out, called back, idempotent, isolated,
+and kept across a server restart (a clean one, and one where the server is killed)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from fractal_local.contracts import scripts
+from fractal_local.limits import Limits
+from fractal_local.proctree import process_tree
 from fractal_local.server import Running, serve
 from support.api_http import TOKEN, call
 from support.items import entity
+from support.paths import ROOT
+
+from f.fractal.model.errors import InvalidInput
 
 WS = "/api/w/local"
 
@@ -25,9 +35,16 @@ WS = "/api/w/local"
 def api(fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running]:
     monkeypatch.setenv("FRACTAL_API_TOKEN", TOKEN)
     monkeypatch.setenv("SERVER_ONLY_SECRET", "never-in-a-job-0123456789")
+    monkeypatch.setenv("FRACTAL_CALLBACK_HOSTS", "127.0.0.1")  # the loopback receiver below, allowed explicitly
     server = serve("127.0.0.1", 0, token=TOKEN)
     yield server
     server.shutdown()
+
+
+def _quick(name: str) -> dict[str, Any]:
+    """An entity whose save-time checks take milliseconds (Kubernetes: an Ansible one runs ansible-lint, seconds)."""
+    sample = yaml.safe_load((ROOT / "resources" / "samples" / "k3s-namespace.yaml").read_text())
+    return entity(name, **sample["spec"])
 
 
 def _wait(predicate: Any, timeout: float = 60) -> Any:
@@ -41,17 +58,24 @@ def _wait(predicate: Any, timeout: float = 60) -> Any:
 
 
 class Callbacks(ThreadingHTTPServer):
-    """A loopback receiver of job callbacks; answers 500 to the first POST to prove the retry."""
+    """A loopback receiver of job callbacks: /done answers 500 to its first POST (to prove the retry), /moved a
+    redirect to /done (which must not be followed)."""
 
     def __init__(self) -> None:
         self.bodies: list[dict[str, Any]] = []
-        self.attempts = 0
+        self.attempts = self.moved = 0
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
-                receiver.attempts += 1
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/moved":
+                    receiver.moved += 1
+                    self.send_response(302)
+                    self.send_header("Location", "/done")
+                    self.end_headers()
+                    return
+                receiver.attempts += 1
                 self.send_response(500 if receiver.attempts == 1 else 204)
                 self.end_headers()
                 if receiver.attempts > 1:
@@ -111,11 +135,11 @@ def test_callback_and_idempotency_keys(api: Running, make_target: Any) -> None:
     receiver = Callbacks()
     try:
         url = f"{api.url}{WS}/jobs/run/p/f/fractal/save_item?callback_url=http://127.0.0.1:{receiver.server_port}/done"
-        body = {"item": entity("web"), "targets": [target]}
+        body = {"item": _quick("web"), "targets": [target]}
         first = call(url, body, headers={"Idempotency-Key": "save-web-1"})
         again = call(url, body, headers={"Idempotency-Key": "save-web-1"})
         assert first[0] == again[0] == 201 and first[1] == again[1]
-        other = {"item": entity("api"), "targets": [target]}
+        other = {"item": _quick("api"), "targets": [target]}
         status, error = call(url, other, headers={"Idempotency-Key": "save-web-1"})
         assert status == 422 and error["error"] == "idempotency_key_reused"
         _wait(lambda: receiver.bodies)
@@ -123,10 +147,19 @@ def test_callback_and_idempotency_keys(api: Running, make_target: Any) -> None:
         assert posted["id"] == first[1] and posted["status"] == "success" and posted["result"]["ref"] == "entity:web@1.0.0"
         assert _wait(lambda: call(f"{api.url}{WS}/jobs_u/get/{first[1]}")[1]["callback"].get("state") == "delivered")
         assert call(f"{api.url}{WS}/jobs_u/get/{first[1]}")[1]["callback"]["attempts"] == 2
+        moved = f"http://127.0.0.1:{receiver.server_port}/moved"
+        status, job_id = call(f"{api.url}{WS}/jobs/run/p/f/fractal/list_providers?callback_url={moved}", {})
+        callback = _wait(lambda: (lambda c: c if c.get("state") == "failed" else None)(
+            call(f"{api.url}{WS}/jobs_u/get/{job_id}")[1]["callback"]))
+        assert "redirects are not followed" in callback["last_error"] and callback["attempts"] == 1
+        assert receiver.moved == 1 and len(receiver.bodies) == 1 and receiver.attempts == 2
+        for refused in ("http://example.com/hook", f"http://localhost:{receiver.server_port}/done"):
+            status, error = call(f"{api.url}{WS}/jobs/run/p/f/fractal/list_providers?callback_url={refused}", {})
+            assert status == 400 and error["data"]["argument"] == "callback_url" and "not an allowed" in error["message"]
     finally:
         receiver.shutdown()
     # a retried synchronous save with the same key saves once
-    changed = entity("web")
+    changed = _quick("web")
     changed["metadata"]["description"] = "changed once"
     sync = f"{api.url}{WS}/jobs/run_wait_result/p/f/fractal/save_item"
     one = call(sync, {"item": changed, "targets": [target]}, headers={"Idempotency-Key": "save-web-2"})
@@ -169,9 +202,7 @@ def test_jobs_list_filters_and_refusals(api: Running, make_target: Any) -> None:
 
 def test_a_killed_worker_fails_its_jobs_and_is_replaced(api: Running, make_target: Any) -> None:
     """A job hangs on a Git remote that never answers (a silent loopback socket); the worker is killed."""
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
+    silent = _silent_remote()
     try:
         target = make_target("silent", url=f"git://127.0.0.1:{silent.getsockname()[1]}/catalog.git")
         status, job_id = call(f"{api.url}{WS}/jobs/run/p/f/fractal/list_items", {"targets": [target]})
@@ -185,3 +216,135 @@ def test_a_killed_worker_fails_its_jobs_and_is_replaced(api: Running, make_targe
         assert call(f"{api.url}/api/r/fractal/providers", {})[0] == 200  # a new worker took over
     finally:
         silent.close()
+
+
+def _silent_remote() -> socket.socket:
+    """A loopback socket that accepts and never answers: a Git fetch from it hangs."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    return silent
+
+
+def _gone(pid: int) -> bool:
+    """No such process, or a zombie that nobody reaps (its parent died)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+    except OSError:
+        return True
+
+
+def test_time_limits_and_callback_hosts() -> None:
+    hosts = "hooks.example.com,127.0.0.1:9000, *.corp.example"
+    limits = Limits.read({"FRACTAL_JOB_TIMEOUT_S": "600", "FRACTAL_CALLBACK_HOSTS": hosts})
+    assert (limits.time_limit(None), limits.time_limit(300), limits.time_limit(300, "10"), limits.time_limit(None, 9999)) == (
+        600, 300, 10, 600)  # the script's limit replaces the default; a request only lowers it
+    assert scripts()["f/fractal/list_items"].timeout == 300 and scripts()["f/fractal/run_item"].timeout is None
+    for allowed in ("https://hooks.example.com/x", "http://hooks.example.com:8080/", "http://127.0.0.1:9000/done",
+                    "https://ci.corp.example/hook"):
+        limits.check_callback(allowed)
+    for refused in ("http://127.0.0.1:9001/", "http://[::1]:9000/", "http://evil.example/", "http://corp.example.evil/",
+                    "http://xcorp.example/", "file:///etc/passwd", "http://hooks.example.com:bad/"):
+        with pytest.raises(InvalidInput):
+            limits.check_callback(refused)
+    with pytest.raises(InvalidInput, match="not an allowed callback host"):
+        Limits.read({}).check_callback("http://127.0.0.1/")  # none by default
+    for bad in ({"FRACTAL_JOB_TIMEOUT_S": "0"}, {"FRACTAL_JOB_TIMEOUT_S": "soon"}, {"FRACTAL_CALLBACK_HOSTS": "a:b:c"}):
+        with pytest.raises(InvalidInput):
+            Limits.read(bad)
+    with pytest.raises(InvalidInput):
+        limits.time_limit(None, "-1")
+
+
+def test_a_job_past_its_time_limit_is_stopped_and_recorded(api: Running, make_target: Any) -> None:
+    """list_items on a silent remote: the request's 1 s (below the script's own 300 s) stops its whole tree."""
+    silent = _silent_remote()
+    try:
+        target = make_target("silent", url=f"git://127.0.0.1:{silent.getsockname()[1]}/catalog.git")
+        status, job_id = call(f"{api.url}{WS}/jobs/run/p/f/fractal/list_items?timeout=1", {"targets": [target]})
+        assert status == 201
+        got = _wait(lambda: (lambda j: j if j["type"] == "CompletedJob" else None)(call(f"{api.url}{WS}/jobs_u/get/{job_id}")[1]))
+        assert (got["status"], got["canceled_by"], got["timeout_s"]) == ("canceled", "timeout", 1)
+        assert got["result"]["error"]["error"] == "job_timeout" and got["canceled_reason"] == "duration > 1 s"
+        remote = f"127.0.0.1:{silent.getsockname()[1]}"
+        assert not any(remote in _cmdline(p) for p in _pids())  # its git fetch went with it
+        sync = call(f"{api.url}{WS}/jobs/run_wait_result/p/f/fractal/list_items?timeout=0.5", {"targets": [target]})
+        assert sync[0] == 504 and sync[1]["error"] == "job_timeout"
+        assert call(f"{api.url}{WS}/jobs/run/p/f/fractal/list_items?timeout=soon", {"targets": [target]})[0] == 400
+    finally:
+        silent.close()
+
+
+def test_jobs_and_idempotency_keys_outlive_a_restart(fractal_home: Path, make_target: Any) -> None:
+    """One server runs a save (with a key) and a list, and stops; the next one on the workspace has them."""
+    target = make_target("a")
+    body = {"item": _quick("web"), "targets": [target]}
+    save = f"{WS}/jobs/run_wait_result/p/f/fractal/save_item"
+    first = serve("127.0.0.1", 0, token=TOKEN)
+    try:
+        saved = call(f"{first.url}{save}", body, headers={"Idempotency-Key": "save-web"})
+        listing = call(f"{first.url}{WS}/jobs/run/p/f/fractal/list_items", {"targets": [target]})[1]
+        _wait(lambda: call(f"{first.url}{WS}/jobs_u/get/{listing}")[1]["status"] == "success")
+    finally:
+        first.shutdown()
+    second = serve("127.0.0.1", 0, token=TOKEN)
+    try:
+        assert saved[0] == 200 and saved[1]["ref"] == "entity:web@1.0.0"
+        rows = call(f"{second.url}{WS}/jobs/list")[1]
+        assert [(r["script_path"], r["status"]) for r in rows] == [("f/fractal/list_items", "success"),
+                                                                   ("f/fractal/save_item", "success")]
+        got = call(f"{second.url}{WS}/jobs_u/get/{listing}")[1]
+        assert got["result"]["total"] == 1 and call(f"{second.url}{WS}/jobs_u/completed/get_result/{listing}")[0] == 200
+        assert call(f"{second.url}{WS}/jobs_u/get_logs/{listing}")[0] == 200
+        again = call(f"{second.url}{save}", body, headers={"Idempotency-Key": "save-web"})
+        assert again == saved  # the first job's answer: no second save ran
+        assert len(call(f"{second.url}{WS}/jobs/list?script_path_exact=f/fractal/save_item")[1]) == 1
+        other = call(f"{second.url}{save}", {"item": _quick("api"), "targets": [target]},
+                     headers={"Idempotency-Key": "save-web"})
+        assert other[0] == 422 and other[1]["error"] == "idempotency_key_reused"
+    finally:
+        second.shutdown()
+
+
+def test_the_jobs_of_a_killed_server_end_with_the_reason(fractal_home: Path, make_target: Any) -> None:
+    """`scripts/fractal serve --jobs 1` in its own process, one job running (a silent remote) and one queued, is
+    killed (SIGKILL): the job's processes stop with it, and the next server reports both jobs ended, with why."""
+    silent = _silent_remote()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}", "FRACTAL_API_TOKEN": TOKEN}
+    proc = subprocess.Popen([sys.executable, "-m", "fractal_local", "serve", "--port", str(port), "--jobs", "1"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        target = make_target("silent", url=f"git://127.0.0.1:{silent.getsockname()[1]}/catalog.git")
+        url = f"http://127.0.0.1:{port}"
+        _wait(lambda: _answers(f"{url}/api/version"))
+        running = call(f"{url}{WS}/jobs/run/p/f/fractal/list_items", {"targets": [target]})[1]
+        queued = call(f"{url}{WS}/jobs/run/p/f/fractal/list_items", {"targets": [target], "limit": 5})[1]
+        _wait(lambda: call(f"{url}{WS}/jobs_u/get/{running}")[1]["status"] == "running")
+        tree = _wait(lambda: (lambda t: t if len(t) >= 4 else None)(process_tree(proc.pid)))  # server, worker, job, git
+        proc.kill()
+        proc.wait(10)
+        _wait(lambda: all(_gone(pid) for pid in tree), timeout=15)
+    finally:
+        proc.kill()
+        silent.close()
+    server = serve("127.0.0.1", 0, token=TOKEN)
+    try:
+        died = call(f"{server.url}{WS}/jobs_u/get/{running}")[1]
+        assert died["status"] == "failure" and died["result"]["error"]["error"] == "job_crashed"
+        assert "the server stopped while the job ran" in died["result"]["error"]["message"]
+        never = call(f"{server.url}{WS}/jobs_u/get/{queued}")[1]
+        assert (never["status"], never["canceled_by"]) == ("canceled", "server")
+        assert never["canceled_reason"] == "the server stopped before the job started"
+        assert call(f"{server.url}{WS}/jobs/list?running=true")[1] == []
+    finally:
+        server.shutdown()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return call(url)[0] == 200
+    except OSError:
+        return False

@@ -537,11 +537,14 @@ def _kind_arg(kind: str | None) -> str | None:
 
 
 def history(ref: str, targets: list[str] | str | None = None, limit: int = 100) -> dict[str, Any]:
+    """An item's versions per target, newest first (saves and deletes); NotFound when no target ever held it."""
     parsed = parse_ref(ref)
     results = _each(
         resolve_targets(targets),
         lambda t: {"status": "ok", "entries": _read(t, lambda c, _: c.history(parsed.kind, parsed.name, limit))[0]},
     )
+    if all(r["status"] == "ok" and not r["entries"] for r in results):
+        raise NotFound(f"{parsed.slug}:{parsed.name} was never saved in the targets", hint="list_items shows what they hold")
     return {"ref": f"{parsed.slug}:{parsed.name}", "targets": results}
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from f.fractal.model.errors import InvalidInput, NotFound
+from f.fractal.model.errors import InvalidInput
 from fractal_local.cli import FAILED, add_json, described, emit, output
 from fractal_local.runner import call
 
@@ -27,6 +27,11 @@ def add_targets(parser: argparse.ArgumentParser) -> None:
         metavar="PATH",
         help="catalog to use: a git_repository resource path (repeat, or comma-separate); default: the workspace catalog",
     )
+
+
+def _about(args: argparse.Namespace, script: str, **more: Any) -> Any:
+    """Call a script about the item args.ref, in the targets of --target."""
+    return call(f"f/fractal/{script}", {"ref": args.ref, "targets": _targets(args), **more})
 
 
 def cmd_call(args: argparse.Namespace) -> int:
@@ -69,7 +74,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    result = call("f/fractal/get_item", {"ref": args.ref, "targets": _targets(args)})
+    result = _about(args, "get_item")
     if args.json:
         emit(result)
         return 0
@@ -110,34 +115,48 @@ def _print_targets(result: dict[str, Any]) -> None:
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
-    output(args, call("f/fractal/delete_item", {"ref": args.ref, "targets": _targets(args), "force": args.force}),
-           _print_targets)
+    output(args, _about(args, "delete_item", force=args.force), _print_targets)
     return 0
 
 
 def cmd_history(args: argparse.Namespace) -> int:
-    result = call("f/fractal/item_history", {"ref": args.ref, "targets": _targets(args), "limit": args.limit})
-    rows = [(t.get("target", ""), e) for t in result["targets"] for e in t.get("entries") or []]
-    if not rows and all(t.get("status") == "ok" for t in result["targets"]):
-        raise NotFound(f"{result['ref']} is in no catalog target", hint="scripts/fractal list shows what exists")
-
-    def human(_: Any) -> None:
-        for target, entry in rows:
-            print(f"{entry.get('version', ''):<10} {entry.get('action', ''):<7} {str(entry.get('time', ''))[:19]:<20} "
-                  f"{entry.get('commit', '')[:10]:<11} {entry.get('author', '')[:32]:<32} {target}")
-
-    output(args, result, human)
+    output(args, _about(args, "item_history", limit=args.limit), _print_history)
     return 0
+
+
+def _print_history(result: dict[str, Any]) -> None:
+    for target in result["targets"]:
+        for entry in target.get("entries") or []:
+            print(f"{entry.get('version', ''):<10} {entry.get('action', ''):<7} {str(entry.get('time', ''))[:19]:<20} "
+                  f"{entry.get('commit', '')[:10]:<11} {entry.get('author', '')[:32]:<32} {target.get('target', '')}")
 
 
 def cmd_users(args: argparse.Namespace) -> int:
-    emit(call("f/fractal/item_users", {"ref": args.ref, "targets": _targets(args)}))
+    output(args, _about(args, "item_users"), _print_users)
     return 0
+
+
+def _print_users(result: dict[str, Any]) -> None:
+    for user in result["users"]:
+        via = f" (via {user['via']})" if user["via"] else ""
+        print(f"{user['ref']:<48} steps: {', '.join(user['steps'])}{via}")
+    print(f"-- {len(result['users'])} composites use {result['ref']}")
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    emit(call("f/fractal/item_diff", {"ref": args.ref, "other": args.other, "targets": _targets(args)}))
+    output(args, _about(args, "item_diff", other=args.other), _print_diff)
     return 0
+
+
+def _print_diff(result: dict[str, Any]) -> None:
+    print(f"{result['from']['ref']} → {result['to']['ref']}" + (": no change" if result["same"] else ""))
+    for part in ("metadata", "spec"):
+        for key, change in result[part].items():
+            print(f"  {part}.{key}: {json.dumps(change['from'])} → {json.dumps(change['to'])}")
+    files = result["files"]
+    print("".join(f"  + {name}\n" for name in files["added"]) + "".join(f"  - {name}\n" for name in files["removed"]), end="")
+    for text in files["changed"].values():
+        print(text)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -180,6 +199,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return serve_until_interrupted(port=args.port) if args.ui and code == 0 else code
 
 
+def _item_command(sub: Any, name: str, summary: str, ref_help: str, *examples: str) -> argparse.ArgumentParser:
+    """A command about one item: its ref, --json and --target."""
+    p = described(sub, name, summary, *examples)
+    p.add_argument("ref", help=ref_help)
+    add_json(p)
+    add_targets(p)
+    return p
+
+
 def register(sub: Any) -> None:
     p = described(sub, "call", "run any pack script's main as Windmill would, with a JSON object of arguments",
                   """scripts/fractal call f/fractal/list_items '{"query": "k3s"}'""",
@@ -202,11 +230,9 @@ def register(sub: Any) -> None:
     add_targets(p)
     p.set_defaults(func=cmd_list)
 
-    p = described(sub, "show", "show an item: its metadata, spec and tool files", "scripts/fractal show entity:web",
-                  "scripts/fractal show pipeline:site@1.2.0 --json")
-    p.add_argument("ref", help="kind:name[@version], e.g. entity:web; no version = the newest")
-    add_json(p)
-    add_targets(p)
+    p = _item_command(sub, "show", "show an item: its metadata, spec and tool files",
+                      "kind:name[@version], e.g. entity:web; no version = the newest", "scripts/fractal show entity:web",
+                      "scripts/fractal show pipeline:site@1.2.0 --json")
     p.set_defaults(func=cmd_show)
 
     p = described(sub, "save", "validate an item from a YAML or JSON file and save it to the catalog",
@@ -222,35 +248,25 @@ def register(sub: Any) -> None:
     add_targets(p)
     p.set_defaults(func=cmd_save)
 
-    p = described(sub, "delete", "delete an item from the catalog (its history stays in Git)",
-                  "scripts/fractal delete entity:web", "scripts/fractal delete entity:web --force")
-    p.add_argument("ref", help="kind:name of the item to delete")
+    p = _item_command(sub, "delete", "delete an item from the catalog (its history stays in Git)",
+                      "kind:name of the item to delete", "scripts/fractal delete entity:web",
+                      "scripts/fractal delete entity:web --force")
     p.add_argument("--force", action="store_true", help="delete even when pipelines use it")
-    add_json(p)
-    add_targets(p)
     p.set_defaults(func=cmd_delete)
 
-    p = described(sub, "history", "an item's versions: version, save or delete, time, commit, author",
-                  "scripts/fractal history entity:web")
-    p.add_argument("ref", help="kind:name of the item")
+    p = _item_command(sub, "history", "an item's versions: version, save or delete, time, commit, author",
+                      "kind:name of the item", "scripts/fractal history entity:web")
     p.add_argument("--limit", type=int, default=100, help="most versions to show (default 100)")
-    add_json(p)
-    add_targets(p)
     p.set_defaults(func=cmd_history)
 
-    p = described(sub, "users", "which pipelines and meta-pipelines use an item, at every level",
-                  "scripts/fractal users entity:k3s-cluster")
-    p.add_argument("ref", help="the item, e.g. entity:k3s-cluster or entity:k3s-cluster@1.2.0")
-    add_targets(p)
-    add_json(p)
+    p = _item_command(sub, "users", "which pipelines and meta-pipelines use an item, at every level",
+                      "the item, e.g. entity:k3s-cluster or entity:k3s-cluster@1.2.0",
+                      "scripts/fractal users entity:k3s-cluster")
     p.set_defaults(func=cmd_users)
 
-    p = described(sub, "diff", "what changed between two versions of an item: metadata, spec and files",
-                  "scripts/fractal diff entity:web@1.0.0 1.1.0")
-    p.add_argument("ref", help="the item at one version")
+    p = _item_command(sub, "diff", "what changed between two versions of an item: metadata, spec and files",
+                      "the item at one version", "scripts/fractal diff entity:web@1.0.0 1.1.0")
     p.add_argument("other", help="a version of the same item (1.1.0, latest) or a full ref")
-    add_targets(p)
-    add_json(p)
     p.set_defaults(func=cmd_diff)
 
     p = described(sub, "sync", "push the changes kept aside while a target was unreachable", "scripts/fractal sync")

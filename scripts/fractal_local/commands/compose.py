@@ -8,12 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from fractal_local.cli import FAILED, described, emit
-from fractal_local.commands.catalog import add_targets
+from fractal_local.commands.catalog import _targets, add_targets
 from fractal_local.runner import call
-
-
-def _targets(args: argparse.Namespace) -> list[str] | None:
-    return [t for group in args.target or [] for t in group.split(",") if t] or None
 
 
 def _print_draft(result: dict[str, Any]) -> None:

@@ -9,17 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from fractal_local.cli import described, emit
-from fractal_local.commands.catalog import add_targets
+from fractal_local.commands.catalog import _targets, add_targets
 from fractal_local.contracts import schema_of
 from fractal_local.runner import call
 
 # The tools generate_entity's schema offers (equal to the tool registry: tests/pack checks it), read without
 # importing every tool's checker.
 TOOLS = [t for t in (schema_of("f/fractal/generate_entity") or {})["properties"]["tool"]["enum"] if t]
-
-
-def _targets(args: argparse.Namespace) -> list[str] | None:
-    return [t for group in args.target or [] for t in group.split(",") if t] or None
 
 
 def _llm(args: argparse.Namespace) -> str:

@@ -10,13 +10,16 @@ from typing import Any
 
 from fractal_local.cli import described
 from fractal_local.contracts import ROOT
+from fractal_local.limits import Limits
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    return serve_until_interrupted(args.host, args.port, ui=args.ui, jobs=args.jobs)
+    limits = Limits.read(os.environ, args.job_timeout, args.callback_host)
+    return serve_until_interrupted(args.host, args.port, ui=args.ui, jobs=args.jobs, limits=limits)
 
 
-def serve_until_interrupted(host: str = "127.0.0.1", port: int = 8765, ui: bool = True, jobs: int = 4) -> int:
+def serve_until_interrupted(host: str = "127.0.0.1", port: int = 8765, ui: bool = True, jobs: int = 4,
+                            limits: Limits | None = None) -> int:
     """Serve the API and the UIs (bundles built first when `ui`), print the URLs, run until Ctrl+C."""
     import uvicorn
 
@@ -39,7 +42,7 @@ def serve_until_interrupted(host: str = "127.0.0.1", port: int = 8765, ui: bool 
     print("Operator UIs (Windmill raw apps, built by `wmill app bundle`):", flush=True)
     for url in apps.urls(f"http://{host}:{port}"):
         print(f"  {url}", flush=True)
-    uvicorn.Server(config(build_app(token, jobs), host, port)).run(sockets=[sock])
+    uvicorn.Server(config(build_app(token, jobs, limits), host, port)).run(sockets=[sock])
     return 0
 
 
@@ -73,6 +76,11 @@ def register(sub: Any) -> None:
         p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1, this machine only)")
         p.add_argument("--port", type=int, default=8765, help="TCP port to listen on (default 8765; 0 picks a free one)")
         p.add_argument("--jobs", type=int, default=4, help="most jobs running at once; the others wait in the queue (default 4)")
+        p.add_argument("--job-timeout", metavar="SECONDS", help="a job's time limit when its script sets none "
+                       "(default $FRACTAL_JOB_TIMEOUT_S, else 3600)")
+        p.add_argument("--callback-host", action="append", metavar="HOST[:PORT]",
+                       help="a host job callbacks may reach: host, host:port or *.domain; repeat "
+                            "(default $FRACTAL_CALLBACK_HOSTS, comma-separated; none)")
         p.set_defaults(func=cmd_serve, ui=ui)
 
     p = described(sub, "mcp", "serve the pack's tools to an AI agent over MCP on stdin/stdout",
