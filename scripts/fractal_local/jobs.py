@@ -49,6 +49,7 @@ _PASS = {"PATH", "HOME", "TZ", "LANG", "LC_ALL", "FRACTAL_HOME", "FRACTAL_ACTOR"
          "FRACTAL_TF_PLUGIN_DIR", "FRACTAL_FLOW_WAIT_S", "LITELLM_LOCAL_MODEL_COST_MAP"}
 _PASS_PREFIXES = ("F_", "FRACTAL_LLM_")
 CALLBACK_TRIES = 3
+PRUNE_EVERY = 100  # forgetting old jobs scans the table: ~5 ms
 _RETRIED = (408, 429)  # the only answers below 500 that a later try may change
 
 
@@ -176,6 +177,7 @@ class Jobs:
         self.mask = sorted(v for k, v in server_env.items() if is_secret_name(k) and k not in self.env)
         self.slots = asyncio.Semaphore(max_running)
         self.keep = keep
+        self.ended = 0  # jobs ended here: every PRUNE_EVERY, the oldest beyond `keep` are forgotten
         self.live: dict[str, Job] = {}  # this server's jobs, until they have ended and called back
         self.root = home() / "jobs"
         self.owner = _owner(os.getpid())
@@ -310,7 +312,9 @@ class Jobs:
                 self._save(job)
         finally:
             self.live.pop(job.id, None)
-            self._prune()
+            self.ended += 1
+            if self.ended % PRUNE_EVERY == 0:
+                self._prune()
 
     async def _run(self, job: Job) -> None:
         if self.host is None or self.host.returncode is not None:
@@ -374,7 +378,7 @@ class Jobs:
 
     def list(self, script_path: str = "", status: str = "", created_after: float | None = None,
              created_before: float | None = None, limit: int = 100) -> list[Job]:
-        """Newest first, filtered by script, status and creation time."""
+        """Newest first, filtered by script, status and creation time; without results (get has them)."""
         if status and status not in STATUSES:
             raise InvalidInput(f"bad status {status[:40]!r}", hint=f"one of: {', '.join(STATUSES)}")
         rows = self._saved().find(script_path, status, created_after, created_before, limit)

@@ -29,7 +29,9 @@ _INSERT = """INSERT INTO jobs VALUES (:id, :path, :status, :owner, :pid, :create
 _UPDATE = """UPDATE jobs SET status = :status, pid = :pid, started_at = :started_at, ended_at = :ended_at,
     callback = :callback, canceled_by = :canceled_by, canceled_reason = :canceled_reason, result = :result,
     error = :error WHERE id = :id"""
-_LIST = """SELECT * FROM jobs WHERE (:path = '' OR path = :path) AND (:status = '' OR status = :status)
+_LIST = """SELECT id, path, status, owner, pid, created_at, started_at, ended_at, timeout_s, idempotency_key,
+    fingerprint, callback_url, callback, canceled_by, canceled_reason, NULL AS result, error FROM jobs
+    WHERE (:path = '' OR path = :path) AND (:status = '' OR status = :status)
     AND created_at >= :after AND created_at <= :before ORDER BY created_at DESC LIMIT :limit"""
 _OLD = """SELECT id FROM jobs WHERE status NOT IN ('queued', 'running') ORDER BY created_at DESC LIMIT -1 OFFSET :keep"""
 
@@ -60,7 +62,7 @@ class JobStore:
         return _decode(self.db.execute("SELECT * FROM jobs WHERE idempotency_key = ?", (key,)).fetchone())
 
     def find(self, path: str, status: str, after: float | None, before: float | None, limit: int) -> list[dict[str, Any]]:
-        """Newest first."""
+        """Newest first, without their results (a listing does not show them)."""
         rows = self.db.execute(_LIST, {"path": path, "status": status, "after": after or 0.0,
                                        "before": before or float("inf"), "limit": limit})
         return [r for r in map(_decode, rows) if r]

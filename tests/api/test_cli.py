@@ -68,6 +68,10 @@ TABLE: list[tuple[list[str], int, str]] = [
     (["show", "web"], 1, '"error": "invalid_input"'),
     (["call", "f/fractal/list_items", '{"limit": "5"}'], 1, '"argument": "limit"'),
     (["history", "entity:web"], 0, ""),
+    (["users", "entity:nope"], 1, '"error": "not_found"'),
+    (["users", "entity:web"], 0, ""),
+    (["diff", "entity:web", "9.9.9"], 1, '"error": "not_found"'),
+    (["diff", "entity:web", "latest", "--json"], 0, ""),
 ]
 
 
@@ -83,8 +87,10 @@ def test_exit_codes(saved: str, capsys: pytest.CaptureFixture[str]) -> None:
         assert "Traceback" not in err, args
         if args == ["--version"]:
             assert out.startswith("fractal ")
-        if args == ["history", "entity:web"]:
+        if args in (["history", "entity:web"], ["users", "entity:web"]):
             assert json.loads(out)["ref"] == "entity:web"
+        if args[0] == "diff" and code == 0:
+            assert json.loads(out)["same"] is True
 
 
 def test_a_closed_pipe_ends_quietly(saved: str, fractal_home: Path) -> None:
@@ -119,5 +125,7 @@ def _on_a_terminal(args: list[str], home: Path) -> tuple[int, str]:
 def test_human_output_on_a_terminal(saved: str, fractal_home: Path) -> None:
     code, text = _on_a_terminal(["history", "entity:web"], fractal_home)
     assert code == 0 and text.startswith("1.0.0") and "save" in text and "{" not in text
+    code, text = _on_a_terminal(["users", "entity:web"], fractal_home)
+    assert code == 0 and text.startswith("-- 0 composites use entity:web") and "{" not in text
     code, text = _on_a_terminal(["show", "entity:nope"], fractal_home)
     assert code == 1 and text.startswith("error: entity:nope") and "{" not in text

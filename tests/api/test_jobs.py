@@ -17,13 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from fractal_local.contracts import scripts
 from fractal_local.limits import Limits
 from fractal_local.proctree import process_tree
 from fractal_local.server import Running, serve
 from support.api_http import TOKEN, call
-from support.items import entity
+from support.items import entity, quick_entity
 from support.paths import ROOT
 
 from f.fractal.model.errors import InvalidInput
@@ -39,12 +38,6 @@ def api(fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Running
     server = serve("127.0.0.1", 0, token=TOKEN)
     yield server
     server.shutdown()
-
-
-def _quick(name: str) -> dict[str, Any]:
-    """An entity whose save-time checks take milliseconds (Kubernetes: an Ansible one runs ansible-lint, seconds)."""
-    sample = yaml.safe_load((ROOT / "resources" / "samples" / "k3s-namespace.yaml").read_text())
-    return entity(name, **sample["spec"])
 
 
 def _wait(predicate: Any, timeout: float = 60) -> Any:
@@ -135,11 +128,11 @@ def test_callback_and_idempotency_keys(api: Running, make_target: Any) -> None:
     receiver = Callbacks()
     try:
         url = f"{api.url}{WS}/jobs/run/p/f/fractal/save_item?callback_url=http://127.0.0.1:{receiver.server_port}/done"
-        body = {"item": _quick("web"), "targets": [target]}
+        body = {"item": quick_entity("web"), "targets": [target]}
         first = call(url, body, headers={"Idempotency-Key": "save-web-1"})
         again = call(url, body, headers={"Idempotency-Key": "save-web-1"})
         assert first[0] == again[0] == 201 and first[1] == again[1]
-        other = {"item": _quick("api"), "targets": [target]}
+        other = {"item": quick_entity("api"), "targets": [target]}
         status, error = call(url, other, headers={"Idempotency-Key": "save-web-1"})
         assert status == 422 and error["error"] == "idempotency_key_reused"
         _wait(lambda: receiver.bodies)
@@ -159,7 +152,7 @@ def test_callback_and_idempotency_keys(api: Running, make_target: Any) -> None:
     finally:
         receiver.shutdown()
     # a retried synchronous save with the same key saves once
-    changed = _quick("web")
+    changed = quick_entity("web")
     changed["metadata"]["description"] = "changed once"
     sync = f"{api.url}{WS}/jobs/run_wait_result/p/f/fractal/save_item"
     one = call(sync, {"item": changed, "targets": [target]}, headers={"Idempotency-Key": "save-web-2"})
@@ -278,7 +271,7 @@ def test_a_job_past_its_time_limit_is_stopped_and_recorded(api: Running, make_ta
 def test_jobs_and_idempotency_keys_outlive_a_restart(fractal_home: Path, make_target: Any) -> None:
     """One server runs a save (with a key) and a list, and stops; the next one on the workspace has them."""
     target = make_target("a")
-    body = {"item": _quick("web"), "targets": [target]}
+    body = {"item": quick_entity("web"), "targets": [target]}
     save = f"{WS}/jobs/run_wait_result/p/f/fractal/save_item"
     first = serve("127.0.0.1", 0, token=TOKEN)
     try:
@@ -299,7 +292,7 @@ def test_jobs_and_idempotency_keys_outlive_a_restart(fractal_home: Path, make_ta
         again = call(f"{second.url}{save}", body, headers={"Idempotency-Key": "save-web"})
         assert again == saved  # the first job's answer: no second save ran
         assert len(call(f"{second.url}{WS}/jobs/list?script_path_exact=f/fractal/save_item")[1]) == 1
-        other = call(f"{second.url}{save}", {"item": _quick("api"), "targets": [target]},
+        other = call(f"{second.url}{save}", {"item": quick_entity("api"), "targets": [target]},
                      headers={"Idempotency-Key": "save-web"})
         assert other[0] == 422 and other[1]["error"] == "idempotency_key_reused"
     finally:

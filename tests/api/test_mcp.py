@@ -26,7 +26,8 @@ async def _exercise(client: Client, target: str) -> dict[str, Any]:
     saved = await client.call_tool("save_item", {"item": entity("web"), "targets": [target]})
     listed = await client.call_tool("list_items", {"query": "web", "targets": [target]})
     refused = await client.call_tool("list_items", {"limit": "5", "targets": [target]})
-    return {"tools": tools, "saved": saved, "listed": listed, "refused": refused}
+    missing = await client.call_tool("item_history", {"ref": "entity:nope", "targets": [target]})
+    return {"tools": tools, "saved": saved, "listed": listed, "refused": refused, "missing": missing}
 
 
 def _check(seen: dict[str, Any]) -> None:
@@ -40,6 +41,7 @@ def _check(seen: dict[str, Any]) -> None:
     refused = seen["refused"]
     assert refused.is_error and refused.structured_content["error"] == "invalid_input"
     assert refused.structured_content["data"]["argument"] == "limit"
+    assert seen["missing"].is_error and seen["missing"].structured_content["error"] == "not_found"
 
 
 def test_mcp_over_stdio(fractal_home: Path, make_target) -> None:  # type: ignore[no-untyped-def]

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from fractal_local.server import load_routes, serve
-from support.items import entity
+from support.items import entity, quick_entity
 
 
 def _post(url: str, body: Any, token: str | None = None, raw: bytes | None = None) -> tuple[int, Any]:
@@ -65,6 +65,8 @@ def test_routes_and_error_statuses(api: str, make_target) -> None:
     status, listed = _post(f"{api}/api/r/fractal/items/list", {"query": "web", "targets": [target]}, TOKEN)
     assert status == 200 and listed["total"] == 1
     assert _post(f"{api}/api/r/fractal/items/get", {"ref": "entity:nope", "targets": [target]}, TOKEN)[0] == 404
+    status, err = _post(f"{api}/api/r/fractal/items/history", {"ref": "entity:nope", "targets": [target]}, TOKEN)
+    assert status == 404 and err["error"] == "not_found"
     status, err = _post(f"{api}/api/r/fractal/items/save", {"item": {"kind": "Nope"}, "targets": [target]}, TOKEN)
     assert status == 400 and err["error"] == "invalid_input"
     stale = entity("web")
@@ -85,9 +87,10 @@ def test_the_token_is_required(api: str) -> None:
 
 def test_async_jobs(api: str, make_target) -> None:
     target = make_target("a")
-    status, job = _post(f"{api}/api/w/local/jobs/run/p/f/fractal/save_item", {"item": entity("web"), "targets": [target]}, TOKEN)
+    status, job = _post(f"{api}/api/w/local/jobs/run/p/f/fractal/save_item", {"item": quick_entity("web"), "targets": [target]},
+                        TOKEN)
     assert status == 201 and len(job) == 36
-    for _ in range(200):
+    for _ in range(1200):
         status, maybe = _get(f"{api}/api/w/local/jobs_u/completed/get_result_maybe/{job}", TOKEN)
         if maybe["completed"]:
             break
