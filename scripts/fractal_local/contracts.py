@@ -101,7 +101,8 @@ def scripts(root: Path = ROOT) -> dict[str, Script]:
         path = str(file.relative_to(root)).removesuffix(".script.yaml")
         summary = str(meta.get("summary", "")).removeprefix("Fractal: ")
         found[path] = Script(path, summary, str(meta.get("description", "")).strip(), json_schema(schema),
-                             routes.get(path, ""), tuple(schema.get("required") or ()), meta.get("timeout"))
+                             routes.get(path, ""), tuple(schema.get("required") or ()),
+                             float(meta["timeout"]) if meta.get("timeout") else None)
     return found
 
 

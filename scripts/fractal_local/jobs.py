@@ -26,7 +26,6 @@ import sqlite3
 import sys
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -268,7 +267,7 @@ class Jobs:
         limit = self.limits.time_limit(script.timeout, timeout)
         fingerprint = hashlib.sha256(json.dumps([path, args], sort_keys=True, default=str).encode()).hexdigest()
         first = self._first(idempotency_key, fingerprint)
-        if first:
+        if first is not None:
             return first
         job_id = str(uuid.uuid4())
         job = Job(job_id, path, self.root / job_id, self.owner, limit, args, callback_url, idempotency_key or None,
@@ -276,7 +275,10 @@ class Jobs:
         try:
             self._saved().insert(job.row())
         except sqlite3.IntegrityError:  # another server on this workspace took the key a moment ago
-            return self._first(idempotency_key, fingerprint) or self.get(job_id)
+            first = self._first(idempotency_key, fingerprint)
+            if first is None:
+                raise
+            return first
         job.folder.mkdir(mode=0o700)
         self.live[job_id] = job
         task = asyncio.create_task(self._drive(job))
@@ -369,11 +371,11 @@ class Jobs:
 
     def get(self, job_id: str) -> Job:
         job = self.live.get(job_id)
-        row = None if job else self._saved().get(job_id)
-        if row:
-            job = Job.from_row(row, self.root)
         if job is None:
-            raise NotFound(f"no job {job_id[:40]}", hint=f"jobs are kept in {self.root} (the last {self.keep} ended)")
+            row = self._saved().get(job_id)
+            if row is None:
+                raise NotFound(f"no job {job_id[:40]}", hint=f"jobs are kept in {self.root} (the last {self.keep} ended)")
+            job = Job.from_row(row, self.root)
         return job
 
     def list(self, script_path: str = "", status: str = "", created_after: float | None = None,
