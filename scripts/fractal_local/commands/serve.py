@@ -33,7 +33,10 @@ def serve_until_interrupted(host: str = "127.0.0.1", port: int = 8765, ui: bool 
     sock = bind(host, port)
     host, port = sock.getsockname()[:2]
     auth = "bearer token required" if token else "no token: set FRACTAL_API_TOKEN to require one"
-    print(f"Fractal local API on http://{host}:{port} ({auth}); {jobs} jobs at once", file=sys.stderr)
+    limits = limits or Limits.read(os.environ)
+    print(f"Fractal local API on http://{host}:{port} ({auth}); {jobs} jobs at once, each at most "
+          f"{limits.timeout_s:g} s unless its script says; callback hosts: {', '.join(limits.callback_hosts) or 'none'}",
+          file=sys.stderr)
     print(f"  OpenAPI  http://{host}:{port}/api/openapi.json    MCP  http://{host}:{port}/mcp", file=sys.stderr)
     if not ui:
         print("  POST /api/w/local/jobs/run_wait_result/p/f/fractal/<script>   e.g. list_items", file=sys.stderr)
