@@ -6,7 +6,8 @@ The server is `scripts/fractal serve` in its own process on 127.0.0.1 (4 job slo
 catalog of 20 entities in a temp dir. The load comes from threads of this process, one keep-alive
 connection each, bounded in count (N requests per level) and time (60 s timeouts). Baselines measured
 in the same run: the script called in-process (`runner.call`, what a job costs without the server), the
-same calls from 4 warm processes (the ceiling for 4 job slots), and `GET /api/version` (HTTP, no job).
+same calls from 4 warm processes (the ceiling for 4 job slots), `GET /api/version` (HTTP, no job), and
+a job's writes to the job store (SQLite) alone.
 Then 200 `list_items` at concurrency 50 (the case that reset 54 connections on the old http.server),
 and 100 silent clients holding connections open while the load runs. Prints figures; asserts nothing.
 """
@@ -148,6 +149,25 @@ def in_process(fn: Callable[[], object], runs: int) -> float:
     return (time.perf_counter() - start) / runs * 1000
 
 
+def store_cost(jobs: int, result: object) -> float:
+    """ms a job spends in the job store (SQLite under $FRACTAL_HOME/jobs): its insert, its start, its end."""
+    import uuid
+
+    from fractal_local.jobs import Job
+    from fractal_local.jobstore import JobStore
+
+    store = JobStore(HOME / "store" / "jobs.sqlite3")
+    start = time.perf_counter()
+    for _ in range(jobs):
+        job = Job(str(uuid.uuid4()), "f/fractal/list_items", HOME, "0:0", 300.0, fingerprint="0" * 64)
+        store.insert(job.row())
+        job.status, job.started_at = "running", time.time()
+        store.update(job.row())
+        job.status, job.result = "success", result
+        store.update(job.row())
+    return (time.perf_counter() - start) / jobs * 1000
+
+
 def silent_clients(port: int, count: int) -> list[socket.socket]:
     """Connections that send half a request head and then nothing."""
     socks = []
@@ -172,6 +192,8 @@ def main() -> None:
     base_list = in_process(lambda: call("f/fractal/list_items", list_args), 10)
     base_get = in_process(lambda: call("f/fractal/get_item", get_args), 10)
     print(f"baseline, in-process runner.call: list_items {base_list:.1f} ms, get_item {base_get:.1f} ms")
+    stored = store_cost(n, call("f/fractal/list_items", list_args))
+    print(f"job store, a job's three writes (list_items' result): {stored:.2f} ms")
     pooled = {name: pool_rps(f"f/fractal/{name}", args, n) for name, args in (("list_items", list_args),
                                                                                 ("get_item", get_args))}
     print(f"baseline, 4 warm processes calling runner.call, no server: list_items {pooled['list_items']:.1f} req/s, "
