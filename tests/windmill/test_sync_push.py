@@ -86,11 +86,13 @@ def test_the_whole_pack_arrives_in_windmill(stub: WindmillStub, tmp_path: Path) 
 
     scripts = {p.relative_to(folder).with_suffix("").as_posix(): p for p in pack.rglob("*.py")}
     assert len(scripts) > 100 and set(stub.scripts) == set(scripts)
+    created = {c["body"]["path"]: c["body"] for c in stub.calls("POST", "scripts/create")}
     for path, file in scripts.items():
         meta = load(file.with_suffix(".script.yaml"))
         arrived = stub.scripts[path]
         assert arrived["content"] == file.read_text(encoding="utf-8") and arrived["language"] == "python3", path
         assert (arrived["summary"], arrived["schema"]) == (meta["summary"], meta["schema"]), path
+        assert created[path].get("timeout") == meta.get("timeout"), path  # the job time limit the local server keeps too
 
     flows = {p.parent.relative_to(folder).as_posix().removesuffix("__flow"): load(p) for p in pack.glob("*__flow/flow.yaml")}
     assert flows and set(stub.flows) == set(flows)
