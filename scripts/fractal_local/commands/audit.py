@@ -18,7 +18,7 @@ from fractal_local.cli import described
 from fractal_local.commands.catalog import _targets, add_targets, emit
 from fractal_local.runner import call
 
-CHECKS = ("history", "rules", "checkov", "bandit", "detect-secrets")
+CHECKS = ("history", "rules", "checkov", "bandit", "detect-secrets", "gitleaks", "trivy", "hadolint")
 SHOWN_FINDINGS = 30
 MARKS = {"pass": "✓", "partial": "~", "fail": "✗", "not-applicable": "–"}
 
