@@ -10,6 +10,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import f.fractal.tools.kubernetes.check as kubernetes
 from f.fractal.model.errors import InvalidInput
 from f.fractal.platform.files import write_files
 from f.fractal.platform.yamlio import load_untrusted
@@ -54,20 +55,37 @@ def _check_templates(files: dict[str, str], report: Report) -> None:
             report.error(path, "unbalanced {{ }} template delimiters")
 
 
+def _check_rendered(values: str, rendered: str, report: Report) -> None:
+    """The manifests the chart renders with one values file, through the Kubernetes checker."""
+    sub = Report()
+    kubernetes.check({f"rendered/{values}": rendered}, sub)
+    for e in sub.errors:
+        report.error(values, f"rendered manifests: {e['message']}", None)
+    for w in sub.warnings:
+        report.warn(values, f"rendered manifests: {w['message']}")
+
+
 def _render(files: dict[str, str], report: Report) -> None:
     helm = find_binary("helm")
     if helm is None:
-        report.skipped("helm lint / helm template", "helm is not installed on this worker")
+        report.skipped("helm lint / helm template", "helm is not installed on this worker: the chart was checked "
+                       "structurally only (its rendered manifests were not)")
         return
     report.ran("helm lint / helm template")
+    report.ran("kubernetes checker on the rendered manifests")
     with tempfile.TemporaryDirectory(prefix="fractal-helm-") as tmp:
         root = Path(tmp) / "chart"
         write_files(root, files)
         for values in ["values.yaml", *sorted(p for p in files if posixpath.basename(p).startswith("values-"))]:
-            for argv in ([helm, "lint", ".", "-f", values], [helm, "template", "check", ".", "-f", values]):
-                proc = run_tool(argv, cwd=root, timeout=60)
-                if proc.returncode != 0:
-                    report.error(values, f"{' '.join(argv[1:2])} failed: {(proc.stderr or proc.stdout).strip()[-400:]}")
+            lint = run_tool([helm, "lint", ".", "-f", values], cwd=root, timeout=60)
+            if lint.returncode != 0:
+                report.error(values, f"helm lint failed: {(lint.stderr or lint.stdout).strip()[-400:]}")
+                continue
+            rendered = run_tool([helm, "template", "check", ".", "-f", values], cwd=root, timeout=60)
+            if rendered.returncode != 0:
+                report.error(values, f"helm template failed: {(rendered.stderr or rendered.stdout).strip()[-400:]}")
+            else:
+                _check_rendered(values, rendered.stdout, report)
 
 
 def check(files: dict[str, str], report: Report) -> None:
