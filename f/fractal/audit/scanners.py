@@ -22,17 +22,15 @@ from typing import Any
 
 from f.fractal.audit.findings import Finding, Severity, Unavailable
 from f.fractal.audit.structure import Tree
+from f.fractal.tools.checks import tool_environments
 
-# A Windmill worker loads pack modules without `__file__` (see platform/workspace.py): the checkout, else the cwd.
-_HERE = globals().get("__file__")
-PACK_ROOT = Path(_HERE).resolve().parents[3] if _HERE else Path.cwd()
 SETUP_HINT = "run scripts/setup --scanners on this worker"
 _HIGH = re.compile(r"(?i)0\.0\.0\.0|::/0|root|privileged|user for the container|secret|admin|escalation|host (network|pid|ipc)")
 _LOW = re.compile(r"(?i)description|healthcheck|probe|label|annotation|logging|monitoring")
 
 
 def scanners_dir() -> Path:
-    return Path(os.environ.get("FRACTAL_SCANNERS_DIR") or PACK_ROOT / ".venv-scanners")
+    return tool_environments()
 
 
 @dataclass(frozen=True)
