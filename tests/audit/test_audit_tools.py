@@ -8,9 +8,8 @@ import shutil
 
 import pytest
 
-from f.fractal.tools.checks import tool_environments
-
 import f.fractal.tools.dockerfile.check as dockerfile
+from f.fractal.tools.checks import tool_environments
 from f.fractal.tools.registry import TOOLS
 from f.fractal.tools.validate import validate_files
 

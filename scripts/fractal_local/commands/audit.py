@@ -73,6 +73,8 @@ def render_migration(result: dict[str, Any], out: TextIO) -> None:
         w(f"\nDockerfile {fix['dockerfile']}: fixed {', '.join(fix['fixed'])}\n")
         for manual in fix["manual"]:
             w(f"  by hand: {manual['rule']}: {manual['reason']}\n")
+    for old in result.get("superseded", []):
+        w(f"\nsuperseded: {old['action']} {old['file']} (by {old['replaced_by']}): {old['reason']}\n")
     for warning in result["warnings"]:
         w(f"\nwarning: {warning}\n")
     for saved in (result.get("saved") or {}).get("saved", []):
