@@ -3,8 +3,8 @@
 `scaffold` clones the repository (or takes a previous audit's), drafts the entities and the
 pipeline, validates each draft with its tool's checker, lists what the migration supersedes (raw
 manifests, push deploys), rescans a copy of the repository with the drafts in place and the
-superseded files removed, and reports the score before → after. `save` saves the drafts, then the pipeline
-pinned to the versions the catalog gave them.
+superseded files removed, and reports the score before → after. `save` saves the drafts, then the
+pipeline pinned to the versions the catalog gave them.
 """
 
 from __future__ import annotations

@@ -92,7 +92,8 @@ def _without_push_deploys(text: str) -> str | None:
     for name, job in doc["jobs"].items():
         if not isinstance(job, dict):
             continue
-        steps = [s for s in job.get("steps") or [] if not gha.PUSH_DEPLOY.search(str((s or {}).get("run") or ""))]
+        steps = [s for s in job.get("steps") or []
+                 if not (isinstance(s, dict) and gha.PUSH_DEPLOY.search(str(s.get("run") or "")))]
         if "uses" in job or any(isinstance(s, dict) and "run" in s for s in steps):
             jobs[name] = {**job, "steps": steps} if "steps" in job else job
     return dump({**doc, "jobs": jobs}, indent_lists=True, width=200) if jobs else None
