@@ -82,8 +82,8 @@ def test_the_ci_steps_pass_on_the_scaffold_and_fail_on_a_broken_overlay(migratio
         (copy / marked["file"]).unlink()
     server = serve("127.0.0.1", 0, token=TOKEN)
     try:
-        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "FRACTAL_TOKEN": TOKEN,
-               "FRACTAL_URL": f"http://127.0.0.1:{server.server_address[1]}"}
+        env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "CHECK_TOKEN": TOKEN,  # the step's env, from vars/secrets
+               "CHECK_URL": f"http://127.0.0.1:{server.server_address[1]}"}
         workflow = _ci(result)["spec"]["files"][CI_WORKFLOW]
         passed = _run_steps(workflow, copy, env)
         assert passed.returncode == 0, passed.stdout + passed.stderr

@@ -46,14 +46,14 @@ checks += [("helm", c.parent, "**/*") for c in sorted(deploy.glob("*/Chart.yaml"
 checks += [(tool, pathlib.Path(root), pattern) for tool, root, pattern in (
     ("argocd", "deploy/argocd", "**/*.yaml"), ("kubernetes", "rendered", "*.yaml"),
     ("github-actions", ".github", "workflows/*.y*ml")) if files(root, pattern)]
-url = os.environ["FRACTAL_URL"].rstrip("/") + "/api/r/fractal/entities/check"
+url = os.environ["CHECK_URL"].rstrip("/") + "/api/r/fractal/entities/check"
 failed = 0
 for tool, root, pattern in checks:
     name = "ci-" + "".join(c if c.isalnum() else "-" for c in str(root).lower()).strip("-")
     item = {"apiVersion": "fractal/v1", "kind": "Entity", "metadata": {"name": name, "description": f"CI check of {root}"},
             "spec": {"tool": tool, "providers": [], "files": files(root, pattern)}}
     request = urllib.request.Request(url, data=json.dumps({"item": item}).encode(), method="POST", headers={
-        "Content-Type": "application/json", "Authorization": "Bearer " + os.environ["FRACTAL_TOKEN"]})
+        "Content-Type": "application/json", "Authorization": "Bearer " + os.environ["CHECK_TOKEN"]})
     with urllib.request.urlopen(request, timeout=300) as response:
         report = json.load(response)
     for problem in report["errors"]:
@@ -76,7 +76,7 @@ def ci_workflow(helm: bool) -> str:
             {"name": "render the chart per environment (helm template)" if helm else "render every overlay (kustomize build)",
              "run": RENDER_CHART if helm else RENDER_OVERLAYS},
             {"name": "validate with Fractal's checkers", "if": "${{ vars.FRACTAL_URL != '' }}",
-             "env": {"FRACTAL_URL": "${{ vars.FRACTAL_URL }}", "FRACTAL_TOKEN": "${{ secrets.FRACTAL_TOKEN }}"},
+             "env": {"CHECK_URL": "${{ vars.FRACTAL_URL }}", "CHECK_TOKEN": "${{ secrets.FRACTAL_TOKEN }}"},
              "run": CHECK_WITH_FRACTAL},
         ]}},
     }, indent_lists=True, width=200)
