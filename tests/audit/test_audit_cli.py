@@ -33,6 +33,8 @@ def test_migrate_saves_the_drafts_to_two_targets(tmp_path: Path, fractal_home: P
     assert "saved pipeline:planted-gitops@1.0.0" in result.stdout and "→" in result.stdout
     listed = run_cli("list", "--kind", "entity", "--json", "-t", b, env=env)
     names = {row["name"] for row in json.loads(listed.stdout)["items"]}
-    assert names == {"planted-app-kustomize", "planted-db-kustomize", "planted-argocd", "planted-dockerfile-patches"}
+    assert names == {"planted-app-kustomize", "planted-db-kustomize", "planted-argocd", "planted-dockerfile-patches",
+                     "planted-ci"}
+    assert "superseded: remove k8s/deployment.yaml" in result.stdout
     bad = run_cli("migrate", str(tmp_path / "nowhere"), env=env)
     assert bad.returncode == 1 and json.loads(bad.stderr)["error"] == "not_found"

@@ -143,7 +143,7 @@ def test_bad_repositories_are_clear_errors(repo: str, ref: str, error: type[Exce
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"checks": ["trivy"]}, "unknown checks"),
+    ({"checks": ["semgrep"]}, "unknown checks"),
     ({"checks": "rules"}, "list of names"),
     ({"timeout": 0}, "number of seconds"),
     ({"timeout": "soon"}, "number of seconds"),

@@ -23,6 +23,7 @@ from f.fractal.audit.audit import audit
 from f.fractal.audit.migrate import save, scaffold
 from f.fractal.flows.interpreter import FlowRunner
 from f.fractal.model.errors import InvalidInput
+from f.fractal.tools.checks import tool_environments
 from f.fractal.tools.validate import validate_entity
 
 FAST = ["history", "rules"]
@@ -50,7 +51,7 @@ def _by_tool(result: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 def test_every_draft_validates_like_a_generated_one(migration: dict[str, Any]) -> None:
     assert migration["valid"]
     tools = _by_tool(migration)
-    assert set(tools) == {"kustomize", "argocd", "dockerfile"}
+    assert set(tools) == {"kustomize", "argocd", "dockerfile", "github-actions"}
     assert {d["metadata"]["name"] for d in tools["kustomize"]} == {"planted-app-kustomize", "planted-db-kustomize"}
     for draft in migration["drafts"]:
         report = validate_entity(draft)  # again, from scratch: the draft as save_item would get it
@@ -131,8 +132,10 @@ def test_helm_when_asked_and_from_a_previous_audit(planted: Any) -> None:
             "templates/deployment.yaml"} <= set(chart["spec"]["files"])
     report = result["validation"][chart["metadata"]["name"]]
     assert report["ok"] and "chart structure" in report["checks_run"]
-    if not shutil.which("helm"):
-        assert report["checks_skipped"][0]["reason"] == "helm is not installed on this worker"
+    if shutil.which("helm") or (tool_environments() / "helm" / "bin" / "python").is_file():
+        assert "kubernetes checker on the rendered manifests" in report["checks_run"]  # rendered per values file
+    else:
+        assert report["checks_skipped"][0]["reason"].startswith("helm is not installed on this worker")
     assert "kustomize" not in _by_tool(result)
     assert len(result["warnings"]) == 2  # placeholder Git URL and registry, said
 

@@ -9,6 +9,7 @@ import shutil
 import pytest
 
 import f.fractal.tools.dockerfile.check as dockerfile
+from f.fractal.tools.checks import tool_environments
 from f.fractal.tools.registry import TOOLS
 from f.fractal.tools.validate import validate_files
 
@@ -43,7 +44,7 @@ spec:
   syncPolicy: {automated: {prune: true, selfHeal: true}}
 """
 CHART = {"Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "values.yaml": "replicas: 1\n",
-         "templates/deployment.yaml": "kind: Deployment\nmetadata: {name: {{ .Chart.Name }}}\n"}
+         "templates/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Chart.Name }}\n"}
 
 
 @pytest.mark.parametrize(("tool", "files", "error"), [
@@ -62,7 +63,7 @@ CHART = {"Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "values.ya
     ("helm", CHART, None),
     ("helm", {**CHART, "Chart.yaml": "apiVersion: v1\nname: web\nversion: 1\n"}, "apiVersion must be v2"),
     ("helm", {k: v for k, v in CHART.items() if k != "values.yaml"}, "needs values.yaml"),
-    ("helm", {**CHART, "templates/deployment.yaml": "name: {{ .Chart.Name }\n"}, "unbalanced"),
+    ("helm", {**CHART, "templates/configmap.yaml": "name: {{ .Chart.Name }\n"}, "unbalanced"),
     ("dockerfile", {"Dockerfile": "FROM python:3.12-slim\nUSER 10001\nHEALTHCHECK CMD true\n"}, None),
     ("dockerfile", {"Dockerfile": "FROM python:3.12-slim\nCMD [\"python\"]\n"}, "DF-ROOT-USER"),
     ("dockerfile", {"Dockerfile": "FROM python:3.12\nUSER 1\nENV DB_PASSWORD=hunter2hunter2\n"}, "DF-SECRET-ENV"),
@@ -103,3 +104,40 @@ def test_the_new_tools_are_registered_with_an_honest_runner() -> None:
     for name in ("helm", "dockerfile"):
         with pytest.raises(Exception, match="no runner"):
             TOOLS[name].preflight(type("Run", (), {"ref": f"entity:x-{name}@1.0.0"})())  # type: ignore[arg-type]
+
+
+CHART_DEPLOYMENT = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Chart.Name }}
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels:
+      app: web
+  template:
+    metadata:
+      labels:
+        app: web
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.27
+          resources:
+            limits:
+              memory: 64Mi
+"""
+RENDERS = bool(shutil.which("helm") or (tool_environments() / "helm" / "bin" / "python").is_file())
+
+
+@pytest.mark.skipif(not RENDERS, reason="neither helm nor Helm's Go SDK (scripts/setup --scanners) on this machine")
+def test_helm_renders_each_values_file_and_checks_the_manifests() -> None:
+    chart = {**CHART, "values-prod.yaml": "replicas: 3\n", "templates/deployment.yaml": CHART_DEPLOYMENT}
+    report = validate_files("helm", chart)
+    assert report["ok"], report["errors"]
+    assert "kubernetes checker on the rendered manifests" in report["checks_run"]
+    broken = validate_files("helm", {**chart, "templates/deployment.yaml": CHART_DEPLOYMENT.replace("containers", "containerz")})
+    assert {e["file"] for e in broken["errors"]} == {"values.yaml", "values-prod.yaml"}
+    assert all("at least one container" in e["message"] for e in broken["errors"])
+    failing = validate_files("helm", {**chart, "templates/deployment.yaml": CHART_DEPLOYMENT + "{{ .Values.nope.deeper }}\n"})
+    assert any("nil pointer" in e["message"] for e in failing["errors"]), failing["errors"]

@@ -108,7 +108,7 @@ def test_a_secret_that_cannot_be_taken_out_refuses_the_pair_and_writes_nothing(k
 
 @pytest.mark.parametrize(("task", "solution", "confidence", "message"), [
     ("", {"tool": "ansible", "files": {"site.yml": CHRONY}}, 1.0, "task must say"),
-    (TASK, {"tool": "github-actions", "files": {"x": "y"}}, 1.0, "is not one Fractal runs"),
+    (TASK, {"tool": "pulumi", "files": {"x": "y"}}, 1.0, "is not one Fractal runs"),
     (TASK, {"tool": "ansible", "files": {}}, 1.0, "non-empty"),
     (TASK, {"tool": "ansible", "files": {"site.yml": CHRONY}}, 0.2, "below"),
     (TASK, {"tool": "ansible", "files": {"site.yml": "- hosts: all\n  tasks: nope\n"}}, 1.0, "does not pass"),

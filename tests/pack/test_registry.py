@@ -38,7 +38,7 @@ def test_every_provider_names_only_tools_the_model_knows() -> None:
 
 def test_each_tool_is_one_folder_with_check_run_and_tool() -> None:
     for name in TOOLS:
-        folder = PACK / "tools" / name
+        folder = PACK / "tools" / name.replace("-", "_")  # a Python package name: github-actions → github_actions
         assert {"check.py", "run.py", "tool.py"} <= {p.name for p in folder.glob("*.py")}, f"tools/{name}/ is incomplete"
 
 

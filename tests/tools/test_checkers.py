@@ -155,7 +155,7 @@ def item(tool: str, files: dict[str, str], providers: list[str] | None = None) -
      "plaintext secret: an AWS access key id (aws-access-key)"),
     ("no-files", item("ansible", {}), {}, "has no files"),
     ("not-an-item", {"kind": "Entity"}, {}, "invalid Entity"),
-    ("unsupported-tool", item("github-actions", {"ci.yml": "on: push"}), {}, "no generator or validator yet"),
+    ("workflow-outside-workflows", item("github-actions", {"ci.yml": "on: push"}), {}, "workflows under workflows/"),
 ])
 def test_entity_level_checks(case: str, raw: dict[str, Any], kwargs: dict[str, str], error: str) -> None:
     report = validate_entity(raw, **kwargs)

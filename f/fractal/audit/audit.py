@@ -23,8 +23,8 @@ from f.fractal.platform.secrets import mask
 DIMENSIONS = ("history", "rules", *scanners.SCANNER_NAMES)
 DEFAULT_TIMEOUT = 300.0
 NO_ADVISORY_FEED = ("no dependency-vulnerability scanner with a reachable advisory feed is configured on this worker "
-                    "(pip-audit and trivy need an online feed; offline they report 'no known vulnerabilities', "
-                    "a false all-clear)")
+                    "(trivy's vulnerability database and pip-audit's feed must be downloaded; offline they report "
+                    "'no known vulnerabilities', a false all-clear: trivy runs here for misconfigurations and secrets only)")
 
 
 def check_dimensions(checks: list[str] | None) -> list[str]:
@@ -90,8 +90,9 @@ def audit_checkout(co: source.Checkout, dimensions: list[str], timeout: float = 
         missing.append(Unavailable("dependency vulnerabilities", "none", NO_ADVISORY_FEED))
     ordered = sort_findings(findings)
     ran = [o.tool for o in outcomes if o.status == "ok"]
-    facts = score.Facts(tree, ordered, history_scanned="history" in dimensions and co.git and bool(co.head),
-                        secrets_scanned="history" in dimensions or "detect-secrets" in ran, scanners_ran=ran)
+    in_history = co.git and bool(co.head) and ("history" in dimensions or "gitleaks" in ran)
+    facts = score.Facts(tree, ordered, history_scanned=in_history, scanners_ran=ran,
+                        secrets_scanned="history" in dimensions or bool({"detect-secrets", "gitleaks", "trivy"} & set(ran)))
     total, checks = score.evaluate(facts)
     report = {
         "repo": co.source, "head": co.head, "commits": co.commits,

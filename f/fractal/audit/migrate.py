@@ -1,9 +1,10 @@
 """Audit → scaffold → save: the migration of a repository to GitOps as catalog items.
 
 `scaffold` clones the repository (or takes a previous audit's), drafts the entities and the
-pipeline, validates each draft with its tool's checker, rescans a copy of the repository with the
-drafts in place and reports the score before → after. `save` saves the drafts, then the pipeline
-pinned to the versions the catalog gave them.
+pipeline, validates each draft with its tool's checker, lists what the migration supersedes (raw
+manifests, push deploys), rescans a copy of the repository with the drafts in place and the
+superseded files removed, and reports the score before → after. `save` saves the drafts, then the
+pipeline pinned to the versions the catalog gave them.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 import f.fractal.audit.scaffold as drafting
 import f.fractal.audit.source as source
 import f.fractal.audit.structure as structure
+import f.fractal.audit.workflows as workflows
 import f.fractal.catalog.items as catalog
 from f.fractal.audit.audit import audit_checkout, check_dimensions
 from f.fractal.model.errors import InvalidInput
@@ -56,16 +58,18 @@ def scaffold(repo: str = "", audit: dict[str, Any] | None = None, *, ref: str = 
             registry = f"registry.example.com/{app}"
             warnings.append(f"images are named {registry}/<service>: pass registry (where CI pushes them)")
         origin = {"audit": {"repo": co.source, "head": co.head, "score": before["score"]}}
+        superseded, rewritten = workflows.superseded(tree, helm)
         drafts, fixes = drafting.drafts_for(tree, app=app, environments=envs, helm=helm, registry=registry,
                                             tag=co.head[:12] or "0.1.0", repo_url=repo_url, revision=revision or ref or "HEAD",
-                                            origin=origin)
-        after = drafting.rescan(co, drafts, fixes, dimensions) if rescan else None
+                                            origin=origin, rewritten=rewritten)
+        removed = [s["file"] for s in superseded if s["action"] == "remove"]
+        after = drafting.rescan(co, drafts, fixes, dimensions, removed) if rescan else None
     validation = {d["metadata"]["name"]: d["provenance"]["validation"] for d in drafts}
     result: dict[str, Any] = {
         "app": app, "valid": all(v["ok"] for v in validation.values()),
         "drafts": drafts, "pipeline": drafting.pipeline(app, drafts, envs, origin), "validation": validation,
         "placement": {d["metadata"]["name"]: drafting.placement(d) for d in drafts},
-        "dockerfile_fixes": fixes, "warnings": warnings,
+        "dockerfile_fixes": fixes, "superseded": superseded, "warnings": warnings,
         "score": {"before": before["score"], "after": after["score"] if after else None,
                   "grade_before": before.get("grade"), "grade_after": after["grade"] if after else None,
                   "changed": _changed(before, after) if after else []},

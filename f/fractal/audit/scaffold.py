@@ -4,11 +4,13 @@ For each service (a Dockerfile folder or a compose service): a kustomize base wi
 (requests and limits, non-root, read-only root filesystem, probes, secrets as secretKeyRef) and an
 overlay per environment — or, when asked, one Helm chart with a values file per environment; Argo CD
 Applications per service and environment plus an app-of-apps root; the Dockerfile fixes as diffs
-keyed to the rule they fix; and a pipeline that applies the manifests then the root Application.
+keyed to the rule they fix; the CI workflow that validates it all (audit/workflows.py); and a
+pipeline that applies the manifests then the root Application.
 
 The drafts are meant to live in the application's repository under `deploy/` (`deploy/<service>/`,
 `deploy/chart/`, `deploy/argocd/`), where the Applications point; `rescan` writes them there in a
-copy of the repository and audits it again, so the before → after score shows what the move buys.
+copy of the repository, removes what the migration supersedes and audits it again, so the
+before → after score shows what the move buys.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from typing import Any
 import f.fractal.audit.patches as patches
 import f.fractal.audit.source as source
 import f.fractal.audit.structure as structure
+import f.fractal.audit.workflows as workflows
 from f.fractal.audit.audit import audit_folder
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
@@ -35,7 +38,7 @@ from f.fractal.platform.yamlio import dump
 from f.fractal.tools.hardening import image_unpinned
 from f.fractal.tools.validate import validate_entity
 
-DEPLOY = "deploy"
+DEPLOY = workflows.DEPLOY
 NON_ROOT_UID = 10001
 _SECRET_NAME = re.compile(r"(?i)passw|secret|token|api_?key|private_?key|credential")
 _ENV_RE = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
@@ -352,8 +355,10 @@ def check_environments(environments: list[str] | None) -> list[str]:
 
 
 def drafts_for(tree: structure.Tree, *, app: str, environments: list[str], helm: bool, registry: str, tag: str,
-               repo_url: str, revision: str, origin: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The draft entities (manifests, Argo CD, Dockerfile patches) and the Dockerfile fixes they carry."""
+               repo_url: str, revision: str, origin: dict[str, Any],
+               rewritten: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The draft entities (manifests, Argo CD, Dockerfile patches, CI workflows) and the Dockerfile fixes they carry;
+    `rewritten`: existing workflows without their push deploys (workflows.superseded)."""
     services = plan_services(tree, app, registry, tag)
     tags = ["gitops", "scaffold", app]
     drafts = []
@@ -373,6 +378,11 @@ def drafts_for(tree: structure.Tree, *, app: str, environments: list[str], helm:
                          f"app-of-apps root; lives in {DEPLOY}/argocd",
                          argocd_files(services, app, environments, repo_url, revision, helm), tags, origin,
                          placement=f"{DEPLOY}/argocd"))
+    drafts.append(entity(slug(f"{app}-ci", 60), "github-actions", f"CI of {app}: renders and validates the desired state "
+                         "on every pull request, never deploys" + (f"; {', '.join(rewritten)} without push deploys"
+                                                                    if rewritten else ""),
+                         {workflows.CI_WORKFLOW: workflows.ci_workflow(helm), **(rewritten or {})}, tags, origin,
+                         placement=".github"))
     docker, fixes = dockerfile_files(tree, services)
     if docker:
         drafts.append(entity(slug(f"{app}-dockerfile-patches", 60), "dockerfile",
@@ -387,8 +397,9 @@ def placement(draft: dict[str, Any]) -> str:
 
 
 def rescan(co: source.Checkout, drafts: list[dict[str, Any]], fixes: list[dict[str, Any]],
-           dimensions: list[str]) -> dict[str, Any]:
-    """Audit a copy of the repository with the drafts in place and the Dockerfile fixes applied."""
+           dimensions: list[str], removed: list[str] | None = None) -> dict[str, Any]:
+    """Audit a copy of the repository with the drafts in place, the Dockerfile fixes applied and the superseded
+    files (`removed`) gone."""
     tmp = Path(tempfile.mkdtemp(prefix="fractal-scaffold-"))
     try:
         copy = tmp / "repo"
@@ -396,6 +407,8 @@ def rescan(co: source.Checkout, drafts: list[dict[str, Any]], fixes: list[dict[s
             subprocess.run(["git", "clone", "-q", "--no-hardlinks", str(co.root), str(copy)], check=True, capture_output=True)
         else:
             shutil.copytree(co.root, copy, ignore=shutil.ignore_patterns(".git"))
+        for path in removed or []:
+            (copy / path).unlink(missing_ok=True)
         for draft in drafts:
             if draft["spec"]["tool"] != "dockerfile":
                 write_files(copy / placement(draft), draft["spec"]["files"])

@@ -1,9 +1,11 @@
 """External scanners, each run as its own process from its own pinned environment, with a timeout.
 
 `scripts/setup --scanners` creates `.venv-scanners/<tool>/` from `scripts/scanners/<tool>.txt`
-(checkov must never share the pack's environment). A scanner that is not installed, times out or
-fails is reported `unavailable` with the reason, never as zero findings. Scanners' messages are
-rule titles and locations: code lines and secret values are never copied into a finding.
+(checkov must never share the pack's environment). gitleaks, trivy and hadolint are binaries that
+only third-party wheels ship: optional, pinned by hash, and the version the binary reports is checked
+against `Scanner.binary` before each run. A scanner that is not installed, reports another version,
+times out or fails is reported `unavailable` with the reason, never as zero findings. Scanners'
+messages are rule titles and locations: code lines and secret values are never copied into a finding.
 """
 
 from __future__ import annotations
@@ -20,17 +22,15 @@ from typing import Any
 
 from f.fractal.audit.findings import Finding, Severity, Unavailable
 from f.fractal.audit.structure import Tree
+from f.fractal.tools.checks import tool_environments
 
-# A Windmill worker loads pack modules without `__file__` (see platform/workspace.py): the checkout, else the cwd.
-_HERE = globals().get("__file__")
-PACK_ROOT = Path(_HERE).resolve().parents[3] if _HERE else Path.cwd()
 SETUP_HINT = "run scripts/setup --scanners on this worker"
 _HIGH = re.compile(r"(?i)0\.0\.0\.0|::/0|root|privileged|user for the container|secret|admin|escalation|host (network|pid|ipc)")
 _LOW = re.compile(r"(?i)description|healthcheck|probe|label|annotation|logging|monitoring")
 
 
 def scanners_dir() -> Path:
-    return Path(os.environ.get("FRACTAL_SCANNERS_DIR") or PACK_ROOT / ".venv-scanners")
+    return tool_environments()
 
 
 @dataclass(frozen=True)
@@ -58,17 +58,21 @@ class Outcome:
 @dataclass(frozen=True)
 class Scanner:
     tool: str
-    dist: str  # the distribution name in the scanner's environment (for its version)
     dimension: str  # what is unchecked when it is missing
     applies: Callable[[Tree], bool]
-    argv: Callable[[Path, Path], list[str]]  # (executable's bin folder, repo root) → argv
+    argv: Callable[[Tree], list[str]]  # argv[0]: the command in the scanner's environment's bin/
     parse: Callable[[str], list[Finding]]
     ok_codes: tuple[int, ...] = (0, 1)
+    dist: str = ""  # a Python scanner: its distribution in the environment (for its version)
+    binary: str = ""  # a binary from a third-party wheel: the version it must report (pinned with the wheel's hash)
+    version_argv: tuple[str, ...] = ("--version",)
 
     def bin_dir(self) -> Path:
         return scanners_dir() / self.tool / "bin"
 
     def version(self) -> str:
+        if self.binary:
+            return binary_version(self.bin_dir() / self.tool, self.version_argv)
         pattern = f"python*/site-packages/{self.dist.replace('-', '_')}-*.dist-info"
         for meta in sorted((scanners_dir() / self.tool / "lib").glob(pattern)):
             return meta.name.removesuffix(".dist-info").split("-")[1]
@@ -77,16 +81,20 @@ class Scanner:
     def run(self, tree: Tree, timeout: float) -> Outcome:
         if not self.applies(tree):
             return Outcome(self.tool, "not-applicable", reason="nothing this scanner reads")
-        exe = self.bin_dir() / self.argv(self.bin_dir(), tree.root)[0]
+        argv = self.argv(tree)
+        exe = self.bin_dir() / argv[0]
         if not exe.is_file():
             return Outcome(self.tool, "unavailable", reason=f"{self.tool} is not installed on this worker ({SETUP_HINT})")
+        version = self.version()
+        if self.binary and version != self.binary:
+            return Outcome(self.tool, "unavailable", version=version, reason=f"{self.tool} reports version "
+                           f"{version or '(none)'}, {self.binary} is pinned ({SETUP_HINT})")
         env = {"PATH": f"{self.bin_dir()}:/usr/bin:/bin", "HOME": os.environ.get("HOME", "/tmp"), "LANG": "C.UTF-8",
                "CKV_SKIP_PACKAGE_UPDATE_CHECK": "true", "BC_SKIP_MAPPING": "TRUE", "PYTHONWARNINGS": "ignore"}
-        argv = [str(exe), *self.argv(self.bin_dir(), tree.root)[1:]]
         started = time.perf_counter()
         try:
-            proc = subprocess.run(argv, cwd=tree.root, env=env, capture_output=True, text=True, timeout=timeout,
-                                  stdin=subprocess.DEVNULL)
+            proc = subprocess.run([str(exe), *argv[1:]], cwd=tree.root, env=env, capture_output=True, text=True,
+                                  timeout=timeout, stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired:
             return Outcome(self.tool, "unavailable", reason=f"{self.tool} took over {timeout:.0f} s and was stopped")
         seconds = time.perf_counter() - started
@@ -99,7 +107,17 @@ class Scanner:
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             return Outcome(self.tool, "unavailable", seconds=seconds,
                            reason=f"{self.tool} output not understood: {type(e).__name__}")
-        return Outcome(self.tool, "ok", tuple(found), self.version(), seconds)
+        return Outcome(self.tool, "ok", tuple(found), version, seconds)
+
+
+def binary_version(exe: Path, argv: tuple[str, ...]) -> str:
+    """The first x.y.z a binary prints for its version ('' when it cannot say)."""
+    try:
+        proc = subprocess.run([str(exe), *argv], capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    found = re.search(r"\d+\.\d+\.\d+", proc.stdout + proc.stderr)
+    return found.group(0) if found else ""
 
 
 def _checkov_severity(name: str) -> Severity:
@@ -143,16 +161,77 @@ def parse_detect_secrets(stdout: str) -> list[Finding]:
             for file, hits in (data.get("results") or {}).items() for hit in hits]
 
 
+_LEVELS: dict[str, Severity] = {"CRITICAL": "critical", "HIGH": "high", "MEDIUM": "medium", "LOW": "low", "UNKNOWN": "info",
+                                 "ERROR": "high", "WARNING": "medium", "INFO": "low", "STYLE": "info"}
+SECRET_FIX = ("move the value to a secret store and reference it; "  # noqa: S105 (advice, not a password)
+              "rotate it (it stays in the history until rewritten)")
+
+
+def parse_gitleaks(stdout: str) -> list[Finding]:
+    """gitleaks' JSON report (run with --redact): rule, file, line and commit; never its Secret or Match."""
+    return [Finding("gitleaks", str(leak["RuleID"]), "secret", "critical", str(leak["File"]),
+                    f"{leak.get('Description') or leak['RuleID']}" + (" (in the history)" if leak.get("Commit") else ""),
+                    leak.get("StartLine"), str(leak.get("Commit") or "")[:12] or None, fix=SECRET_FIX)
+            for leak in json.loads(stdout or "[]") or []]
+
+
+def parse_trivy(stdout: str) -> list[Finding]:
+    """trivy fs's JSON: misconfigurations and secrets per target (a secret by its rule's title, never its match)."""
+    out = []
+    for result in json.loads(stdout).get("Results") or []:
+        target = str(result.get("Target", ""))
+        for m in result.get("Misconfigurations") or []:
+            if m.get("Status", "FAIL") != "FAIL":
+                continue
+            out.append(Finding("trivy", str(m.get("ID") or m.get("AVDID")), "misconfiguration",
+                               _LEVELS.get(str(m.get("Severity")), "medium"), target,
+                               f"{m.get('Title')}: {m.get('Message')}", (m.get("CauseMetadata") or {}).get("StartLine"),
+                               fix=str(m.get("Resolution") or "")))
+        out += [Finding("trivy", str(x.get("RuleID")), "secret", _LEVELS.get(str(x.get("Severity")), "high"), target,
+                        str(x.get("Title") or x.get("RuleID")), x.get("StartLine"), fix=SECRET_FIX)
+                for x in result.get("Secrets") or []]
+    return out
+
+
+def parse_hadolint(stdout: str) -> list[Finding]:
+    return [Finding("hadolint", str(x["code"]), "misconfiguration", _LEVELS.get(str(x.get("level")).upper(), "low"),
+                    str(x["file"]).removeprefix("./"), str(x.get("message", "")), x.get("line"),
+                    fix=f"https://github.com/hadolint/hadolint/wiki/{x['code']}" if str(x["code"]).startswith("DL") else "")
+            for x in json.loads(stdout or "[]")]
+
+
+def _gitleaks_argv(tree: Tree) -> list[str]:
+    """The whole history when the folder is a Git repository (a key removed later is still found), else its files."""
+    mode = ["git"] if (tree.root / ".git").exists() else ["dir"]
+    return ["gitleaks", *mode, "--report-format", "json", "--report-path", "-", "--redact", "--no-banner",
+            "--log-level", "error", "--exit-code", "0", "."]
+
+
+def _trivy_argv(_tree: Tree) -> list[str]:
+    """Misconfigurations and secrets with the checks built into the binary: offline, no database (vulnerabilities
+    need trivy's database, which this worker cannot download: that dimension is reported unavailable)."""
+    cache = scanners_dir() / "trivy" / "cache"
+    return ["trivy", "fs", "--scanners", "misconfig,secret", "--skip-check-update", "--skip-db-update", "--offline-scan",
+            "--cache-dir", str(cache), "--format", "json", "--quiet", "--exit-code", "0", "--skip-dirs", ".git", "."]
+
+
 SCANNERS = (
-    Scanner("checkov", "checkov", "infrastructure misconfiguration (checkov)",
+    Scanner("checkov", "infrastructure misconfiguration (checkov)",
             lambda t: bool(t.dockerfiles or t.terraform_files or t.objects or t.workflows or t.kustomizations),
-            lambda _b, root: ["checkov", "-d", ".", "-o", "json", "--quiet", "--compact", "--skip-download",
-                              "--framework", "terraform,kubernetes,dockerfile,github_actions"],
-            parse_checkov),
-    Scanner("bandit", "bandit", "Python code security (bandit)", lambda t: any(p.endswith(".py") for p in t.files),
-            lambda _b, _r: ["bandit", "-r", ".", "-f", "json", "-q", "-x", "./.git"], parse_bandit),
-    Scanner("detect-secrets", "detect_secrets", "secrets in the tip (detect-secrets)", lambda t: bool(t.files),
-            lambda _b, _r: ["detect-secrets", "scan"], parse_detect_secrets, ok_codes=(0,)),
+            lambda _t: ["checkov", "-d", ".", "-o", "json", "--quiet", "--compact", "--skip-download",
+                        "--framework", "terraform,kubernetes,dockerfile,github_actions"],
+            parse_checkov, dist="checkov"),
+    Scanner("bandit", "Python code security (bandit)", lambda t: any(p.endswith(".py") for p in t.files),
+            lambda _t: ["bandit", "-r", ".", "-f", "json", "-q", "-x", "./.git"], parse_bandit, dist="bandit"),
+    Scanner("detect-secrets", "secrets in the tip (detect-secrets)", lambda t: bool(t.files),
+            lambda _t: ["detect-secrets", "scan"], parse_detect_secrets, ok_codes=(0,), dist="detect_secrets"),
+    Scanner("gitleaks", "secrets in the history (gitleaks)", lambda t: bool(t.files), _gitleaks_argv, parse_gitleaks,
+            ok_codes=(0,), binary="8.30.1", version_argv=("version",)),
+    Scanner("trivy", "misconfigurations and secrets (trivy)",
+            lambda t: bool(t.files), _trivy_argv, parse_trivy, ok_codes=(0,), binary="0.76.0"),
+    Scanner("hadolint", "Dockerfile rules (hadolint)", lambda t: bool(t.dockerfiles),
+            lambda t: ["hadolint", "-f", "json", "--no-fail", *t.dockerfiles], parse_hadolint, ok_codes=(0,),
+            binary="2.15.1"),
 )
 SCANNER_NAMES = tuple(s.tool for s in SCANNERS)
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import f.fractal.tools.github_actions.check as gha
 import f.fractal.tools.hardening as hardening
 import f.fractal.tools.terraform.check as terraform
 from f.fractal.audit.findings import Finding
@@ -30,14 +31,13 @@ GROUPS = {
 }
 HARDENING_RULES = ("K8S-NO-LIMITS", "K8S-ROOT", "K8S-PRIVILEGED", "K8S-HOST-NAMESPACE", "K8S-PLAIN-SECRET-ENV",
                    "DF-ROOT-USER", "DF-SECRET-ENV", "COMPOSE-PRIVILEGED")
-OPEN_NETWORK = re.compile(r"TF-OPEN-SECURITY-GROUP|CKV_AWS_(24|25|260|277)$")
-PUSH_DEPLOY = re.compile(r"\bkubectl\s+(apply|create|replace|set\s+image|rollout\s+restart)\b|\bhelm\s+(upgrade|install)\b"
-                         r"|\bdocker[- ]compose\b[^\n]*\bup\b|\bdocker\s+stack\s+deploy\b"
-                         r"|\bkustomize\s+build\b[^\n]*\|\s*kubectl")
+OPEN_NETWORK = re.compile(r"TF-OPEN-SECURITY-GROUP|CKV_AWS_(24|25|260|277)$|^(AVD-)?AWS-0107$")  # trivy: ingress from /0
+PUSH_DEPLOY = gha.PUSH_DEPLOY  # one definition: the github-actions checker refuses what this check scores
 VALIDATION = re.compile(r"(?i)\b(pytest|test|lint|validate|kubeconform|kubeval|checkov|trivy|hadolint|helm\s+lint|"
                         r"kustomize\s+build|terraform\s+(validate|plan)|ruff|mypy|eslint|go\s+vet)\b")
 PINNED_REQUIREMENT = re.compile(r"(?m)^[A-Za-z0-9_.-]+\s*(\[.*\])?\s*==")
 FLUX_KINDS = ("Kustomization", "HelmRelease", "GitRepository", "OCIRepository")
+SECRET_SCANNERS = ("detect-secrets", "gitleaks")
 
 
 @dataclass
@@ -51,7 +51,7 @@ class Facts:
     tree: Tree
     findings: list[Finding]
     history_scanned: bool
-    secrets_scanned: bool  # the history, the files or detect-secrets were searched
+    secrets_scanned: bool  # the history or the files were searched (the pack's scan, detect-secrets, gitleaks, trivy)
     scanners_ran: list[str]
 
 
@@ -208,7 +208,7 @@ def ci_validation(f: Facts) -> Evaluation:
 
 def no_secrets(f: Facts) -> Evaluation:
     if not f.secrets_scanned:
-        return Evaluation(None, ["no secret search ran (history and detect-secrets not requested)"])
+        return Evaluation(None, ["no secret search ran (history and the secret scanners not requested or unavailable)"])
     secrets = [x for x in f.findings if x.category == "secret"]
     scope = "the whole history" if f.history_scanned else "the current files only (no history scanned)"
     if secrets:
@@ -254,7 +254,7 @@ def security_policy(f: Facts) -> Evaluation:
 
 
 def static_analysis(f: Facts) -> Evaluation:
-    analysers = [t for t in f.scanners_ran if t != "detect-secrets"]
+    analysers = [t for t in f.scanners_ran if t not in SECRET_SCANNERS]
     if not analysers:
         return Evaluation(None, ["no external analyser ran (not requested, or see unavailable)"])
     serious = [x for x in f.findings if x.tool in analysers and x.category in ("misconfiguration", "code")
@@ -297,7 +297,7 @@ CHECKS = (
     Check("security-policy", "security", "low", "Security policy",
           "A SECURITY.md tells people how to report a vulnerability.", security_policy),
     Check("static-analysis", "security", "medium", "Static analysis clean",
-          "The external scanners (checkov, bandit) report no high or critical finding.", static_analysis),
+          "The external analysers (checkov, bandit, trivy, hadolint) report no high or critical finding.", static_analysis),
 )
 
 

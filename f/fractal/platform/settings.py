@@ -19,7 +19,7 @@ catalog target it was read from in `terraform_state.targets`; `terraform_state.b
 
 Not settings (the local runtime's own paths, identity and credentials; a worker never has them):
 `FRACTAL_HOME`, `FRACTAL_ACTOR` (platform/workspace.py), `FRACTAL_LLM_*` (platform/llm.py: the local
-stand-in for the `f/fractal/llm` resource), `FRACTAL_SCANNERS_DIR` (audit/scanners.py). ENV_EXCEPTIONS
+stand-in for the `f/fractal/llm` resource), `FRACTAL_SCANNERS_DIR` (tools/checks.py). ENV_EXCEPTIONS
 lists them; tests/pack/test_settings_source.py keeps every other `FRACTAL_*` read in this module.
 """
 
@@ -42,7 +42,7 @@ STATE_BACKENDS = ("local", "pg", "s3", "http")
 # FRACTAL_* variables read elsewhere on purpose (see the module docstring), by the module reading them.
 ENV_EXCEPTIONS = {
     "FRACTAL_HOME": "f/fractal/platform/workspace.py", "FRACTAL_ACTOR": "f/fractal/platform/workspace.py",
-    "FRACTAL_LLM_": "f/fractal/platform/llm.py", "FRACTAL_SCANNERS_DIR": "f/fractal/audit/scanners.py",
+    "FRACTAL_LLM_": "f/fractal/platform/llm.py", "FRACTAL_SCANNERS_DIR": "f/fractal/tools/checks.py",
     "FRACTAL_KNOWLEDGE_TARGETS": "f/fractal/learning/knowledge.py",  # moving to these settings (issue 16)
 }
 

@@ -95,6 +95,15 @@ def command_dir() -> Path | None:
     return folder if wrote else None
 
 
+def tool_environments() -> Path:
+    """Where `scripts/setup --scanners` puts the tools that need an environment of their own (`<tool>/`, from
+    scripts/scanners/<tool>.txt): $FRACTAL_SCANNERS_DIR, else `.venv-scanners` in the pack's checkout. A Windmill
+    worker loads pack modules without `__file__`: the current folder stands for the checkout there."""
+    here = globals().get("__file__")
+    root = Path(here).resolve().parents[3] if here else Path.cwd()
+    return Path(os.environ.get("FRACTAL_SCANNERS_DIR") or root / ".venv-scanners")
+
+
 def find_binary(name: str) -> str | None:
     """A tool's executable: the pack's own launcher (its pinned package), next to this Python, then on PATH."""
     own = command_dir()

@@ -12,6 +12,7 @@ from f.fractal.tools.ansible.tool import TOOL as ANSIBLE
 from f.fractal.tools.argocd.tool import TOOL as ARGOCD
 from f.fractal.tools.base import Tool
 from f.fractal.tools.dockerfile.tool import TOOL as DOCKERFILE
+from f.fractal.tools.github_actions.tool import TOOL as GITHUB_ACTIONS
 from f.fractal.tools.helm.tool import TOOL as HELM
 from f.fractal.tools.kubernetes.tool import TOOL as KUBERNETES
 from f.fractal.tools.kustomize.tool import TOOL as KUSTOMIZE
@@ -19,7 +20,8 @@ from f.fractal.tools.secret.tool import TOOL as SECRET
 from f.fractal.tools.terraform.tool import TOOL as TERRAFORM
 
 TOOLS: dict[str, Tool] = {
-    tool.name: tool for tool in (TERRAFORM, ANSIBLE, KUBERNETES, SECRET, KUSTOMIZE, ARGOCD, HELM, DOCKERFILE)
+    tool.name: tool for tool in (TERRAFORM, ANSIBLE, KUBERNETES, SECRET, KUSTOMIZE, ARGOCD, HELM, DOCKERFILE,
+                                     GITHUB_ACTIONS)
 }
 
 

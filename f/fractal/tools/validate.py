@@ -20,7 +20,7 @@ from f.fractal.model.errors import InvalidInput
 from f.fractal.model.item import normalize_item
 from f.fractal.model.records import CheckReport
 from f.fractal.platform.secrets import scan
-from f.fractal.tools.checks import Report
+from f.fractal.tools.checks import Report, tool_environments
 from f.fractal.tools.policy import findings as policy_findings
 from f.fractal.tools.registry import TOOLS, get_tool
 
@@ -91,6 +91,8 @@ def _checkers_fingerprint() -> str:
     for package in ("ansible-core", "ansible-lint", "python-hcl2"):
         with contextlib.suppress(metadata.PackageNotFoundError):
             digest.update(metadata.version(package).encode())
+    for stamp in sorted(tool_environments().glob("*/.fractal-setup")):  # the tools' own environments (helm's Go SDK)
+        digest.update(f"{stamp.parent.name}:{stamp.read_text()}".encode())
     return digest.hexdigest()
 
 

@@ -18,7 +18,7 @@ from fractal_local.cli import described
 from fractal_local.commands.catalog import _targets, add_targets, emit
 from fractal_local.runner import call
 
-CHECKS = ("history", "rules", "checkov", "bandit", "detect-secrets")
+CHECKS = ("history", "rules", "checkov", "bandit", "detect-secrets", "gitleaks", "trivy", "hadolint")
 SHOWN_FINDINGS = 30
 MARKS = {"pass": "✓", "partial": "~", "fail": "✗", "not-applicable": "–"}
 
@@ -73,6 +73,8 @@ def render_migration(result: dict[str, Any], out: TextIO) -> None:
         w(f"\nDockerfile {fix['dockerfile']}: fixed {', '.join(fix['fixed'])}\n")
         for manual in fix["manual"]:
             w(f"  by hand: {manual['rule']}: {manual['reason']}\n")
+    for old in result.get("superseded", []):
+        w(f"\nsuperseded: {old['action']} {old['file']} (by {old['replaced_by']}): {old['reason']}\n")
     for warning in result["warnings"]:
         w(f"\nwarning: {warning}\n")
     for saved in (result.get("saved") or {}).get("saved", []):

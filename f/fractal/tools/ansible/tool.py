@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
-from f.fractal.tools.ansible.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.ansible.run import execute, preflight
+import f.fractal.tools.ansible.check as check
+import f.fractal.tools.ansible.run as run
 from f.fractal.tools.base import Tool
 
-TOOL = Tool(
-    name="ansible",
-    title="Ansible",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-)
+TOOL = Tool.bind("ansible", "Ansible", check, run)

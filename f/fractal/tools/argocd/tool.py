@@ -3,16 +3,8 @@ Kubernetes manifests (kubectl, into the namespace each Application names)."""
 
 from __future__ import annotations
 
-from f.fractal.tools.argocd.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.argocd.run import execute, preflight
+import f.fractal.tools.argocd.check as check
+import f.fractal.tools.argocd.run as run
 from f.fractal.tools.base import Tool
 
-TOOL = Tool(
-    name="argocd",
-    title="Argo CD Applications",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-)
+TOOL = Tool.bind("argocd", "Argo CD Applications", check, run)

@@ -3,17 +3,8 @@ a patch is applied by review in the application's repository (git apply), then C
 
 from __future__ import annotations
 
+import f.fractal.tools.dockerfile.check as check
+import f.fractal.tools.dockerfile.run as run
 from f.fractal.tools.base import Tool
-from f.fractal.tools.dockerfile.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.dockerfile.run import execute, preflight
 
-TOOL = Tool(
-    name="dockerfile",
-    title="Dockerfile and patches",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-    provider_credential=False,
-)
+TOOL = Tool.bind("dockerfile", "Dockerfile and patches", check, run, provider_credential=False)

@@ -3,16 +3,8 @@ Argo CD renders and syncs the chart (run the argocd entity that points at it).""
 
 from __future__ import annotations
 
+import f.fractal.tools.helm.check as check
+import f.fractal.tools.helm.run as run
 from f.fractal.tools.base import Tool
-from f.fractal.tools.helm.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.helm.run import execute, preflight
 
-TOOL = Tool(
-    name="helm",
-    title="Helm chart",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-)
+TOOL = Tool.bind("helm", "Helm chart", check, run)

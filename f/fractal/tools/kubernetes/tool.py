@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
+import f.fractal.tools.kubernetes.check as check
+import f.fractal.tools.kubernetes.run as run
 from f.fractal.tools.base import Tool
-from f.fractal.tools.kubernetes.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.kubernetes.run import execute, preflight
 
-TOOL = Tool(
-    name="kubernetes",
-    title="Kubernetes manifests",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-)
+TOOL = Tool.bind("kubernetes", "Kubernetes manifests", check, run)

@@ -2,16 +2,8 @@
 
 from __future__ import annotations
 
+import f.fractal.tools.kustomize.check as check
+import f.fractal.tools.kustomize.run as run
 from f.fractal.tools.base import Tool
-from f.fractal.tools.kustomize.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.kustomize.run import execute, preflight
 
-TOOL = Tool(
-    name="kustomize",
-    title="Kustomize base and overlays",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-)
+TOOL = Tool.bind("kustomize", "Kustomize base and overlays", check, run)

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
+import f.fractal.tools.secret.check as check
+import f.fractal.tools.secret.run as run
 from f.fractal.tools.base import Tool
-from f.fractal.tools.secret.check import DEFAULT_FILE, RULES, check
-from f.fractal.tools.secret.run import execute, preflight
 
-TOOL = Tool(
-    name="secret",
-    title="Secret binding",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-    provider_credential=False,
-)
+TOOL = Tool.bind("secret", "Secret binding", check, run, provider_credential=False)

@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
+import f.fractal.tools.terraform.check as check
+import f.fractal.tools.terraform.run as run
 from f.fractal.tools.base import Tool
-from f.fractal.tools.terraform.check import DEFAULT_FILE, RULES, check, interface
-from f.fractal.tools.terraform.run import execute, preflight
 
-TOOL = Tool(
-    name="terraform",
-    title="Terraform",
-    default_file=DEFAULT_FILE,
-    rules=RULES,
-    check=check,
-    preflight=preflight,
-    execute=execute,
-    interface=interface,
-)
+TOOL = Tool.bind("terraform", "Terraform", check, run, interface=check.interface)
