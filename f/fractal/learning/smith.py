@@ -7,6 +7,9 @@ The values that belong to one use become inputs, with the submitted values as de
 - Terraform: literal attributes of resources, data sources and modules become variables
   (`zone = "ch-gva-2"` → `zone = var.zone`, declared in variables.tf with its default).
 - Kubernetes manifests and secret bindings have no templating: they are kept as they are, no inputs.
+
+An Orb is the same for a pipeline (or meta-pipeline): every literal a step binds (`zone: ch-gva-2`)
+becomes an input of the Orb with that default (`zone: {from: inputs.zone}`); wiring between steps stays.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump, load_untrusted
 
 RUNE_TAG = "rune"
+ORB_TAG = "orb"
 NAME_STOP = frozenset({"a", "an", "the", "and", "with", "on", "of", "to", "for", "install", "configure", "set", "up",
                        "un", "une", "le", "la", "les", "de", "des", "et", "avec", "sur", "installer", "configurer"})
 TASK_KEYWORDS = frozenset({"name", "when", "become", "become_user", "register", "notify", "tags", "loop", "with_items",
@@ -193,4 +197,48 @@ def rune(task: str, tool: str, files: dict[str, str], secret_inputs: list[str], 
         "spec": {"tool": tool, "providers": providers,
                  "inputs": {"type": "object", "properties": props, "required": list(secret_inputs)},
                  "outputs": {}, "files": templated},
+    }
+
+
+# ------------------------------------------------------------------ the Orb
+
+
+def orb(task: str, item: dict[str, Any], secret_inputs: list[str], *, tags: list[str], name: str = "") -> dict[str, Any]:
+    """The Orb (a composite tagged `orb`) for a sanitized pipeline: its steps' literals become its inputs."""
+    spec: dict[str, Any] = item.get("spec") or {}
+    inputs: dict[str, Any] = spec["inputs"] if isinstance(spec.get("inputs"), dict) else {}
+    props: dict[str, Any] = dict(inputs.get("properties") or {})
+    required = [r for r in inputs.get("required") or [] if isinstance(r, str)]
+    params, docs = Params(), dict[str, str]()
+    params.defaults.update({n: object() for n in props})  # a literal never takes the name of an input already there
+    steps = []
+    if not isinstance(spec.get("steps"), list) or not spec["steps"]:
+        raise InvalidInput("a pipeline solution needs spec.steps, a non-empty list of {id, ref, inputs}")
+    for step in spec["steps"]:
+        if not isinstance(step, dict) or not isinstance(step.get("inputs") or {}, dict):
+            raise InvalidInput("every step of a pipeline solution is an object {id, ref, inputs?: {name: value}}")
+        bound: dict[str, Any] = {}
+        for key, value in (step.get("inputs") or {}).items():
+            if isinstance(value, dict) and "from" in value:
+                bound[key] = value
+                continue
+            param = params.add(str(key), value)
+            docs.setdefault(param, f"{str(key).replace('_', ' ')} of step {step.get('id')} (learned default)")
+            bound[key] = {"from": f"inputs.{param}"}
+        steps.append({**{k: v for k, v in step.items() if k != "inputs"}, **({"inputs": bound} if bound else {})})
+    for param, description in docs.items():
+        default = params.defaults[param]
+        props[param] = {"type": literal_type(default), "description": description, "default": default}
+    for secret in secret_inputs:
+        props[secret] = {"type": "string", "format": "password", "description": f"{secret}: a secret, give it at run time"}
+        required += [secret] if secret not in required else []
+    orb_name = name or name_slug(task, stop=NAME_STOP, fallback="learned", limit=50)
+    if not NAME_RE.match(orb_name):
+        raise InvalidInput(f"bad name {orb_name!r:.60}", hint="lowercase letters, digits and dashes")
+    return {
+        "apiVersion": "fractal/v1", "kind": item["kind"],
+        "metadata": {"name": orb_name, "description": task, "tags": list(dict.fromkeys([ORB_TAG, *tags]))},
+        "spec": {"provider": spec.get("provider"), "steps": steps,
+                 "inputs": {"type": "object", "properties": props, "required": required},
+                 **({"outputs": spec["outputs"]} if spec.get("outputs") else {})},
     }
