@@ -2,8 +2,8 @@
 
 The values that belong to one use become inputs, with the submitted values as defaults:
 - Ansible: hosts, addresses, URLs and ports inside task arguments (`pool ntp.example.org iburst` →
-  `pool {{ pool }} iburst`, the input named after the word before it), paths of `dest`/`path`/`src`,
-  `port` and `version` arguments; play `vars` become inputs with their values as defaults.
+  `pool {{ pool }} iburst`, the input named after the word before it; `Port 2222` → `Port {{ port }}`),
+  paths of `dest`/`path`/`src`, `port` and `version` arguments; play `vars` become inputs with their values as defaults.
 - Terraform: literal attributes of resources, data sources and modules become variables
   (`zone = "ch-gva-2"` → `zone = var.zone`, declared in variables.tf with its default).
 - Kubernetes manifests and secret bindings have no templating: they are kept as they are, no inputs.
@@ -32,6 +32,7 @@ TASK_KEYWORDS = frozenset({"name", "when", "become", "become_user", "register", 
                            "block", "rescue", "always", "listen", "retries", "delay", "until", "no_log", "check_mode"})
 _HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24})\b|\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _URL = re.compile(r"\bhttps?://[^\s\"']+")
+_PORT_IN_TEXT = re.compile(r"(?i)\b(?:port|listen)\s*[=:]?\s*(\d{2,5})\b")  # `Port 2222`, `listen 8080;`
 _PATH_KEYS = ("dest", "path", "src")
 _VALUE_KEYS = ("port", "version")
 _HCL_ATTR = re.compile(r"^(\s+)([a-z_][a-z0-9_]*)(\s*=\s*)(\"[^\"$]*\"|-?\d+(?:\.\d+)?)(\s*(?:#.*)?)$")
@@ -68,14 +69,16 @@ def _template_string(key: str, value: str, params: Params) -> str:
         return value
     if key in _PATH_KEYS and value.startswith("/"):
         return "{{ " + params.add(key, value) + " }}"
+    spans: list[tuple[int, int, str, Any]] = [  # (start, end, input name, default)
+        (m.start(), m.end(), _word_before(value, m.start()) or ("url" if m.group(0).startswith("http") else "host"), m.group(0))
+        for m in [*_URL.finditer(value), *_HOST.finditer(value)]]
+    spans += [(m.start(1), m.end(1), "port", int(m.group(1))) for m in _PORT_IN_TEXT.finditer(value)]
     out, last = [], 0
-    for m in sorted([*_URL.finditer(value), *_HOST.finditer(value)], key=lambda m: m.start()):
-        if m.start() < last:
+    for start, end, base, default in sorted(spans):
+        if start < last:
             continue
-        kind = "url" if m.group(0).startswith("http") else "host"
-        name = params.add(_word_before(value, m.start()) or kind, m.group(0))
-        out += [value[last:m.start()], "{{ " + name + " }}"]
-        last = m.end()
+        out += [value[last:start], "{{ " + params.add(base, default) + " }}"]
+        last = end
     return "".join(out) + value[last:] if out else value
 
 
