@@ -183,9 +183,12 @@ def dataset(quick: bool) -> tuple[list[Pair], list[Pair]]:
     return pool, held
 
 
+_VALUE = r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b|\b\d{3,5}\b|\b[a-z]{2}-[a-z]{2,4}-\d\b"  # a host, a port, a zone
+
+
 def stated(need: str) -> list[str]:
     """The values a need states (hosts, ports, zones): a right draft carries each."""
-    return re.findall(r"\b(?:[a-z0-9-]+\.)+[a-z]{2,}\b|\b\d{3,5}\b|\b[a-z]{2}-[a-z]{2,4}-\d\b", need)
+    return re.findall(_VALUE, need)
 
 
 def honours(draft: dict[str, Any], pair: Pair) -> bool:
@@ -194,22 +197,24 @@ def honours(draft: dict[str, Any], pair: Pair) -> bool:
 
 
 def imitate(body: dict[str, Any]) -> str:
-    """The scripted model: the first example of its prompt, with the need's values where the example's were."""
+    """The scripted model: the first example of its prompt, the need's values put where the example's were (in its
+    inputs and its files), as a model imitating it would; a bare placeholder play without an example."""
     system = body["messages"][0]["content"]
     found = re.search(r"```json\n(\{.*?\})\n```", system, re.DOTALL)
     if not found:
         return json.dumps({"name": "placeholder", "tool": "ansible",
                            "files": {"site.yml": "- name: Placeholder\n  hosts: all\n  tasks: []\n"}})
-    example = json.loads(found.group(1))
-    need = body["messages"][-1]["content"].split("\n", 1)[0]
-    values = iter(stated(need))
+    answer = found.group(1)
+    example = json.loads(answer)
+    values = iter(stated(body["messages"][-1]["content"].split("\n", 1)[0]))
     for prop in (example.get("inputs") or {}).get("properties", {}).values():
         default = prop.get("default")
-        if isinstance(default, (str, int)) and not isinstance(default, bool) and str(default) in json.dumps(example):
+        if isinstance(default, (str, int)) and not isinstance(default, bool) and re.fullmatch(_VALUE, str(default)):
             value = next(values, None)
             if value is not None:
-                prop["default"] = int(value) if isinstance(default, int) and value.isdigit() else value
-    return json.dumps(example)
+                answer = answer.replace(json.dumps(default), json.dumps(int(value) if value.isdigit() else value))
+                answer = answer.replace(str(default), value)
+    return answer
 
 
 def score(held: list[Pair], llm: ScriptedLLM, verbose: bool) -> dict[str, int]:
@@ -218,10 +223,11 @@ def score(held: list[Pair], llm: ScriptedLLM, verbose: bool) -> dict[str, int]:
         row = []
         try:
             out = generate(pair.task, llm="offline")
-            ok = out["report"]["ok"]
+            ok, right = out["report"]["ok"], honours(out["draft"], pair)
             totals["valid"] += ok
-            totals["honoured"] += ok and honours(out["draft"], pair)
-            row.append(f"offline {'rune' if out['draft']['provenance'].get('rune') else 'template'}")
+            totals["honoured"] += ok and right
+            made = "rune" if out["draft"]["provenance"].get("rune") else "template"
+            row.append(f"offline {made} {'honoured' if right else 'off-target'}")
         except FractalError as e:
             row.append(f"offline {e.code}")
         try:
@@ -230,7 +236,7 @@ def score(held: list[Pair], llm: ScriptedLLM, verbose: bool) -> dict[str, int]:
             totals["first_attempt"] += passed
             row.append(f"llm {'pass' if passed else 'off-target'} ({len(out['draft']['provenance'].get('runes', []))} runes)")
         except FractalError as e:
-            row.append(f"llm {e.code}")
+            row.append(f"llm {e.code}: {e.message[:90]}")
         if verbose:
             print(f"    {pair.task[:60]!r:<64} {'; '.join(row)}")
     return totals

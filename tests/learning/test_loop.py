@@ -108,7 +108,7 @@ def test_enhance_applies_the_production_rules_and_ansible_lint_fix(loop: dict[st
     assert stored["provenance"]["learned"]["enhanced"] == learned["enhanced"]
 
 
-def test_runs_of_a_draft_from_a_rune_feed_its_weight_and_the_ranking(loop: dict[str, str], tmp_path: Path) -> None:
+def test_a_run_of_a_draft_from_a_rune_counts_as_a_use(loop: dict[str, str], tmp_path: Path) -> None:
     learned = submit_solution("write the message of the day to /srv/motd",
                               {"tool": "ansible", "providers": ["local"], "files": {"site.yml": MOTD.format(dest="/srv/motd")}})
     out = tmp_path / "motd"
@@ -117,20 +117,20 @@ def test_runs_of_a_draft_from_a_rune_feed_its_weight_and_the_ranking(loop: dict[
     saved = save_draft(draft, [loop["catalog"]])
     assert run_item(saved["ref"], provider="local", targets=[loop["catalog"]])["status"] == "success"
     assert out.read_text() == "Welcome\n"
-    failed = run_item(saved["ref"], provider="local", inputs={"dest": str(tmp_path / "no" / "such" / "motd")},
-                      targets=[loop["catalog"]])
-    assert failed["status"] == "failed"
     row = find_solutions("message of the day")["solutions"][0]
-    assert row["uses"] == {"success": 1, "failed": 1} and row["weight"] == 1.0 and "used 2x, 1 succeeded" in row["why"]
+    assert row["uses"] == {"success": 1, "failed": 0} and row["weight"] == 1.25 and "used 1x, 1 succeeded" in row["why"]
 
-    other = submit_solution("write the message of the day banner to /srv/banner",
-                            {"tool": "ansible", "files": {"site.yml": MOTD.format(dest="/srv/banner")}})
-    first = [s["ref"] for s in find_solutions("message of the day")["solutions"]]
-    key = ledger.template_key(first[0])
-    for _ in range(3):  # three more failed runs of the leader (as note_run records them) put it second
-        ledger.note("use", template=key, status="failed")
-    after = [s["ref"] for s in find_solutions("message of the day")["solutions"]]
-    assert set(first) == {learned["rune"], other["rune"]} and after == first[::-1]
+
+def test_uses_weigh_the_ranking(loop: dict[str, str]) -> None:
+    marker = 'resource "terraform_data" "{name}" {{\n  input = "{value}"\n}}\n'
+    for task, name in (("a marker for the web tier", "web"), ("a marker for the web tier and its cache", "cache")):
+        submit_solution(task, {"tool": "terraform", "files": {"main.tf": marker.format(name=name, value=name)}})
+    first = [s["ref"] for s in find_solutions("marker for the web tier")["solutions"]]
+    for status in ("success", "failed", "failed", "failed"):  # as note_run records runs of the leader's drafts
+        ledger.note("use", template=ledger.template_key(first[0]), status=status)
+    after = find_solutions("marker for the web tier")["solutions"]
+    assert len(first) == 2 and [s["ref"] for s in after] == first[::-1]
+    assert after[1]["uses"] == {"success": 1, "failed": 3} and after[1]["weight"] == round(0.5 + 2 / 6, 3)
 
 
 def _imitate(body: dict[str, Any]) -> str:
@@ -154,13 +154,14 @@ def test_runes_are_the_llm_prompts_examples_without_their_secret(loop: dict[str,
 
 def test_a_refined_and_saved_draft_becomes_a_rune(loop: dict[str, str]) -> None:
     first = generate("a kubernetes namespace called staging on k3s", llm="offline")
-    refined = refine(first["draft"], "call it production")
+    refined = refine(first["draft"], "call the namespace production")
     saved = save_draft(refined["draft"], [loop["catalog"]])
     with pytest.raises(InvalidInput, match="records no need"):
         _learn_without_need(loop)
     learned = submit_solution("", {"ref": saved["ref"]})
     prov = catalog.get(learned["rune"], [loop["knowledge"]])["item"]["provenance"]["learned"]
-    assert prov["source"] == saved["ref"] and prov["task"] == "a kubernetes namespace called staging on k3s; call it production"
+    assert prov["source"] == saved["ref"]
+    assert prov["task"] == "a kubernetes namespace called staging on k3s; call the namespace production"
 
 
 def _learn_without_need(loop: dict[str, str]) -> None:

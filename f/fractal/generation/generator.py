@@ -33,7 +33,7 @@ import f.fractal.platform.llm as llm_boundary
 import f.fractal.tools.terraform.check as tf_check
 import f.fractal.tools.validate as validate
 from f.fractal.generation.specifics import extract as read_specifics
-from f.fractal.learning.knowledge import decisive, instantiate, knowledge_targets
+from f.fractal.learning.knowledge import decisive, identity_coverage, instantiate, knowledge_targets
 from f.fractal.learning.knowledge import find as find_templates
 from f.fractal.model.composite import literal_type
 from f.fractal.model.errors import ConfigError, Conflict, FractalError, GenerationFailed, InvalidInput, NotFound
@@ -50,7 +50,7 @@ MAX_NEED = 4000
 MAX_ATTEMPTS = 10
 MAX_EXAMPLE_FILE = 3000
 MAX_EXAMPLES = 2
-MIN_RUNE_COVERAGE = 0.3  # share of the need's weighted words a Rune must match to be shown as an example
+MIN_RUNE_IDENTITY = 0.5  # share of a Rune's own task words the need must say for it to be shown as an example
 ANSWER_SHAPE = (
     '{"name": "kebab-case-name", "description": "one sentence", "tool": "<tool>", "providers": ["<provider>"], '
     '"inputs": {"type": "object", "properties": {"<input>": {"type": "string", "description": "…", "default": "…"}}, '
@@ -270,14 +270,14 @@ def _shown(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rune_examples(need: str, tool: str | None, provider: str | None) -> list[Found]:
-    """The learned Runes that best match the need (sanitized at intake; one a scan still flags is left out)."""
+    """The learned Runes that best match the need and are clearly about it (sanitized at intake; one a scan still
+    flags is left out)."""
     try:
-        hits = [h for h in find_templates(need, tool=tool, provider=provider, limit=MAX_EXAMPLES)
-                if h.coverage >= MIN_RUNE_COVERAGE]
+        hits = find_templates(need, tool=tool, provider=provider, limit=MAX_EXAMPLES)
         found = [catalog.get(h.row["ref"], knowledge_targets()) for h in hits]
     except FractalError:
         return []  # no knowledge catalog here
-    return [f for f in found if not scan(_shown(f["item"]), "example")]
+    return [f for f in found if identity_coverage(f, need) >= MIN_RUNE_IDENTITY and not scan(_shown(f["item"]), "example")]
 
 
 def _examples(need: str, tool: str | None, provider: str | None, targets: list[str] | None
