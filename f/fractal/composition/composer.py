@@ -7,8 +7,8 @@
    need (split on "then", "puis", ",", "and", "et" …) and for the whole sentence.
 2. **Choice**: offline, a need that clearly asks for a learned Orb (a pipeline template in the
    knowledge catalog, see f.fractal.learning) gets it, its inputs filled from the need, the Orb named
-   in the provenance. Otherwise, with an LLM configured, the model chooses, orders and wires among the top candidates
-   only (JSON answer), and its draft is checked (composite.analyze): the errors are fed back, at most
+   in the provenance. Otherwise, with an LLM configured, the model chooses, orders and wires among
+   the top candidates only (JSON answer), and its draft is checked (composite.analyze): the errors are fed back, at most
    `MAX_ATTEMPTS` times. Without one, the offline composer takes the best candidate of each part
    whose coverage of the part's words reaches `retrieval.MIN_COVERAGE`.
 3. **Wiring** (both ways, for what the model left unbound): each input takes the output of an
