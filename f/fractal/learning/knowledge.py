@@ -205,8 +205,9 @@ def identity_coverage(found: Found, need: str) -> float:
     """How much of what a template is (its task's words, without the values that became inputs) the need says."""
     text = str(found["item"]["metadata"].get("description") or "")
     for prop in (found["item"]["spec"].get("inputs") or {}).get("properties", {}).values():
-        if isinstance(prop.get("default"), str) and prop["default"]:
-            text = text.replace(prop["default"], " ")
+        default = prop.get("default")
+        if isinstance(default, (str, int)) and not isinstance(default, bool) and str(default):
+            text = text.replace(str(default), " ")  # a port is this use's value too
     own, said = set(terms(text)), set(terms(need))
 
     def w(term: str) -> float:
