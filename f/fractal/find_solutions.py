@@ -11,16 +11,29 @@
 #requests==2.34.2
 #wmill==1.850.0
 
-"""Fractal: the learned templates (Runes) that best match a need, with their score and why, for agents and people."""
+"""Fractal: the learned templates (Runes, Orbs) that best match a need, with their score, uses and why, for agents
+and people."""
 
 from typing import Any
 
 from f.fractal.learning.knowledge import find
+from f.fractal.learning.ledger import template_key, uses, weight
+
+KINDS = ("Entity", "Pipeline", "MetaPipeline")
 
 
 def main(query: str, tool: str = "", provider: str = "", limit: int = 5, targets: list[str] | None = None) -> dict[str, Any]:
-    hits = find(query, tool=tool or None, provider=provider or None, limit=limit, targets=targets or None)
-    return {"query": query, "solutions": [
-        {"ref": h.row["ref"], "name": h.row["name"], "tool": h.row.get("tool"), "providers": h.row.get("providers") or [],
-         "description": h.row.get("description", ""), "inputs": h.row.get("inputs") or [], "score": h.score,
-         "coverage": h.coverage, "why": f"matches {', '.join(h.matched)}"} for h in hits]}
+    hits = find(query, tool=tool or None, provider=provider or None, limit=limit, targets=targets or None,
+                kinds=("Entity",) if tool else KINDS)
+    counts = uses()
+    out = []
+    for h in hits:
+        used = counts.get(template_key(h.row["ref"]))
+        said = f"; used {sum(used.values())}x, {used['success']} succeeded" if used else ""
+        out.append({"ref": h.row["ref"], "kind": "rune" if h.row["kind"] == "Entity" else "orb", "name": h.row["name"],
+                    "tool": h.row.get("tool"), "providers": h.row.get("providers") or [],
+                    "description": h.row.get("description", ""), "inputs": h.row.get("inputs") or [], "score": h.score,
+                    "coverage": h.coverage, "weight": round(weight(used), 3),
+                    "uses": {"success": used["success"], "failed": used["failed"]} if used else {"success": 0, "failed": 0},
+                    "why": f"matches {', '.join(h.matched)}{said}"})
+    return {"query": query, "solutions": out}

@@ -23,6 +23,7 @@ from f.fractal.catalog.items import get
 from f.fractal.execution.composite import run_composite
 from f.fractal.execution.entity import check_mode, run_entity
 from f.fractal.execution.records import from_result, save
+from f.fractal.learning.ledger import note_run
 from f.fractal.model.errors import InvalidInput
 
 
@@ -42,4 +43,5 @@ def main(
     else:
         result = run_entity(resolved, provider, inputs, mode)
     result["run_id"] = save(from_result(result))  # the record: list_runs / get_run
+    note_run(resolved["item"], result)  # a draft made from a Rune or an Orb: its run weighs the template
     return result

@@ -12,7 +12,8 @@
 #wmill==1.850.0
 
 """Fractal: teach Fractal an engineer's solution: sanitized, smithed into a Rune (a parametrised entity
-template) and saved in the knowledge catalog, where generation and agents find it again."""
+template) or an Orb (a parametrised pipeline), enhanced and saved in the knowledge catalog, where generation,
+composition and agents find it again. solution {ref} learns a saved catalog item."""
 
 from typing import Any
 

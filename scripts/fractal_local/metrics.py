@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+import f.fractal.learning.ledger as learning_ledger
 import f.fractal.platform.workspace as workspace
 from fractal_local.jobs import Job, Jobs
 
@@ -14,6 +18,26 @@ from fractal_local.jobs import Job, Jobs
 def _outbox_entries() -> int:
     """Saves kept aside for unreachable targets, waiting for sync_catalog (local workspace cache)."""
     return sum(1 for _ in (workspace.home() / "cache" / "outbox").glob("*/*.json"))
+
+
+class LearningLoop(Collector):
+    """The learning loop's counts, read from its ledger at each scrape (so the CLI's submissions count too)."""
+
+    def collect(self) -> Iterator[Metric]:
+        stats = learning_ledger.stats()
+        yield CounterMetricFamily("fractal_learning_pairs_received", "Task/solution pairs submitted", value=stats["received"])
+        rejected = CounterMetricFamily("fractal_learning_pairs_rejected", "Pairs refused, by reason", labels=["reason"])
+        for reason, n in sorted(stats["rejected"].items()):
+            rejected.add_metric([reason], n)
+        yield rejected
+        templates = GaugeMetricFamily("fractal_learning_templates", "Templates learned, by kind (rune, orb)", labels=["kind"])
+        for kind in ("rune", "orb"):
+            templates.add_metric([kind], stats["templates"].get(kind, 0))
+        yield templates
+        uses = CounterMetricFamily("fractal_learning_uses", "Runs of drafts made from a template, by status", labels=["status"])
+        for status in learning_ledger.OUTCOMES:
+            uses.add_metric([status], stats["uses"].get(status, 0))
+        yield uses
 
 
 class Metrics:
@@ -33,6 +57,7 @@ class Metrics:
             lambda: sum(1 for j in jobs.live.values() if j.status == "queued"))
         Gauge("fractal_outbox_pending", "Saves waiting in the outbox for an unreachable target", registry=r).set_function(
             _outbox_entries)
+        r.register(LearningLoop())
         self.content_type = CONTENT_TYPE_LATEST
 
     def job_done(self, job: Job) -> None:

@@ -178,8 +178,10 @@ def save(
     bump_part: str = "patch",
     conflict: str = "fail",
     force: bool = False,
+    members: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Validate, refuse secrets, then save to every target. See the module doc for the rules."""
+    """Validate, refuse secrets, then save to every target. See the module doc for the rules.
+    A composite's members resolve in `members` (catalog paths; default: the targets)."""
     item = normalize_item(raw)
     ensure_no_secrets(item)
     if not isinstance(force, bool):
@@ -193,7 +195,7 @@ def save(
     bump("0.0.0", bump_part)
     chosen = resolve_targets(targets)
     if item["kind"] != "Entity":  # composites: refs resolve, no cycle, inputs bound, a provider fits; flow attached
-        item = prepare(item, resolver(targets))
+        item = prepare(item, resolver(targets if members is None else members))
         ensure_no_secrets(item)  # the compiled flow too
     author = workspace.actor()
     if expected_version is not None and conflict == "fail" and len(chosen) > 1:

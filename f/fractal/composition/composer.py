@@ -5,8 +5,10 @@
 
 1. **Retrieval** (f.fractal.retrieval) finds candidates among the catalog's items: per part of the
    need (split on "then", "puis", ",", "and", "et" …) and for the whole sentence.
-2. **Choice**: with an LLM configured, the model chooses, orders and wires among the top candidates
-   only (JSON answer), and its draft is checked (composite.analyze): the errors are fed back, at most
+2. **Choice**: offline, a need that clearly asks for a learned Orb (a pipeline template in the
+   knowledge catalog, see f.fractal.learning) gets it, its inputs filled from the need, the Orb named
+   in the provenance. Otherwise, with an LLM configured, the model chooses, orders and wires among
+   the top candidates only (JSON answer), and its draft is checked (composite.analyze): the errors are fed back, at most
    `MAX_ATTEMPTS` times. Without one, the offline composer takes the best candidate of each part
    whose coverage of the part's words reaches `retrieval.MIN_COVERAGE`.
 3. **Wiring** (both ways, for what the model left unbound): each input takes the output of an
@@ -41,6 +43,7 @@ from f.fractal.catalog.items import save as save_item
 from f.fractal.catalog.items import search_index
 from f.fractal.catalog.resolver import Resolver
 from f.fractal.flows.compile import compiled
+from f.fractal.learning.knowledge import decisive, fill_inputs
 from f.fractal.model.errors import FractalError, InvalidInput
 from f.fractal.model.item import NAME_RE, STEP_ID_RE, normalize_item, parse_ref, summary
 from f.fractal.model.providers import PROVIDERS
@@ -509,9 +512,11 @@ def _item(kind: str, name: str, description: str, provider: str | None, steps: l
 
 
 def assemble(
-    draft: Draft, name: str, description: str, provider: str | None, resolver: Resolver
+    draft: Draft, name: str, description: str, provider: str | None, resolver: Resolver,
+    inputs: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], list[str]]:
-    """Order, wire and check a draft: (item, errors). The item carries its flow when it checks out."""
+    """Order, wire and check a draft: (item, errors). The item carries its flow when it checks out.
+    `inputs`: the composite's own inputs (an Orb's), which its steps may already read."""
     if not draft.steps:
         return _item(draft.kind, name, description, provider, []), ["no catalog item covers any part of the need"]
     for step in draft.steps:
@@ -520,6 +525,8 @@ def assemble(
         draft.members[found["ref"]] = found["item"]
     steps = _reorder(draft.steps, draft.members)
     item = _item(draft.kind, name, description, provider, steps)
+    if inputs:
+        item["spec"]["inputs"] = inputs
     draft.notes += wire(steps, draft.members, item["spec"])
 
     try:
@@ -643,7 +650,8 @@ def compose(req: Request, llm_config: Any = None) -> dict[str, Any]:
         kept = [s["ref"] for s in (previous or {}).get("steps", []) if isinstance(s, dict) and isinstance(s.get("ref"), str)]
         result = _compose_llm(req, llm_config, hits, resolver, provider, name, description, kept)
     else:
-        result = _compose_offline(req, index, hits, resolver, provider, name, description, previous)
+        learned = _compose_from_orb(req, resolver, provider, name, description) if previous is None and not req.refs else None
+        result = learned or _compose_offline(req, index, hits, resolver, provider, name, description, previous)
     result["candidates"] = [{"ref": h.row["ref"], "score": h.score, "coverage": h.coverage} for h in hits]
     result["timings"] = {"catalog_rows": size, "seconds": round(time.perf_counter() - t0, 3)}
     return result
@@ -678,6 +686,36 @@ def _compose_offline(
                     {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)}]
     return _result(item, draft, errors, explanation, conversation,
                    {"composer": "offline", "attempts": 1, "need": req.need})
+
+
+def _compose_from_orb(req: Request, resolver: Resolver, provider: str | None, name: str, description: str
+                      ) -> dict[str, Any] | None:
+    """Offline, a need that clearly asks for a learned Orb gets it: its steps and wiring, its inputs' defaults from
+    the need's values of the same kind. None when no Orb is decisive or its members do not resolve here."""
+    learned = decisive(req.need, None, req.provider, kind=req.kind)
+    if learned is None:
+        return None
+    found, hit = learned
+    spec = found["item"]["spec"]
+    inputs, used, unused = fill_inputs(dict(spec.get("inputs") or {}), req.need)
+    draft = Draft(req.kind, steps=[{k: v for k, v in s.items() if k in ("id", "ref", "summary", "inputs", "needs", "provider")}
+                                   for s in spec.get("steps") or []])
+    try:
+        item, errors = assemble(draft, name, description, provider or spec.get("provider"), resolver, inputs=inputs)
+    except FractalError:
+        return None  # a member is not in this catalog
+    if errors:
+        return None
+    explanation = (f"Offline composer (no LLM configured): the need matches the learned Orb {found['ref']} "
+                   f"({', '.join(hit.matched)}), filled with {json.dumps(used, ensure_ascii=False)}"
+                   + (f"; not carried: {', '.join(unused)}" if unused else ""))
+    answer = {"name": name, "description": description, "provider": item["spec"].get("provider"),
+              "steps": item["spec"]["steps"], "gaps": []}
+    conversation = [*req.conversation, {"role": "user", "content": req.need},
+                    {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)}]
+    return _result(item, draft, [], explanation, conversation,
+                   {"composer": "offline", "attempts": 1, "need": req.need, "orb": found["ref"], "params": used,
+                    "unused_specifics": unused})
 
 
 def _compose_llm(

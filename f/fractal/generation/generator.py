@@ -5,9 +5,9 @@
       → {"draft": Entity, "report": validation report, "conversation": [...], "attempts": [...],
          "generator": "llm" | "offline"}  (+ "diff" for refine)
 
-The LLM loop: a prompt (the tool's rules, the provider's facts, the most similar catalog entities as
-examples) → the answer parsed (a JSON object, or fenced files) → validated by the tool's own checker
-→ the errors fed back → at most `attempts` answers. A draft that never passes raises
+The LLM loop: a prompt (the tool's rules, the provider's facts, as examples the best matching learned
+Runes then the most similar catalog entities) → the answer parsed (a JSON object, or fenced files) →
+validated by the tool's own checker → the errors fed back → at most `attempts` answers. A draft that never passes raises
 GenerationFailed with every attempt's errors (`data.attempts`) and the last draft (`data.draft`).
 With no LLM configured (or `llm="offline"`) the template library answers instead, through the same
 validators. Every draft carries its provenance: generator, model, need, prompt digest, attempts,
@@ -33,11 +33,13 @@ import f.fractal.platform.llm as llm_boundary
 import f.fractal.tools.terraform.check as tf_check
 import f.fractal.tools.validate as validate
 from f.fractal.generation.specifics import extract as read_specifics
-from f.fractal.learning.knowledge import decisive, instantiate
+from f.fractal.learning.knowledge import decisive, identity_coverage, instantiate, knowledge_targets
+from f.fractal.learning.knowledge import find as find_templates
 from f.fractal.model.composite import literal_type
 from f.fractal.model.errors import ConfigError, Conflict, FractalError, GenerationFailed, InvalidInput, NotFound
 from f.fractal.model.item import NAME_RE, normalize_item, schema_for
 from f.fractal.model.records import CheckReport, Finding, Found
+from f.fractal.platform.secrets import scan
 from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump
 from f.fractal.tools.registry import TOOLS, get_tool
@@ -47,6 +49,8 @@ OFFLINE_MODEL = "fractal-offline-templates"
 MAX_NEED = 4000
 MAX_ATTEMPTS = 10
 MAX_EXAMPLE_FILE = 3000
+MAX_EXAMPLES = 2
+MIN_RUNE_IDENTITY = 0.5  # share of a Rune's own task words the need must say for it to be shown as an example
 ANSWER_SHAPE = (
     '{"name": "kebab-case-name", "description": "one sentence", "tool": "<tool>", "providers": ["<provider>"], '
     '"inputs": {"type": "object", "properties": {"<input>": {"type": "string", "description": "…", "default": "…"}}, '
@@ -259,24 +263,44 @@ def system_prompt(tool: str | None, provider: str | None) -> str:
     return "\n\n".join(parts)
 
 
-def _examples(need: str, tool: str | None, provider: str | None, targets: list[str] | None) -> tuple[str, list[str]]:
-    """The most similar catalog entities, as JSON the model can imitate (none when no catalog is reachable)."""
+def _shown(item: dict[str, Any]) -> dict[str, Any]:
+    spec = dict(item["spec"])
+    spec["files"] = {p: t[:MAX_EXAMPLE_FILE] for p, t in (spec.get("files") or {}).items()}
+    return {"name": item["metadata"]["name"], "description": item["metadata"].get("description", ""), **spec}
+
+
+def _rune_examples(need: str, tool: str | None, provider: str | None) -> list[Found]:
+    """The learned Runes that best match the need and are clearly about it (sanitized at intake; one a scan still
+    flags is left out)."""
     try:
-        rows = catalog.list_items(targets, kind="Entity", query=need, tool=tool, provider=provider, limit=2)["items"]
+        hits = find_templates(need, tool=tool, provider=provider, limit=MAX_EXAMPLES)
+        found = [catalog.get(h.row["ref"], knowledge_targets()) for h in hits]
+    except FractalError:
+        return []  # no knowledge catalog here
+    return [f for f in found if identity_coverage(f, need) >= MIN_RUNE_IDENTITY and not scan(_shown(f["item"]), "example")]
+
+
+def _examples(need: str, tool: str | None, provider: str | None, targets: list[str] | None
+              ) -> tuple[str, list[str], list[str]]:
+    """The best matching learned Runes, then the most similar catalog entities, as JSON the model can imitate:
+    (prompt text, example refs, the Runes' refs)."""
+    runes = _rune_examples(need, tool, provider)
+    try:
+        rows = catalog.list_items(targets, kind="Entity", query=need, tool=tool, provider=provider,
+                                  limit=MAX_EXAMPLES)["items"][:MAX_EXAMPLES - len(runes)]
         items = [catalog.get(row["ref"], targets)["item"] for row in rows]
     except FractalError:
-        return "", []
-    if not items:
-        return "", []
-    shown = []
-    for item in items:
-        spec = dict(item["spec"])
-        spec["files"] = {p: t[:MAX_EXAMPLE_FILE] for p, t in (spec.get("files") or {}).items()}
-        shown.append({"name": item["metadata"]["name"], "description": item["metadata"].get("description", ""), **spec})
-    text = "Similar entities already in the catalog (follow their style and conventions):\n" + "\n".join(
-        f"```json\n{json.dumps(s, ensure_ascii=False)}\n```" for s in shown
-    )
-    return text, [f"entity:{i['metadata']['name']}@{i['metadata'].get('version', '')}" for i in items]
+        items = []
+    parts = []
+    if runes:
+        parts.append("Learned templates (Runes: solutions engineers validated; follow their structure closely, and give "
+                     "their inputs the need's values, their defaults are one past use's):\n" + "\n".join(
+                         f"```json\n{json.dumps(_shown(r['item']), ensure_ascii=False)}\n```" for r in runes))
+    if items:
+        parts.append("Similar entities already in the catalog (follow their style and conventions):\n" + "\n".join(
+            f"```json\n{json.dumps(_shown(i), ensure_ascii=False)}\n```" for i in items))
+    refs = [f"entity:{i['metadata']['name']}@{i['metadata'].get('version', '')}" for i in items]
+    return "\n\n".join(parts), [str(r["ref"]) for r in runes] + refs, [str(r["ref"]) for r in runes]
 
 
 def _feedback(report: CheckReport, attempt: int, attempts: int, *, warnings: bool = False) -> str:
@@ -394,7 +418,7 @@ def generate(
         if learned is not None:
             return _from_rune(safe_need, learned[0], tool or None, provider or None, name or None, history, started)
         return _offline(safe_need, tool or None, provider or None, name or None, history, started)
-    examples, refs = _examples(safe_need, tool, provider, targets)
+    examples, refs, runes = _examples(safe_need, tool, provider, targets)
     system = system_prompt(tool, provider) + (f"\n\n{examples}" if examples else "")
     ask = safe_need + "".join(f"\n{k}: {v}" for k, v in (("Tool", tool), ("Provider", provider), ("Name", name)) if v)
     ask += _hints(safe_need, tool, provider) + _requirements(safe_need, tool)
@@ -402,7 +426,7 @@ def generate(
     out = _loop(messages, config, attempts=attempts, need=safe_need, tool=tool, provider=provider, name=name)
     draft = out["draft"]
     draft["provenance"] = _provenance("llm", config.model, safe_need, out["digest"], len(out["attempts"]), out["report"], started,
-                                      examples=refs)
+                                      examples=refs, **({"runes": runes} if runes else {}))
     convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out["answer"], config)}]
     return {"draft": draft, "report": out["report"], "conversation": convo, "attempts": out["attempts"], "generator": "llm"}
 

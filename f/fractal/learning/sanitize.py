@@ -6,10 +6,13 @@
 - Emails become `ops@example.com`, IPv4 addresses the documentation range (192.0.2.x), 12-digit account
   ids `000000000000`: the template keeps the shape, not the person or the account.
 - The task text is normalised (one line of words) and refused when it holds a secret.
+- A pipeline: a literal step input under a secret name becomes an input of the pipeline with no default,
+  a secret-named input loses its default, other literals are generalised like file text.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -119,3 +122,37 @@ def _generalise(path: str, text: str, out: Sanitized) -> str:
 
     text = _IPV4.sub(ip, text)
     return _ACCOUNT.sub(counted("account id", "000000000000"), text)
+
+
+def sanitize_composite(task: Any, item: dict[str, Any]) -> tuple[dict[str, Any], Sanitized]:
+    """A submitted pipeline (or meta-pipeline) made safe to store, with what was changed (see the module doc)."""
+    out = Sanitized(normalize_task(task), {})
+    spec: dict[str, Any] = copy.deepcopy(item["spec"]) if isinstance(item.get("spec"), dict) else {}
+    for step in spec.get("steps") or []:
+        bound: Any = step.get("inputs") if isinstance(step, dict) else None
+        if not isinstance(bound, dict):
+            continue
+        for key, value in bound.items():
+            where = f"steps.{step.get('id')}.inputs.{key}"
+            if isinstance(value, dict) and "from" in value:
+                continue
+            if is_secret_name(key) and value not in (None, ""):
+                name = _secret_input(key, out)
+                bound[key] = {"from": f"inputs.{name}"}
+                out.changes.append({"file": where, "kind": "secret", "what": f"{key} now reads input {name}"})
+            elif isinstance(value, str):
+                bound[key] = _generalise(where, value, out)
+    inputs = spec.get("inputs")
+    props = inputs.get("properties") if isinstance(inputs, dict) else None
+    for name, prop in props.items() if isinstance(props, dict) else ():
+        if isinstance(prop, dict) and is_secret_name(name) and prop.pop("default", None) is not None:
+            out.changes.append({"file": f"inputs.{name}", "kind": "secret", "what": f"the default of {name} removed"})
+        elif isinstance(prop, dict) and isinstance(prop.get("default"), str):
+            prop["default"] = _generalise(f"inputs.{name}", prop["default"], out)
+    left = scan(spec, "spec")
+    if left:
+        where = ", ".join(f"{f.why} ({f.rule}) in {f.where()}" for f in left[:5])
+        raise InvalidInput(f"the pipeline holds a secret that cannot be taken out safely: {where}",
+                           hint="bind it from a secret entity's output or a pipeline input, then submit again",
+                           data={"findings": [f.to_dict() for f in left]})
+    return {**item, "spec": spec}, out

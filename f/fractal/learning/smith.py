@@ -2,11 +2,14 @@
 
 The values that belong to one use become inputs, with the submitted values as defaults:
 - Ansible: hosts, addresses, URLs and ports inside task arguments (`pool ntp.example.org iburst` →
-  `pool {{ pool }} iburst`, the input named after the word before it), paths of `dest`/`path`/`src`,
-  `port` and `version` arguments; play `vars` become inputs with their values as defaults.
+  `pool {{ pool }} iburst`, the input named after the word before it; `Port 2222` → `Port {{ port }}`),
+  paths of `dest`/`path`/`src`, `port` and `version` arguments; play `vars` become inputs with their values as defaults.
 - Terraform: literal attributes of resources, data sources and modules become variables
   (`zone = "ch-gva-2"` → `zone = var.zone`, declared in variables.tf with its default).
 - Kubernetes manifests and secret bindings have no templating: they are kept as they are, no inputs.
+
+An Orb is the same for a pipeline (or meta-pipeline): every literal a step binds (`zone: ch-gva-2`)
+becomes an input of the Orb with that default (`zone: {from: inputs.zone}`); wiring between steps stays.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from f.fractal.platform.text import name_slug
 from f.fractal.platform.yamlio import dump, load_untrusted
 
 RUNE_TAG = "rune"
+ORB_TAG = "orb"
 NAME_STOP = frozenset({"a", "an", "the", "and", "with", "on", "of", "to", "for", "install", "configure", "set", "up",
                        "un", "une", "le", "la", "les", "de", "des", "et", "avec", "sur", "installer", "configurer"})
 TASK_KEYWORDS = frozenset({"name", "when", "become", "become_user", "register", "notify", "tags", "loop", "with_items",
@@ -28,6 +32,7 @@ TASK_KEYWORDS = frozenset({"name", "when", "become", "become_user", "register", 
                            "block", "rescue", "always", "listen", "retries", "delay", "until", "no_log", "check_mode"})
 _HOST = re.compile(r"\b(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,24})\b|\b(?:\d{1,3}\.){3}\d{1,3}\b")
 _URL = re.compile(r"\bhttps?://[^\s\"']+")
+_PORT_IN_TEXT = re.compile(r"(?i)\b(?:port|listen)\s*[=:]?\s*(\d{2,5})\b")  # `Port 2222`, `listen 8080;`
 _PATH_KEYS = ("dest", "path", "src")
 _VALUE_KEYS = ("port", "version")
 _HCL_ATTR = re.compile(r"^(\s+)([a-z_][a-z0-9_]*)(\s*=\s*)(\"[^\"$]*\"|-?\d+(?:\.\d+)?)(\s*(?:#.*)?)$")
@@ -64,14 +69,16 @@ def _template_string(key: str, value: str, params: Params) -> str:
         return value
     if key in _PATH_KEYS and value.startswith("/"):
         return "{{ " + params.add(key, value) + " }}"
+    spans: list[tuple[int, int, str, Any]] = [  # (start, end, input name, default)
+        (m.start(), m.end(), _word_before(value, m.start()) or ("url" if m.group(0).startswith("http") else "host"), m.group(0))
+        for m in [*_URL.finditer(value), *_HOST.finditer(value)]]
+    spans += [(m.start(1), m.end(1), "port", int(m.group(1))) for m in _PORT_IN_TEXT.finditer(value)]
     out, last = [], 0
-    for m in sorted([*_URL.finditer(value), *_HOST.finditer(value)], key=lambda m: m.start()):
-        if m.start() < last:
+    for start, end, base, default in sorted(spans):
+        if start < last:
             continue
-        kind = "url" if m.group(0).startswith("http") else "host"
-        name = params.add(_word_before(value, m.start()) or kind, m.group(0))
-        out += [value[last:m.start()], "{{ " + name + " }}"]
-        last = m.end()
+        out += [value[last:start], "{{ " + params.add(base, default) + " }}"]
+        last = end
     return "".join(out) + value[last:] if out else value
 
 
@@ -193,4 +200,48 @@ def rune(task: str, tool: str, files: dict[str, str], secret_inputs: list[str], 
         "spec": {"tool": tool, "providers": providers,
                  "inputs": {"type": "object", "properties": props, "required": list(secret_inputs)},
                  "outputs": {}, "files": templated},
+    }
+
+
+# ------------------------------------------------------------------ the Orb
+
+
+def orb(task: str, item: dict[str, Any], secret_inputs: list[str], *, tags: list[str], name: str = "") -> dict[str, Any]:
+    """The Orb (a composite tagged `orb`) for a sanitized pipeline: its steps' literals become its inputs."""
+    spec: dict[str, Any] = item.get("spec") or {}
+    inputs: dict[str, Any] = spec["inputs"] if isinstance(spec.get("inputs"), dict) else {}
+    props: dict[str, Any] = dict(inputs.get("properties") or {})
+    required = [r for r in inputs.get("required") or [] if isinstance(r, str)]
+    params, docs = Params(), dict[str, str]()
+    params.defaults.update({n: object() for n in props})  # a literal never takes the name of an input already there
+    steps = []
+    if not isinstance(spec.get("steps"), list) or not spec["steps"]:
+        raise InvalidInput("a pipeline solution needs spec.steps, a non-empty list of {id, ref, inputs}")
+    for step in spec["steps"]:
+        if not isinstance(step, dict) or not isinstance(step.get("inputs") or {}, dict):
+            raise InvalidInput("every step of a pipeline solution is an object {id, ref, inputs?: {name: value}}")
+        bound: dict[str, Any] = {}
+        for key, value in (step.get("inputs") or {}).items():
+            if isinstance(value, dict) and "from" in value:
+                bound[key] = value
+                continue
+            param = params.add(str(key), value)
+            docs.setdefault(param, f"{str(key).replace('_', ' ')} of step {step.get('id')} (learned default)")
+            bound[key] = {"from": f"inputs.{param}"}
+        steps.append({**{k: v for k, v in step.items() if k != "inputs"}, **({"inputs": bound} if bound else {})})
+    for param, description in docs.items():
+        default = params.defaults[param]
+        props[param] = {"type": literal_type(default), "description": description, "default": default}
+    for secret in secret_inputs:
+        props[secret] = {"type": "string", "format": "password", "description": f"{secret}: a secret, give it at run time"}
+        required += [secret] if secret not in required else []
+    orb_name = name or name_slug(task, stop=NAME_STOP, fallback="learned", limit=50)
+    if not NAME_RE.match(orb_name):
+        raise InvalidInput(f"bad name {orb_name!r:.60}", hint="lowercase letters, digits and dashes")
+    return {
+        "apiVersion": "fractal/v1", "kind": item["kind"],
+        "metadata": {"name": orb_name, "description": task, "tags": list(dict.fromkeys([ORB_TAG, *tags]))},
+        "spec": {"provider": spec.get("provider"), "steps": steps,
+                 "inputs": {"type": "object", "properties": props, "required": required},
+                 **({"outputs": spec["outputs"]} if spec.get("outputs") else {})},
     }

@@ -13,6 +13,7 @@ runtime's way. Anything missing takes its default.
 | `terraform_state` | `FRACTAL_TF_STATE_BACKEND`, `_RESOURCE` | `local` | where Terraform state lives (the workspace's) |
 | `terraform_state.targets` | `FRACTAL_TF_STATE_TARGETS` (t=backend:resource,…) | none | a catalog target's own state backend |
 | `fetch_ttl_s` | `FRACTAL_FETCH_TTL_S` | `2` | seconds a refreshed catalog clone is read without fetching |
+| `knowledge_targets` | `FRACTAL_KNOWLEDGE_TARGETS` (a,b) | `[f/fractal/knowledge]` | the learning loop's knowledge catalogs |
 
 Terraform state backend of an entity, first match: its own `backend`/`cloud` block; the entry of the
 catalog target it was read from in `terraform_state.targets`; `terraform_state.backend`; `local`.
@@ -39,11 +40,11 @@ RESOURCE_TYPE = "fractal_settings"
 MAX_FLOW_WAIT_S = 840  # a waiting job holds its worker; Windmill Cloud kills jobs at 900 s
 MAX_FETCH_TTL_S = 3600
 STATE_BACKENDS = ("local", "pg", "s3", "http")
+DEFAULT_KNOWLEDGE = "f/fractal/knowledge"
 # FRACTAL_* variables read elsewhere on purpose (see the module docstring), by the module reading them.
 ENV_EXCEPTIONS = {
     "FRACTAL_HOME": "f/fractal/platform/workspace.py", "FRACTAL_ACTOR": "f/fractal/platform/workspace.py",
     "FRACTAL_LLM_": "f/fractal/platform/llm.py", "FRACTAL_SCANNERS_DIR": "f/fractal/tools/checks.py",
-    "FRACTAL_KNOWLEDGE_TARGETS": "f/fractal/learning/knowledge.py",  # moving to these settings (issue 16)
 }
 
 
@@ -75,6 +76,7 @@ class Settings:
     terraform_state: TerraformState = field(default_factory=TerraformState)
     fetch_ttl_s: float = 2.0
     source: str = "defaults"
+    knowledge_targets: tuple[str, ...] = (DEFAULT_KNOWLEDGE,)
 
 
 _read: dict[tuple[str, ...], Settings] = {}  # per Windmill job (its URL, workspace and token): one request each
@@ -105,8 +107,9 @@ def _from_windmill() -> dict[str, Any]:
 def _from_env() -> dict[str, Any]:
     env = os.environ
     raw: dict[str, Any] = {}
-    if env.get("FRACTAL_DEFAULT_TARGETS"):
-        raw["default_targets"] = [p.strip() for p in env["FRACTAL_DEFAULT_TARGETS"].split(",") if p.strip()]
+    for key in ("default_targets", "knowledge_targets"):
+        if env.get(f"FRACTAL_{key.upper()}"):
+            raw[key] = [p.strip() for p in env[f"FRACTAL_{key.upper()}"].split(",") if p.strip()]
     for name, key in (("FRACTAL_FLOW_WAIT_S", "flow_wait_s"), ("FRACTAL_TF_PLUGIN_DIR", "tf_plugin_dir"),
                       ("FRACTAL_FETCH_TTL_S", "fetch_ttl_s")):
         if env.get(name):
@@ -136,7 +139,7 @@ def _targets_from_env(text: str) -> dict[str, Any]:
 
 _ENV_NAMES = {"flow_wait_s": "FRACTAL_FLOW_WAIT_S", "default_targets": "FRACTAL_DEFAULT_TARGETS",
               "fetch_ttl_s": "FRACTAL_FETCH_TTL_S", "terraform_state": "FRACTAL_TF_STATE_BACKEND/RESOURCE",
-              "terraform_state.targets": "FRACTAL_TF_STATE_TARGETS"}
+              "terraform_state.targets": "FRACTAL_TF_STATE_TARGETS", "knowledge_targets": "FRACTAL_KNOWLEDGE_TARGETS"}
 
 
 def _name(source: str, field_name: str) -> str:
@@ -144,19 +147,22 @@ def _name(source: str, field_name: str) -> str:
 
 
 def _parse(raw: dict[str, Any], source: str) -> Settings:
-    targets = raw.get("default_targets") or [DEFAULT_CATALOG]
-    if not isinstance(targets, list) or not targets:
-        raise ConfigError(f"{_name(source, 'default_targets')} must be a list of catalog resource paths",
-                          hint="e.g. [f/fractal/catalog]")
-    for path in targets:
-        check_path(path, f"catalog path in {_name(source, 'default_targets')}")
-    return Settings(tuple(targets),
+    return Settings(_targets(raw, "default_targets", DEFAULT_CATALOG, source),
                     _seconds(raw.get("flow_wait_s", 0), _name(source, "flow_wait_s"), MAX_FLOW_WAIT_S,
                              "0 (the default) returns the flow's job id at once; a waiting job holds its worker"),
                     str(raw.get("tf_plugin_dir") or ""), _state(raw.get("terraform_state") or {}, source),
                     _seconds(raw.get("fetch_ttl_s", 2), _name(source, "fetch_ttl_s"), MAX_FETCH_TTL_S,
                              "0 fetches on every read"),
-                    source)
+                    source, _targets(raw, "knowledge_targets", DEFAULT_KNOWLEDGE, source))
+
+
+def _targets(raw: dict[str, Any], key: str, default: str, source: str) -> tuple[str, ...]:
+    targets = raw.get(key) or [default]
+    if not isinstance(targets, list) or not targets:
+        raise ConfigError(f"{_name(source, key)} must be a list of catalog resource paths", hint=f"e.g. [{default}]")
+    for path in targets:
+        check_path(path, f"catalog path in {_name(source, key)}")
+    return tuple(targets)
 
 
 def _seconds(raw: Any, name: str, maximum: float, hint: str) -> float:
