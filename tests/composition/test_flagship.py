@@ -204,7 +204,7 @@ def test_the_llm_composer_fixes_providers_per_step_under_the_same_checks(flagshi
     assert "A step may fix its own" in llm.requests[0]["messages"][0]["content"]
     spec = result["draft"]["spec"]
     assert [(s["id"], s.get("provider")) for s in spec["steps"]] == [("cluster", "exoscale"), ("db", None)]
-    assert spec["slots"] == [{"name": "provider", "choices": ["k3s"], "steps": [["db", "provider"]]}]
+    assert spec["slots"] == [{"name": "provider", "choices": ["k3s"], "steps": [["db", ""]]}], "one launch slot: the db step"
     flow = yaml.safe_load(spec["files"]["flow.yaml"])
     assert flow["schema"]["properties"]["provider"]["enum"] == ["k3s"]
     first = flow["value"]["modules"][0]["value"]["input_transforms"]
