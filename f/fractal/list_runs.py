@@ -1,5 +1,6 @@
 # Worker requirements, generated from requirements.txt by scripts/worker_requirements.py (do not edit):
 # requirements:
+#detect-secrets==1.5.0
 #fastjsonschema==2.22.3
 #PyYAML==6.0.3
 #requests==2.34.2

@@ -24,6 +24,7 @@ from support.cli import run_cli
 from support.compose_catalog import TABLE, entity_flows, lint_flows, table_entity
 from support.composition_needs import EXTRA_ENTITIES, PIPELINES
 from support.git import init_bare
+from support.llm_server import ScriptedLLM
 from support.standins import calls, stand_in
 
 import f.fractal.catalog.items as catalog
@@ -34,7 +35,8 @@ from f.fractal.item_diff import main as item_diff
 from f.fractal.item_users import main as item_users
 from f.fractal.list_providers import main as list_providers
 from f.fractal.list_runs import main as list_runs
-from f.fractal.model.errors import InvalidInput, NotFound
+from f.fractal.model.errors import ConfigError, InvalidInput, NotFound
+from f.fractal.platform.llm import load_config
 from f.fractal.run_item import main as run_item
 
 KUBECONFIG = (
@@ -170,6 +172,43 @@ def test_the_flagship_plans_with_the_kubeconfig_handed_over_by_reference(
     everything = json.dumps([result, record]) + "".join(Path(p).read_text() for p in record["logs"])
     assert "kc-token-0123456789abcdef" not in everything, "the kubeconfig is never in a result, record or log"
     assert result["run_id"] in [r["id"] for r in list_runs(ref="pipeline:k3s-postgres-stack")["runs"]]
+    assert record["steps"][1]["inputs"]["kubeconfig"] == reference, "each step's inputs are recorded (a reference kept)"
+    with pytest.raises(ConfigError, match="is not set"):
+        workspace.get_variable(reference.removeprefix("$var:"))  # the run has ended: its secret outputs are gone
+
+
+def test_destroying_an_entity_deletes_the_secret_outputs_its_runs_left(flagship: dict[str, Any], tools: dict[str, Path]) -> None:
+    applied = run_item("entity:exoscale-k3s-cluster", mode="apply", targets=TARGETS)
+    reference = applied["outputs"]["kubeconfig"]
+    assert applied["status"] == "success" and workspace.get_variable(reference.removeprefix("$var:")) == KUBECONFIG
+    assert run_item("entity:exoscale-k3s-cluster", mode="destroy", targets=TARGETS)["status"] == "success"
+    assert [c["argv"][0] for c in calls(tools["terraform"])][-1] == "destroy"
+    with pytest.raises(ConfigError, match="is not set"):
+        workspace.get_variable(reference.removeprefix("$var:"))
+
+
+def test_the_llm_composer_fixes_providers_per_step_under_the_same_checks(flagship: dict[str, Any]) -> None:
+    """THE LLM IS SCRIPTED (tests/support/llm_server.ScriptedLLM, an OpenAI-compatible server on 127.0.0.1, through
+    the real litellm). First it binds the PostgreSQL step to exoscale, which does not fit it: the checks' error goes
+    back; then it fixes the cluster to exoscale and leaves the workload's provider to the launch."""
+    cluster = {"id": "cluster", "ref": "entity:exoscale-k3s-cluster@1.0.0", "provider": "exoscale"}
+    db = {"id": "db", "ref": "entity:k3s-postgres@1.0.0", "inputs": {"kubeconfig": {"from": "steps.cluster.outputs.kubeconfig"}}}
+    answer = {"name": "k3s-postgres-on-exoscale", "description": "K3s on Exoscale, PostgreSQL on it", "provider": None,
+              "gaps": [], "explanation": "the cluster first, its kubeconfig to the database"}
+    wrong = {**answer, "steps": [cluster, {**db, "provider": "exoscale"}]}
+    with ScriptedLLM([json.dumps(wrong), json.dumps({**answer, "steps": [cluster, db]})]) as llm:
+        result = composer.compose(composer.Request(need=NEED, targets=TARGETS), load_config(llm.config))
+    assert result["checks"] == {"ok": True, "errors": []} and result["draft"]["provenance"]["attempts"] == 2
+    feedback = llm.requests[1]["messages"][-1]["content"]
+    assert "db" in feedback and "exoscale" in feedback, feedback
+    assert "A step may fix its own" in llm.requests[0]["messages"][0]["content"]
+    spec = result["draft"]["spec"]
+    assert [(s["id"], s.get("provider")) for s in spec["steps"]] == [("cluster", "exoscale"), ("db", None)]
+    assert spec["slots"] == [{"name": "provider", "choices": ["k3s"], "steps": [["db", ""]]}], "one launch slot: the db step"
+    flow = yaml.safe_load(spec["files"]["flow.yaml"])
+    assert flow["schema"]["properties"]["provider"]["enum"] == ["k3s"]
+    first = flow["value"]["modules"][0]["value"]["input_transforms"]
+    assert first["provider"] == {"type": "static", "value": "exoscale"}
 
 
 def test_a_mixed_local_and_k3s_pipeline_runs_ansible_for_real(

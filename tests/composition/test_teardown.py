@@ -1,6 +1,7 @@
 """Teardown in reverse (issue 12): `mode: destroy` on a composite destroys its members in reverse dependency
-order at every level, after a read-only forward pass that hands each step the outputs it had at apply,
-and stops at the first failure naming the steps not torn down.
+order at every level, after a read pass (plan) that hands each step the outputs it had at apply and
+that nothing in it stops (a member half gone cannot be planned), and stops at the first failure of a
+teardown, naming the steps not torn down.
 
 The composites are checked and compiled for real, and their flows run in the real local flow runner;
 the entity steps (`f/fractal/run_item`) are a RECORDING STAND-IN function that notes (ref, mode, inputs)
@@ -56,16 +57,19 @@ def compiled() -> dict[str, Any]:
     return flows
 
 
-def _run(flows: dict[str, Any], fail: tuple[str, str] | None = None) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
+def _run(flows: dict[str, Any], fail: tuple[str, str] | None = None,
+         refuse: tuple[str, str] | None = None) -> tuple[dict[str, Any], list[tuple[str, str, Any]]]:
     calls: list[tuple[str, str, Any]] = []
 
     def run_item(ref: str, provider: str | None = None, inputs: dict[str, Any] | None = None, mode: str = "apply",
                  targets: list[str] | None = None) -> dict[str, Any]:
         name = ref.split(":")[1].split("@")[0]
         calls.append((name, mode, dict(inputs or {})))
+        if refuse == (name, mode):  # run_item refusing before anything runs (an InvalidInput, a ConfigError …)
+            raise RuntimeError(f"{name} cannot be planned")
         status = "failed" if fail == (name, mode) else "success"
         return {"status": status, "ref": ref, "provider": provider, "error": "boom" if status == "failed" else "",
-                "outputs": {"net": {"net_id": "net-1"}, "vm": {"ip": "192.0.2.7"}}.get(name, {})}
+                "outputs": {"net": {"net_id": "net-1"}, "vm": {"ip": "192.0.2.7"}}.get(name, {}) if status == "success" else {}}
 
     runner = FlowRunner(scripts={RUN_SCRIPT: run_item}, flows=flows.__getitem__)
     out = runner.run(flows[flow_path("meta-pipeline:stack@1.0.0")], {"mode": "destroy", "provider": "local", "targets": []})
@@ -88,6 +92,17 @@ def test_a_failed_teardown_stops_and_names_what_is_left(compiled: dict[str, Any]
     assert [(n, m) for n, m, _ in calls if m == "destroy"] == [("web", "destroy"), ("vm", "destroy")], "net is left alone"
     assert "teardown stopped at step vm (entity:vm@1.0.0); not torn down: net" in out["error"]
     assert out["failed_step"].startswith("base_teardown")
+
+
+@pytest.mark.parametrize("broken", ["fail", "refuse"])
+def test_a_member_that_cannot_be_planned_is_still_torn_down_in_reverse(compiled: dict[str, Any], broken: str) -> None:
+    """The read pass before a teardown: net's plan fails (its resources half gone) or is refused; nothing stops,
+    every member is destroyed in reverse order, vm without the net_id net could not hand over."""
+    out, calls = _run(compiled, **{broken: ("net", "plan")})  # type: ignore[arg-type]
+    assert out["status"] == "ok" and out["result"]["status"] == "success", out
+    assert [(n, m) for n, m, _ in calls if m == "destroy"] == [("web", "destroy"), ("vm", "destroy"), ("net", "destroy")]
+    assert next(i for n, m, i in calls if (n, m) == ("vm", "destroy")) == {}
+    assert out["result"]["outputs"] == {}
 
 
 def test_apply_runs_forward_only(compiled: dict[str, Any]) -> None:

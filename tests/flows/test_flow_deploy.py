@@ -4,6 +4,7 @@ catalog is a real bare Git repo, the flows are the real compiled ones and are li
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -171,3 +172,62 @@ def test_compile_playbook_deploys_a_new_script_version_into_its_folder(windmill:
     compile_playbook("entity:local-motd", deploy=True)
     creates = windmill.calls("POST", "scripts/create")
     assert "parent_hash" not in creates[0]["body"] and creates[1]["body"]["parent_hash"]
+
+
+def test_runs_inside_windmill_are_recorded_where_every_worker_reads_them(
+    windmill: WindmillStub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each job below runs with its own worker cache (a Windmill worker's cache is its own): the records are
+    Windmill variables f/fractal_runs/<id>, so the step's worker and a third one read what the first wrote."""
+    from f.fractal.get_run import main as get_run
+    from f.fractal.list_runs import main as list_runs
+    from f.fractal.run_item import main as run_item
+
+    started = run_item("pipeline:welcome", "local", {"motd_dir": str(tmp_path)})
+    job, run_id = started["job_id"], started["run_id"]
+    stored = windmill.variables[f"f/fractal_runs/{run_id}"]
+    assert stored["is_secret"] is False and stored["expires_at"] > "2026" and "fractal_runs" in windmill.folders
+    # the flow's step runs on another worker: a real run of the entity, as Windmill starts it inside the flow job
+    monkeypatch.setattr(workspace, "WINDMILL_CACHE", tmp_path / "worker-2")
+    for name, value in {"WM_FLOW_JOB_ID": job, "WM_ROOT_JOB_ID": job, "WM_FLOW_STEP_ID": "motd"}.items():
+        monkeypatch.setenv(name, value)
+    step = run_item("entity:local-motd@1.0.0", "local", {"motd_dir": str(tmp_path)})
+    assert step["status"] == "success", step.get("error")
+    windmill.add_variable(f"f/fractal/run_outputs/{job}/{step['run_id']}/kubeconfig", "apiVersion: v1")  # a step's secret output
+    for name in ("WM_FLOW_JOB_ID", "WM_ROOT_JOB_ID", "WM_FLOW_STEP_ID"):
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(workspace, "WINDMILL_CACHE", tmp_path / "worker-3")
+    listed = list_runs()["runs"]
+    assert [(r["id"], r["status"]) for r in listed] == [(run_id, "started")], "a step is part of its run, not a run"
+    windmill.complete(job, {"status": "success", "outputs": {"motd_path": step["outputs"]["motd_path"]}, "steps": {}})
+    record = get_run(run_id)
+    assert record["status"] == "success" and record["outputs"] == {"motd_path": step["outputs"]["motd_path"]}
+    [row] = record["steps"]
+    assert (row["path"], row["ref"], row["provider"], row["status"]) == ("motd", "entity:local-motd@1.0.0", "local", "success")
+    assert row["inputs"] == {"motd_dir": str(tmp_path), "message": "Welcome to Fractal"}, "its inputs, defaults filled"
+    assert row["run_id"] == step["run_id"] and row["commit"]
+    assert not [p for p in windmill.variables if p.startswith("f/fractal/run_outputs/")], "its secret outputs are gone"
+    assert list_runs(status="success")["runs"][0]["id"] == run_id
+    assert json.loads(windmill.variables[f"f/fractal_runs/{run_id}"]["value"])["status"] == "success", "saved completed"
+
+
+def test_secret_outputs_inside_windmill_expire_and_the_root_flow_deletes_them(
+    windmill: WindmillStub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secret outputs carry expires_at (Windmill's monitor deletes them: the stub's expire() plays it); the last
+    step of the run's own flow deletes its run's, a member flow's last step leaves them to its parent."""
+    from f.fractal.pipeline_result import main as pipeline_result
+
+    reference = workspace.set_secret_variable("f/fractal/run_outputs/j-root/r1/kubeconfig", "apiVersion: v1")
+    assert reference == "$var:f/fractal/run_outputs/j-root/r1/kubeconfig"
+    assert windmill.variables["f/fractal/run_outputs/j-root/r1/kubeconfig"]["expires_at"] is None
+    workspace.set_secret_variable("f/fractal/run_outputs/j-root/r1/token", "t0ken-value", ttl_s=workspace.OUTPUT_TTL_S)
+    assert windmill.expire("2999-01-01T00:00:00+00:00") == ["f/fractal/run_outputs/j-root/r1/token"]
+    monkeypatch.setenv("WM_ROOT_JOB_ID", "j-root")
+    monkeypatch.setenv("WM_FLOW_JOB_ID", "j-member")
+    pipeline_result("pipeline:welcome", "local", "apply", {}, {})
+    assert "f/fractal/run_outputs/j-root/r1/kubeconfig" in windmill.variables, "a member flow leaves them"
+    monkeypatch.setenv("WM_FLOW_JOB_ID", "j-root")
+    assert pipeline_result("pipeline:welcome", "local", "apply", {}, {})["status"] == "success"
+    assert not [p for p in windmill.variables if p.startswith("f/fractal/run_outputs/")]
+    assert windmill.calls("DELETE", "variables/delete/f/fractal/run_outputs/j-root/r1/kubeconfig")

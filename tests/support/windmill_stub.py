@@ -4,8 +4,12 @@ It answers the endpoints the pack and the `wmill` client call exactly as Windmil
 (backend/windmill-api: flows.rs, folders.rs, scripts.rs, resources.rs, variables.rs, jobs.rs;
 windmill-common error.rs), checked against windmill-labs/windmill and wmill 1.850.0:
 - handlers returning a `String` answer `text/plain; charset=utf-8`; creates answer 201 with the
-  path (flows, resources, variables), the new hash (scripts) or the job UUID (jobs/run/…);
-  `flows/update/{path}` answers 200 with the path; `folders/create` 200 "Created folder <name>";
+  path (flows, resources), "variable <path> created" (variables), the new hash (scripts) or the job
+  UUID (jobs/run/…); `flows/update/{path}` answers 200 with the path; `folders/create` 200 "Created
+  folder <name>"; `DELETE variables/delete/{path}` 200 "variable <path> deleted" (absent or not);
+- `variables/list` (windmill-store variables.rs) takes `path_start`, `page`, `per_page` (default 1000,
+  at most 10000), orders by path and lists a secret's value as null; a variable may carry `expires_at`
+  (Windmill's monitor deletes it once expired: `expire()` plays that part);
 - handlers returning `Json` answer `application/json` (exists → a bare `true`/`false`,
   `variables/get_value` → a JSON string, `get_result_maybe` → {completed, result, success, started});
 - errors are `text/plain` "<Kind>: <message>": 404 "Not found: …", 400 "Bad request: …",
@@ -37,7 +41,7 @@ from email.parser import BytesParser
 from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 TIMEOUT_S = 10
 VERSION = "CE v1.850.0"
@@ -134,8 +138,17 @@ class WindmillStub:
     def add_resource(self, path: str, value: Any, resource_type: str = "any") -> None:
         self.resources[path] = {"path": path, "value": value, "resource_type": resource_type, "description": ""}
 
-    def add_variable(self, path: str, value: str, is_secret: bool = True) -> None:
-        self.variables[path] = {"path": path, "value": value, "is_secret": is_secret, "description": ""}
+    def add_variable(self, path: str, value: str, is_secret: bool = True, description: str = "",
+                     expires_at: str | None = None) -> None:
+        self.variables[path] = {"path": path, "value": value, "is_secret": is_secret, "description": description,
+                                "expires_at": expires_at}
+
+    def expire(self, now: str) -> list[str]:
+        """What Windmill's monitor does: delete the variables whose expires_at (RFC 3339, UTC) is before `now`."""
+        gone = [p for p, v in self.variables.items() if v.get("expires_at") and v["expires_at"] < now]
+        for path in gone:
+            del self.variables[path]
+        return gone
 
     def complete(self, job_id: str, result: Any, success: bool = True, modules: list[dict[str, Any]] | None = None) -> None:
         job = self.jobs[job_id]
@@ -221,6 +234,8 @@ class WindmillStub:
             (r"GET variables/exists/(.+)", lambda _b, p: js(p in self.variables)),
             (r"POST variables/create", self._variable_create),
             (r"POST variables/update/(.+)", self._variable_update),
+            (r"GET variables/list", self._variable_list),
+            (r"DELETE variables/delete/(.+)", self._variable_delete),
             (r"POST jobs/run/p/(.+)", lambda b, p: self._run("script", p, b)),
             (r"POST jobs/run/f/(.+)", lambda b, p: self._run("flow", p, b)),
             (r"GET jobs_u/completed/get_result_maybe/([0-9a-f-]+)", self._result_maybe),
@@ -333,13 +348,16 @@ class WindmillStub:
         path = body.get("path", "")
         if path in self.variables:
             return bad_request(f"A variable with path {path} already exists")
-        self.add_variable(path, body.get("value", ""), bool(body.get("is_secret")))
-        return text(path, 201)
+        self.add_variable(path, body.get("value", ""), bool(body.get("is_secret")), body.get("description", ""),
+                          body.get("expires_at"))
+        return text(f"variable {path} created", 201)
 
     def _variable_update(self, body: Any, path: str) -> Answer:
         if path not in self.variables:
             return not_found(f"Variable {path} not found")
-        self.variables[path]["value"] = (body or {}).get("value", self.variables[path]["value"])
+        for key in ("value", "description"):
+            if (body or {}).get(key) is not None:
+                self.variables[path][key] = body[key]
         return text(f"variable {path} updated")
 
     # -- what `wmill sync push` adds: the user, the tarball, resource types, apps, HTTP triggers ------
@@ -430,6 +448,21 @@ class WindmillStub:
         self.shared_ui = dict(files)
         return text("shared ui updated")
 
+    def _variable_list(self, query: Any, *_: str) -> Answer:
+        start = (query or {}).get("path_start", "")
+        per_page = min(max(int((query or {}).get("per_page") or 1000), 1), 10000)
+        offset = (max(int((query or {}).get("page") or 1), 1) - 1) * per_page
+        rows = [{"workspace_id": self.workspace, "path": p, "value": None if v["is_secret"] else v["value"],
+                 "is_secret": v["is_secret"], "description": v["description"], "extra_perms": {}, "account": None,
+                 "is_oauth": False, "is_expired": None, "refresh_error": None, "is_linked": False,
+                 "is_refreshed": False, "expires_at": v.get("expires_at")}
+                for p, v in sorted(self.variables.items()) if p.startswith(start)]
+        return js(rows[offset : offset + per_page])
+
+    def _variable_delete(self, _body: Any, path: str) -> Answer:
+        self.variables.pop(path, None)
+        return text(f"variable {path} deleted")
+
     # -- jobs --------------------------------------------------------------------------------------
     def _run(self, kind: str, path: str, args: Any) -> Answer:
         known = self.flows if kind == "flow" else self.scripts
@@ -488,6 +521,8 @@ class WindmillStub:
                 except ValueError:
                     body = None
                 path = unquote(urlsplit(self.path).path)
+                if method == "GET" and urlsplit(self.path).query:  # a GET's query parameters are what it is given
+                    body = {k: v[-1] for k, v in parse_qs(urlsplit(self.path).query).items()}
                 auth = self.headers.get("Authorization")
                 record = {"method": method, "path": path, "body": body, "auth": auth, "query": urlsplit(self.path).query}
                 stub.requests.append(record)
@@ -511,6 +546,9 @@ class WindmillStub:
 
             def do_PUT(self) -> None:
                 self._do("PUT")
+
+            def do_DELETE(self) -> None:
+                self._do("DELETE")
 
         return Handler
 

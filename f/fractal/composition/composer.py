@@ -82,6 +82,7 @@ _K3S_CLUSTER = set(retrieval.terms("k3s cluster"))
 RELATIVE_FLOOR = 0.25  # below this coverage nothing is taken, however far ahead
 CLEAR_LEAD = 1.5  # a best hit this many times the runner-up's score is taken under MIN_COVERAGE
 PROVIDER_BONUS = 1.25  # an item made for the part's provider beats an « any provider » one on a near tie
+NEAR_TIE = 0.8  # a candidate this close to a part's best (same coverage) reads the part as well
 _CLUSTER_KEYS = {"cluste", "kubeco", "kubern", "config"}  # inputs a kubeconfig feeds (stems)
 # Names that mean the same thing when wiring an output into an input (canonical term → group).
 _WIRE_SYNONYMS = {"addres": "host", "invent": "host", "hostna": "host", "endpoi": "url"}  # stems, see retrieval.terms
@@ -260,6 +261,27 @@ def _search(index: retrieval.Searcher, text: str, k: int, kind: str, provider: s
     return sorted(hits, key=lambda h: -h.score * (PROVIDER_BONUS if made_for(h) else 1.0))
 
 
+def _feeds(producer: dict[str, Any], consumer: dict[str, Any]) -> int:
+    """How well a producer's outputs feed a consumer's inputs, by name as the wiring matches them (best pair)."""
+    return max((_match(out, {}, name, {}) for out in producer.get("outputs") or [] for name in consumer.get("inputs") or []),
+               default=0)
+
+
+def _handing_over(pick: retrieval.Hit, near: list[retrieval.Hit], after: retrieval.Hit, used: set[str]) -> retrieval.Hit:
+    """Between readings of a part as good as each other (same coverage, score within NEAR_TIE), the one whose
+    outputs feed the next step's inputs best: « instances, then a load balancer in front of them » are the
+    instances whose `ips` the balancer takes, not a server pool's `server_ips`."""
+    best = pick
+    for hit in near:
+        if (hit.row["ref"] not in used and hit.coverage >= pick.coverage and hit.score >= NEAR_TIE * pick.score
+                and _feeds(hit.row, after.row) > _feeds(best.row, after.row)):
+            best = hit
+    if best is not pick:
+        used.discard(pick.row["ref"])
+        used.add(best.row["ref"])
+    return best
+
+
 def offline_choice(index: retrieval.Searcher, need: str, kind: str, provider: str | None) -> Draft:
     """Without an LLM: each part of the need gets the item that covers it best, each item one part
     (best coverage first, so « write the config, then checksum it » takes two different items);
@@ -283,6 +305,9 @@ def offline_choice(index: retrieval.Searcher, need: str, kind: str, provider: st
         if i not in chosen and hit.row["ref"] not in used:
             chosen[i] = hit
             used.add(hit.row["ref"])
+    for i in sorted(chosen):
+        if i + 1 in chosen:
+            chosen[i] = _handing_over(chosen[i], _accepted(hits[i]), chosen[i + 1], used)
     taken: set[str] = set()
     before: dict[str, Any] = {}  # the row of the step before, for a gap's tool
     for i, part in enumerate(parts):
@@ -748,7 +773,9 @@ def _compose_llm(
             errors = [f"answer line {e['line']}: {e['message']}" for e in leaked] + errors
             item: dict[str, Any] = {}
             if not errors:
-                chosen_provider = answer["provider"] if answer.get("provider") in PROVIDERS else provider
+                # an explicit null leaves each unfixed step to the launch (the need's provider may fit only some)
+                chosen_provider = (answer["provider"] if answer.get("provider") in PROVIDERS
+                                   else req.provider if "provider" in answer else provider)
                 named = answer.get("name") or ""
                 item_name = named if not req.name and NAME_RE.match(named) else name
                 item, errors = assemble(draft, item_name, answer.get("description") or description, chosen_provider, resolver)

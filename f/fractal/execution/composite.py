@@ -2,7 +2,9 @@
 
 `run_composite` is the composite branch of `f/fractal/run_item`: everything is resolved and checked
 before any step runs (members, provider, inputs); each `run_item` step runs an entity through
-`execution.entity`; secret inputs are masked in the result and in every progress line.
+`execution.entity`; secret inputs are masked in the result and in every progress line. The steps' secret
+outputs (a cluster's kubeconfig handed to the next step) are deleted when the run ends; inside Windmill the
+root flow's last step deletes them (and Windmill itself once they expire, for a flow that failed).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import f.fractal.platform.settings as settings
 from f.fractal.catalog.items import resolver
 from f.fractal.execution.entity import check_mode, masked, run_entity, secret_inputs
+from f.fractal.execution.records import new_id
 from f.fractal.flows.compile import RUN_SCRIPT, flow_path
 from f.fractal.flows.interpreter import FlowRunner, count_scripts, own_time
 from f.fractal.flows.plan import flow_of, flows_for, plan
@@ -24,7 +27,7 @@ from f.fractal.model.providers import PROVIDERS
 from f.fractal.model.records import Found
 from f.fractal.platform.secrets import known_values, mask, mask_value
 from f.fractal.platform.windmill import flow_steps, job_links, push_flow, result_maybe, start_flow
-from f.fractal.platform.workspace import in_windmill
+from f.fractal.platform.workspace import OUTPUT_STORE, forget_outputs, in_windmill
 from f.fractal.tools.runs import strings
 
 
@@ -104,15 +107,20 @@ def run_composite(
     hidden, secrets = secret_values(resolved["item"], inputs or {})
     say = progress or _stderr_line
 
+    run_id = new_id(resolved["item"]["metadata"]["name"])
+
     def run_step(ref: str, provider: str | None = None, inputs: dict[str, Any] | None = None,
                  mode: str = "apply", targets: list[str] | None = None) -> dict[str, Any]:
         found = prepared.entities.get(ref) or members.get(ref)
-        return run_entity(found, provider, inputs, mode, progress=None)
+        return run_entity(found, provider, inputs, mode, progress=None, scope=run_id)
 
     runner = FlowRunner(scripts={RUN_SCRIPT: run_step}, flows=prepared.flows.__getitem__,
                         on_event=lambda line: say(mask(line, secrets)))
     t1 = time.perf_counter()
-    out = runner.run(flow, args, name=resolved["ref"])
+    try:
+        out = runner.run(flow, args, name=resolved["ref"])
+    finally:  # the steps' secret outputs (a kubeconfig handed over) live as long as the run
+        forget_outputs(f"{OUTPUT_STORE}/{run_id}/")
     total = time.perf_counter() - t0
     final = out["result"] if isinstance(out["result"], dict) else {}
     own = own_time(out["steps"])
@@ -120,7 +128,7 @@ def run_composite(
     result: dict[str, Any] = {
         "status": "success" if out["status"] in ("ok", "stopped") and final.get("status") == "success" else "failed",
         "ref": resolved["ref"], "kind": resolved["item"]["kind"], "name": meta["name"], "version": meta.get("version", ""),
-        "commit": resolved.get("commit", ""), "target": resolved.get("target", ""),
+        "commit": resolved.get("commit", ""), "target": resolved.get("target", ""), "run_id": run_id,
         "provider": _reported(chosen, resolved), "mode": mode,
         "inputs": {k: masked(v) if k in hidden else v for k, v in (inputs or {}).items()},
         "outputs": final.get("outputs", {}),

@@ -16,6 +16,7 @@ resolved a step can run it without reading the catalog again.
 from __future__ import annotations
 
 import json
+import re
 import secrets as _random
 import shutil
 import sys
@@ -40,7 +41,6 @@ from f.fractal.tools.runs import Outcome, Progress, Run, RunLog, strings
 MODES = ("plan", "check", "apply", "destroy")
 _validators: dict[str, Any] = {}
 REFERENCE = "$var:"  # an input given by reference: `$var:<variable path>` (Windmill's own form)
-OUTPUT_STORE = "f/fractal/run_outputs"  # secret outputs are stored under <this>/<run id>/<output>
 
 
 def _stderr(text: str) -> None:
@@ -189,19 +189,31 @@ def is_secret_output(item: dict[str, Any], name: str, value: Any) -> bool:
     return flagged or (isinstance(value, str) and is_secret_name(name))
 
 
-def by_reference(run: Run, run_id: str, outputs: dict[str, Any]) -> dict[str, Any]:
+def by_reference(run: Run, run_id: str, outputs: dict[str, Any], scope: str = "") -> dict[str, Any]:
     """Secret outputs (declared `secret: true`, or secret-named text like a kubeconfig) stored in the
     secret store; the result carries their `$var:` reference, never the value. Other outputs that
-    hold a secret (a sensitive Terraform output, an echoed credential) stay masked."""
+    hold a secret (a sensitive Terraform output, an echoed credential) stay masked. In a composite run
+    (`scope`: its run id, or the root flow job inside Windmill) they are stored under the scope, which
+    the composite deletes when it ends; a run on its own keeps them until the entity is destroyed."""
     out = dict(outputs)
+    folder = f"{workspace.OUTPUT_STORE}/{scope}/{run_id}" if scope else f"{workspace.OUTPUT_STORE}/{run_id}"
     for name, value in outputs.items():
         if value in (None, "") or not is_secret_output(run.item, name, value):
             continue
         text = value if isinstance(value, str) else json.dumps(value)
         run.secrets.append(text)
-        out[name] = workspace.set_secret_variable(f"{OUTPUT_STORE}/{run_id}/{name}", text,
-                                                  f"secret output {name} of {run.ref} (run {run_id})")
+        out[name] = workspace.set_secret_variable(f"{folder}/{name}", text, f"secret output {name} of {run.ref} (run {run_id})",
+                                                  ttl_s=workspace.OUTPUT_TTL_S)
     return out
+
+
+def forget_entity_outputs(name: str) -> list[str]:
+    """After an entity is destroyed: the secret outputs its earlier runs left (their run ids name it)."""
+    mine = re.compile(rf"^\d{{8}}T\d{{6}}-{re.escape(name)}-[0-9a-f]{{6}}$")
+    gone = [p for p in workspace.list_variables(f"{workspace.OUTPUT_STORE}/") if any(mine.match(s) for s in p.split("/"))]
+    for path in gone:
+        workspace.delete_variable(path)
+    return gone
 
 
 def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str) -> Run:
@@ -244,9 +256,10 @@ def _redact(value: Any, log: RunLog, key: str = "") -> Any:
 
 def run_entity(
     resolved: Found, provider: str | None = None, inputs: dict[str, Any] | None = None,
-    mode: str = "apply", progress: Progress | None = _stderr,
+    mode: str = "apply", progress: Progress | None = _stderr, scope: str = "",
 ) -> dict[str, Any]:
-    """Check, then run an entity that f.fractal.catalog.get resolved; returns the result JSON."""
+    """Check, then run an entity that f.fractal.catalog.get resolved; returns the result JSON. `scope`: the
+    composite run it is a step of (by_reference); inside a Windmill flow, its root job."""
     t0 = time.perf_counter()
     started = _now()
     run = prepare(resolved, provider, inputs, check_mode(mode))
@@ -258,7 +271,9 @@ def run_entity(
     t1 = time.perf_counter()
     try:
         outcome = get_tool(run.item["spec"]["tool"]).execute(run, workdir)
-        outcome.outputs = by_reference(run, run_id, outcome.outputs)
+        outcome.outputs = by_reference(run, run_id, outcome.outputs, scope or workspace.flow_root())
+        if mode == "destroy" and outcome.status == "success":
+            forget_entity_outputs(run.item["metadata"]["name"])
     except Exception as e:  # a runner bug or a tool crash: still a result, never a half-reported run
         outcome = Outcome("failed", -1, error=f"{type(e).__name__}: {e}")
     finally:

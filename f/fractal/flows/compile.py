@@ -8,10 +8,12 @@
 - Steps that can run together (same depth in the DAG) go into a `branchall` with `parallel: true`;
   a wire into a step inside it reads `results.<branch module>[<branch index>]`.
 - Every step stops the flow with an error naming it when its result's status is a failure.
-- Destroy (`mode: destroy`, more than one step): the steps first run forward in `plan` mode (each
-  reads what exists; its outputs feed the next as in apply), then `<id>_teardown` steps destroy them
-  in reverse dependency order (a meta-pipeline's members do the same inside, so at every level),
-  stopping at the first failure with the steps not torn down named.
+- Destroy (`mode: destroy`, more than one step): the forward steps are skipped; `<id>_read` steps run
+  each member in `plan` mode, in order, to read what exists (its outputs feed the next as in apply); a
+  read that fails (a member half gone) does not stop anything (`continue_on_error`, no stop condition,
+  wires read with `?.`). Then `<id>_teardown` steps destroy the members in reverse dependency order (a
+  meta-pipeline's members do the same inside, so at every level), stopping at the first failure with
+  the steps not torn down named.
 - A last step, `f/fractal/pipeline_result`, returns `{status, outputs, steps}`: the composite's
   declared outputs and each step's status, so a parent reads `results.<step>.outputs.<name>`.
 - Input schema: the composite's inputs, then `provider` (a dropdown of the providers that fit,
@@ -38,9 +40,6 @@ FLOW_FOLDER = "f/fractal_flows"
 RUN_SCRIPT = "f/fractal/run_item"
 RESULT_SCRIPT = "f/fractal/pipeline_result"
 RESULT_STEP = "result"
-# Destroy: the steps first run read-only forward (plan: each reads what exists, its outputs feed the next
-# as in apply), then are destroyed in reverse dependency order, stopping at the first failure.
-FORWARD_MODE = "flow_input.mode === 'destroy' ? 'plan' : flow_input.mode"
 MODES = ["apply", "plan", "check", "destroy"]
 # run_item's and pipeline_result's success is "success" or "ok"; failed, timeout, canceled stop the flow
 FAILED_EXPR = "result == null || !['success', 'ok'].includes(result.status)"
@@ -83,20 +82,21 @@ def _expr(expr: str) -> dict[str, Any]:
     return {"type": "javascript", "expr": expr}
 
 
-def _wire_expr(source: str, where: dict[str, str]) -> str:
-    """A wire as JavaScript; names go in brackets as JSON strings, never pasted as code."""
+def _wire_expr(source: str, where: dict[str, str], safe: bool = False) -> str:
+    """A wire as JavaScript; names go in brackets as JSON strings, never pasted as code. `safe`: a producer
+    that failed (a teardown's read step) gives undefined, not an error."""
     parts = source.split(".", 3)
     if parts[0] == "inputs":
         return f"flow_input[{_js(source.split('.', 1)[1])}]"
-    return f"{where[parts[1]]}.outputs[{_js(parts[3])}]"
+    return f"{where[parts[1]]}{'?.outputs?.' if safe else '.outputs'}[{_js(parts[3])}]"
 
 
-def _inputs_expr(bound: dict[str, Any], where: dict[str, str]) -> str:
+def _inputs_expr(bound: dict[str, Any], where: dict[str, str], safe: bool = False) -> str:
     fields = []
     for name in sorted(bound):
         value = bound[name]
         source = value.get("from") if isinstance(value, dict) else None
-        fields.append(f"{_js(name)}: {_wire_expr(source, where) if isinstance(source, str) else _js(value)}")
+        fields.append(f"{_js(name)}: {_wire_expr(source, where, safe) if isinstance(source, str) else _js(value)}")
     return "({" + ", ".join(fields) + "})"
 
 
@@ -149,7 +149,7 @@ def _provider_transforms(item: dict[str, Any], step: dict[str, Any], member: dic
 
 
 def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, Any], where: dict[str, str],
-                 slots: list[Slot], member_slots: list[Slot], mode: dict[str, Any]) -> dict[str, Any]:
+                 slots: list[Slot], member_slots: list[Slot], mode: dict[str, Any], safe: bool = False) -> dict[str, Any]:
     bound = step.get("inputs") or {}
     common = {"mode": mode, "targets": _expr("flow_input.targets")}
     providers = _provider_transforms(item, step, member, slots, member_slots)
@@ -157,7 +157,7 @@ def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, A
         transforms = {
             "ref": _static(step["ref"]),
             **providers,
-            "inputs": _expr(_inputs_expr(bound, where)),
+            "inputs": _expr(_inputs_expr(bound, where, safe)),
             **common,
         }
         value: dict[str, Any] = {"type": "script", "path": RUN_SCRIPT, "input_transforms": transforms}
@@ -166,7 +166,7 @@ def _step_module(step: dict[str, Any], item: dict[str, Any], member: dict[str, A
         for name in sorted(bound):
             v = bound[name]
             source = v.get("from") if isinstance(v, dict) else None
-            transforms[name] = _expr(_wire_expr(source, where)) if isinstance(source, str) else _static(v)
+            transforms[name] = _expr(_wire_expr(source, where, safe)) if isinstance(source, str) else _static(v)
         transforms.update(providers)
         transforms.update(common)
         value = {"type": "flow", "path": flow_path(step["ref"]), "input_transforms": transforms}
@@ -193,6 +193,8 @@ def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, s
                    slots: list[Slot], teardown: dict[str, str]) -> dict[str, Any]:
     outputs = {name: {"from": out["from"]} for name, out in (item["spec"].get("outputs") or {}).items()}
     steps_expr = "({" + ", ".join(f"{_js(sid)}: {where[sid]}" for sid in step_ids) + "})"
+    # destroy skips the forward steps: their outputs read safely (undefined, so left out)
+    outputs_expr = _inputs_expr(outputs, where, safe=bool(teardown))
     if teardown:  # destroy: each step's teardown result
         down = "({" + ", ".join(f"{_js(sid)}: results.{teardown[sid]}" for sid in step_ids) + "})"
         steps_expr = f"flow_input.mode === 'destroy' ? {down} : {steps_expr}"
@@ -207,7 +209,7 @@ def _result_module(item: dict[str, Any], step_ids: list[str], where: dict[str, s
                 "ref": _static(ref),
                 "provider": _providers_expr(item, slots),
                 "mode": _expr("flow_input.mode"),
-                "outputs": _expr(_inputs_expr(outputs, where)),
+                "outputs": _expr(outputs_expr),
                 "steps": _expr(steps_expr),
             },
         },
@@ -243,33 +245,49 @@ def compile_flow(item: dict[str, Any], members: dict[str, dict[str, Any]], slots
     taken = {s["id"] for s in steps}
     where: dict[str, str] = {}
     modules: list[dict[str, Any]] = []
-    down = len(steps) > 1  # destroy: a read-only pass forward, then the teardown in reverse
-    forward_mode = _expr(FORWARD_MODE if down else "flow_input.mode")
+    down = len(steps) > 1  # destroy: a read pass forward, then the teardown in reverse
+    forward_mode = _expr("flow_input.mode")
 
-    def module(step: dict[str, Any], mode: dict[str, Any]) -> dict[str, Any]:
+    def module(step: dict[str, Any], mode: dict[str, Any], at: dict[str, str], safe: bool = False) -> dict[str, Any]:
         member = members[step["ref"]]
         own = inner[step["ref"]] if step["ref"] in inner else stored_slots(member)
-        return _step_module(step, item, member, where, slots, own, mode)
+        return _step_module(step, item, member, at, slots, own, mode, safe)
+
+    def forward(step: dict[str, Any]) -> dict[str, Any]:
+        mod = module(step, forward_mode, where)
+        if down:
+            mod["skip_if"] = {"expr": "flow_input.mode === 'destroy'"}
+        return mod
 
     levels = _levels(steps)
     for depth, group in enumerate(levels):
         if len(group) == 1:
             step = group[0]
-            modules.append(module(step, forward_mode))
+            modules.append(forward(step))
             where[step["id"]] = f"results.{step['id']}"
             continue
         branch_id = _unique_id(f"together_{depth + 1}", taken)
         branches = [{"summary": s.get("summary") or s["ref"], "skip_failure": False,
-                     "modules": [module(s, forward_mode)]} for s in group]
+                     "modules": [forward(s)]} for s in group]
         modules.append({"id": branch_id, "summary": f"Run {', '.join(s['id'] for s in group)} together",
                         "value": {"type": "branchall", "parallel": True, "branches": branches}})
         for index, step in enumerate(group):
             where[step["id"]] = f"results.{branch_id}[{index}]"
     teardown: dict[str, str] = {}
     if down:
+        read: dict[str, str] = {}
+        for step in [s for group in levels for s in group]:  # read what exists, in order; a failure stops nothing
+            mod = module(step, _static("plan"), read, safe=True)
+            mod["id"] = _unique_id(f"{step['id']}_read", taken)
+            mod["summary"] = f"Read {step['id']} ({step['ref']}) before the teardown"
+            mod["skip_if"] = {"expr": "flow_input.mode !== 'destroy'"}
+            mod["continue_on_error"] = True
+            del mod["stop_after_if"]
+            read[step["id"]] = f"results.{mod['id']}"
+            modules.append(mod)
         reverse = [s for group in reversed(levels) for s in reversed(group)]
         for i, step in enumerate(reverse):
-            mod = module(step, _static("destroy"))
+            mod = module(step, _static("destroy"), read, safe=True)
             mod["id"] = teardown[step["id"]] = _unique_id(f"{step['id']}_teardown", taken)
             mod["summary"] = f"Tear down {step['id']} ({step['ref']})"
             mod["skip_if"] = {"expr": "flow_input.mode !== 'destroy'"}

@@ -8,10 +8,13 @@ Variable `f/x/name` comes from env `F_X_NAME` (secrets) or `$FRACTAL_HOME/f/x/na
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotFound
 from f.fractal.platform.windmill import call
@@ -20,6 +23,12 @@ from f.fractal.platform.yamlio import dump, load_untrusted
 PATH_RE = re.compile(r"^[fu]/[A-Za-z0-9_-]+(?:/[A-Za-z0-9_.-]+){1,6}$")
 DEFAULT_CATALOG = "f/fractal/catalog"
 WINDMILL_CACHE = Path("/tmp/windmill/cache")
+LIST_PAGE = 1000  # Windmill's default page size for lists (its maximum is 10000)
+# Secret outputs of runs (a cluster's kubeconfig): OUTPUT_STORE/<run id>/<output>, or OUTPUT_STORE/<composite run
+# or root flow job>/<step run id>/<output> inside a composite, deleted when it ends. Windmill deletes any left
+# behind (a flow that failed) after OUTPUT_TTL_S.
+OUTPUT_STORE = "f/fractal/run_outputs"
+OUTPUT_TTL_S = 7 * 86400
 # A Windmill worker loads pack modules through its import hook without `__file__`: never read it at import.
 _HERE = globals().get("__file__")
 
@@ -68,21 +77,89 @@ def get_variable(path: str) -> str:
     raise ConfigError(f"variable {path} is not set", hint=f"export {env_name(path)}=… or create it in Windmill")
 
 
-def set_secret_variable(path: str, value: str, description: str = "") -> str:
-    """Store a secret variable (Windmill's secret store; locally a 0600 file under $FRACTAL_HOME);
-    returns the `$var:<path>` reference that get_variable resolves."""
+def set_variable(path: str, value: str, *, secret: bool = False, description: str = "", ttl_s: int = 0) -> str:
+    """Create or replace a variable; returns the `$var:<path>` reference that get_variable resolves.
+    Inside Windmill through its REST API (`variables/create`, else `variables/update`), with `expires_at` when
+    `ttl_s` is given: Windmill's monitor deletes an expired variable itself. Locally a file under $FRACTAL_HOME
+    (0600 when secret; no expiry)."""
     check_path(path, "variable path")
     if in_windmill():
-        import wmill
-
-        wmill.set_variable(path, value, is_secret=True)
+        body: dict[str, Any] = {"path": path, "value": value, "is_secret": secret, "description": description}
+        if ttl_s:
+            body["expires_at"] = (datetime.now(UTC) + timedelta(seconds=ttl_s)).isoformat(timespec="seconds")
+        try:
+            call("POST", "variables/create", body)
+        except FractalError as e:
+            if e.data.get("status") != 400 or "already exists" not in str(e.data.get("message")):
+                raise
+            call("POST", f"variables/update/{path}", {"value": value, "description": description})
         return f"$var:{path}"
     file = home() / f"{path}.variable.yaml"
     file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600 if secret else 0o644)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(dump({"description": description, "is_secret": True, "value": value}))
+        out.write(dump({"description": description, "is_secret": secret, "value": value}))
     return f"$var:{path}"
+
+
+def set_secret_variable(path: str, value: str, description: str = "", ttl_s: int = 0) -> str:
+    """Store a secret variable (Windmill's secret store; locally a 0600 file under $FRACTAL_HOME)."""
+    return set_variable(path, value, secret=True, description=description, ttl_s=ttl_s)
+
+
+def list_variables(prefix: str) -> dict[str, str | None]:
+    """{path: value} of the variables whose path starts with `prefix` (a secret's value is None, as Windmill
+    lists it), by path. Inside Windmill `variables/list?path_start=…`, page by page."""
+    if in_windmill():
+        found: dict[str, str | None] = {}
+        for page in range(1, 1000):
+            rows = call("GET", f"variables/list?path_start={quote(prefix, safe='/')}&per_page={LIST_PAGE}&page={page}")
+            rows = rows if isinstance(rows, list) else []
+            found.update({str(r["path"]): r.get("value") for r in rows if isinstance(r, dict) and "path" in r})
+            if len(rows) < LIST_PAGE:
+                break
+        return found
+    root = home()
+    folder = root / prefix.rsplit("/", 1)[0]
+    out: dict[str, str | None] = {}
+    for file in sorted(folder.rglob("*.variable.yaml")) if folder.is_dir() else []:
+        path = file.relative_to(root).as_posix()[: -len(".variable.yaml")]
+        if path.startswith(prefix):
+            doc = load_untrusted(file.read_text(encoding="utf-8"), what=str(file)) or {}
+            out[path] = None if doc.get("is_secret") else str(doc.get("value", ""))
+    return out
+
+
+def delete_variable(path: str) -> None:
+    """Delete a variable (absent: nothing to do). Inside Windmill `DELETE variables/delete/<path>`."""
+    check_path(path, "variable path")
+    if in_windmill():
+        call("DELETE", f"variables/delete/{path}")
+        return
+    file = home() / f"{path}.variable.yaml"
+    file.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # the folders it leaves empty (never $FRACTAL_HOME/f itself)
+        for parent in file.parents:
+            if parent == home() / path.split("/", 1)[0] or any(parent.iterdir()):
+                break
+            parent.rmdir()
+
+
+def flow_root() -> str:
+    """Inside a Windmill flow, the id of the flow job that started it all (a member flow's steps share it):
+    WM_ROOT_JOB_ID, else WM_ROOT_FLOW_JOB_ID (older workers), else the encapsulating flow's; '' outside a flow."""
+    if not os.environ.get("WM_FLOW_JOB_ID"):
+        return ""
+    return (os.environ.get("WM_ROOT_JOB_ID") or os.environ.get("WM_ROOT_FLOW_JOB_ID")
+            or os.environ["WM_FLOW_JOB_ID"])
+
+
+def forget_outputs(prefix: str) -> list[str]:
+    """Delete the secret outputs stored under `prefix` (OUTPUT_STORE/<scope>/…); returns their paths."""
+    gone = list(list_variables(prefix))
+    for path in gone:
+        delete_variable(path)
+    return gone
 
 
 def _interpolate(value: Any) -> Any:
