@@ -58,7 +58,7 @@ def test_the_model_chooses_among_top_candidates_and_fixes_its_mistake(targets: l
         "name": "cdn-front",
     }
     provenance = result["draft"]["provenance"]
-    assert provenance["composer"] == "llm" and provenance["attempts"] == 2 and provenance["model"] == "openai/scripted"
+    assert provenance["generator"] == "llm" and provenance["attempts"] == 2 and provenance["model"] == "openai/scripted"
     first, second = llm.requests
     prompt = first["messages"][-1]["content"]
     listed = [line for line in prompt.splitlines() if line.startswith('{"ref"')]
@@ -146,7 +146,7 @@ def test_the_script_uses_the_configured_llm_resource(targets: list[str], monkeyp
         result = compose_pipeline("machines then nginx on Exoscale", targets=targets, save=True)
         offline = compose_pipeline("a compute instance on Exoscale then nginx on it", targets=targets, llm="offline")
     assert result["saved"]["ref"] == "pipeline:web-on-exoscale@1.0.0" and len(llm.requests) == 1
-    assert offline["draft"]["provenance"]["composer"] == "offline"
+    assert offline["draft"]["provenance"]["generator"] == "offline"
 
 
 def _config(llm: ScriptedLLM) -> Any:

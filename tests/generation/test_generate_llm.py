@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.llm_server import ScriptedLLM
+from support.llm_server import LLM_PATH, ScriptedLLM
+from support.llm_server import entity_answer as answer
 
 import f.fractal.generate_entity as generate_entity
 import f.fractal.platform.llm as llm
@@ -19,8 +20,6 @@ import f.fractal.platform.workspace as workspace
 import f.fractal.refine_entity as refine_entity
 from f.fractal.generation.generator import parse_answer
 from f.fractal.model.errors import ConfigError, GenerationFailed, InvalidInput, Unreachable
-
-LLM_PATH = "f/fractal/test_llm"
 
 VERSIONS_TF = ('terraform {\n  required_providers {\n    local = {\n      source  = "hashicorp/local"\n'
                '      version = "~> 2.5"\n    }\n  }\n}\n')
@@ -31,28 +30,6 @@ MANIFEST = ("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n---\nap
             "metadata:\n  name: team-a-quota\n  namespace: team-a\nspec:\n  hard:\n    pods: \"20\"\n")
 EXO_KEY = "EXO0123456789abcdef01234567"
 EXO_SECRET = "Zq8vR2mT5wX9yB3nK7pL1sD4"
-
-
-def answer(tool: str, files: dict[str, str], provider: str = "local", name: str = "motd-file") -> str:
-    return json.dumps({"name": name, "description": f"a {tool} entity", "tool": tool, "providers": [provider], "files": files})
-
-
-@pytest.fixture
-def use_llm(fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[[ScriptedLLM, float], str]:
-    """Register the scripted server as a fractal_llm resource; returns its path."""
-    for var in ("FRACTAL_LLM_MODEL", "FRACTAL_LLM_API_BASE", "FRACTAL_LLM_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(llm.LLMConfig, "backoff", 0.05)
-
-    def register(server: ScriptedLLM, timeout: float = 30) -> str:
-        workspace.write_resource(LLM_PATH, "fractal_llm", {**server.config, "timeout": timeout})
-        return LLM_PATH
-
-    return register
-
-
-def last_user(request: dict[str, Any]) -> str:
-    return str([m for m in request["messages"] if m["role"] == "user"][-1]["content"])
 
 
 def test_clean_answer(use_llm: Callable[..., str]) -> None:
@@ -89,7 +66,7 @@ def test_invalid_hcl_fixed_on_second_attempt(use_llm: Callable[..., str]) -> Non
         result = generate_entity.main("a motd file", tool="terraform", provider="local", llm=use_llm(server))
     assert result["report"]["ok"] and len(result["attempts"]) == 2
     assert not result["attempts"][0]["ok"] and result["attempts"][0]["errors"][0]["file"] == "main.tf"
-    feedback = last_user(server.requests[1])
+    feedback = server.user_turns()[1]
     assert "invalid HCL" in feedback and "main.tf line 2" in feedback
     assert result["draft"]["provenance"]["attempts"] == 2
 
@@ -102,7 +79,7 @@ def test_invalid_yaml_fixed(use_llm: Callable[..., str]) -> None:
         result = generate_entity.main("a namespace team-a with a quota", tool="kubernetes", provider="k3s", llm=use_llm(server))
     assert result["report"]["ok"] and len(result["attempts"]) == 2
     assert "not valid YAML" in result["attempts"][0]["errors"][0]["message"]
-    assert "namespace.yaml" in last_user(server.requests[1])
+    assert "namespace.yaml" in server.user_turns()[1]
 
 
 SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports: [{port: 80}]\n"
@@ -117,7 +94,7 @@ def test_odd_manifest_shape_is_fed_back_not_a_crash(use_llm: Callable[..., str])
     assert result["report"]["ok"] and len(result["attempts"]) == 2
     first = result["attempts"][0]["errors"][0]
     assert first["file"] == "service.yaml" and "spec.ports must be a list, not a number" in first["message"]
-    assert "service.yaml line 1: Service web: spec.ports must be a list" in last_user(server.requests[1])
+    assert "service.yaml line 1: Service web: spec.ports must be a list" in server.user_turns()[1]
 
 
 DEPLOYMENT = """apiVersion: apps/v1
@@ -151,7 +128,7 @@ def test_keyword_guesses_are_hints_not_rules(use_llm: Callable[..., str], need: 
         result = generate_entity.main(need, llm=use_llm(server))
     assert result["report"]["ok"], result["attempts"]
     assert len(result["attempts"]) == 1 and result["draft"]["spec"]["providers"] == ["k3s"]
-    ask = last_user(server.requests[0])
+    ask = server.user_turns()[0]
     assert "\nTool:" not in ask and "\nProvider:" not in ask
     assert "tool is one of: terraform, ansible, kubernetes, secret" in server.requests[0]["messages"][0]["content"]
 
@@ -267,7 +244,7 @@ def test_refine_with_llm_returns_next_draft_and_diff(use_llm: Callable[..., str]
         sent = server.requests[0]["messages"]
     assert second["draft"]["metadata"]["name"] == "motd"  # a refinement keeps the name
     assert '-  default     = "/tmp/motd"' in second["diff"] and '+  default     = "/etc/motd"' in second["diff"]
-    assert "write it to /etc/motd" in last_user(server.requests[0]) and len(sent) == 4  # system, earlier turn, request
+    assert "write it to /etc/motd" in server.user_turns()[0] and len(sent) == 4  # system, earlier turn, request
     assert len(second["conversation"]) == 4
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from support.llm_server import ScriptedLLM
+from support.llm_server import entity_answer as answer
 
 import f.fractal.platform.llm as llm
 from f.fractal.generation.generator import GenerationFailed, generate, parse_answer
@@ -46,46 +47,35 @@ spec:
 """
 
 
-def reply(files: dict[str, str], tool: str = "kubernetes", provider: str = "k3s") -> str:
-    return json.dumps({"name": "web-hpa", "description": "d", "tool": tool, "providers": [provider], "files": files})
+def reply(files: dict[str, str]) -> str:
+    return answer("kubernetes", files, "k3s", "web-hpa")
 
 
-@pytest.fixture
-def scripted(fractal_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("FRACTAL_LLM_MODEL", "FRACTAL_LLM_API_BASE", "FRACTAL_LLM_API_KEY"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setattr(llm.LLMConfig, "backoff", 0.05)
-
-
-def user_turns(server: ScriptedLLM) -> list[str]:
-    return [str([m for m in r["messages"] if m["role"] == "user"][-1]["content"]) for r in server.requests]
-
-
-def test_a_deployment_offered_for_an_hpa_is_fed_back_and_fixed(scripted: None) -> None:
+def test_a_deployment_offered_for_an_hpa_is_fed_back_and_fixed(use_llm: object) -> None:
     with ScriptedLLM([reply({"manifests.yaml": DEPLOYMENT}), reply({"hpa.yaml": HPA})]) as server:
         result = generate(NEED, tool="kubernetes", provider="k3s", llm=server.config)
     first, second = result["attempts"]
     assert not first["ok"] and any("HorizontalPodAutoscaler" in e["message"] and "Deployment" in e["message"]
                                    for e in first["errors"])
     assert second["ok"] and "HorizontalPodAutoscaler" in result["draft"]["spec"]["files"]["hpa.yaml"]
-    asks = user_turns(server)
+    asks = server.user_turns()
     assert "Requirements read from the need" in asks[0] and "HorizontalPodAutoscaler" in asks[0]  # restated up front
     assert "HorizontalPodAutoscaler" in asks[1] and "did not pass" in asks[1]
 
 
-def test_the_same_deployment_every_time_fails_clearly(scripted: None) -> None:
+def test_the_same_deployment_every_time_fails_clearly(use_llm: object) -> None:
     with ScriptedLLM([reply({"manifests.yaml": DEPLOYMENT})]) as server, pytest.raises(GenerationFailed) as e:
         generate(NEED, tool="kubernetes", provider="k3s", llm=server.config, attempts=2)
     assert all(not a["ok"] for a in e.value.data["attempts"]) and "HorizontalPodAutoscaler" in e.value.message
 
 
-def test_warnings_are_fed_back_once_and_a_failed_fix_keeps_the_valid_draft(scripted: None) -> None:
+def test_warnings_are_fed_back_once_and_a_failed_fix_keeps_the_valid_draft(use_llm: object) -> None:
     latest = HPA + "---\n" + DEPLOYMENT.replace("nginx:1.27", "nginx:latest")
     fixed = HPA + "---\n" + DEPLOYMENT
     with ScriptedLLM([reply({"m.yaml": latest}), reply({"m.yaml": fixed})]) as server:
         result = generate(NEED, tool="kubernetes", provider="k3s", llm=server.config)
     assert [a["ok"] for a in result["attempts"]] == [True, True] and result["report"]["warnings"] == []
-    assert "latest" in user_turns(server)[1] and "warnings" in user_turns(server)[1]
+    assert "latest" in server.user_turns()[1] and "warnings" in server.user_turns()[1]
     with ScriptedLLM([reply({"m.yaml": latest}), "sorry, I cannot"]) as server:
         kept = generate(NEED, tool="kubernetes", provider="k3s", llm=server.config)
     assert len(kept["attempts"]) == 2 and "nginx:latest" in kept["draft"]["spec"]["files"]["m.yaml"]
@@ -110,7 +100,7 @@ def test_files_of_the_wrong_shape_are_described() -> None:
         build_entity({"files": ["main.tf"]}, need="x", name=None, provider=None)
 
 
-def test_an_unrelated_draft_lists_what_it_misses(scripted: None) -> None:
+def test_an_unrelated_draft_lists_what_it_misses(use_llm: object) -> None:
     """Names are warnings (reported in `unused`), values are errors: a PVC of 50 GB named uploads."""
     pvc = ("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n"
            "  resources:\n    requests:\n      storage: 50Gi\n")

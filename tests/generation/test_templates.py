@@ -68,7 +68,7 @@ def test_terraform_templates_are_least_privilege_and_output_what_comes_next(temp
     outputs = [name for doc in docs.values() for block in doc.get("output", []) for name in block]
     assert outputs, f"{template.id} has no output"
     if "cluster" in template.id:
-        assert {"kubeconfig", "kubeconfig_command"} & set(outputs), f"{template.id}: no kubeconfig for the next step"
+        assert "kubeconfig" in outputs, f"{template.id}: no kubeconfig for the next step"
     report = validate_files("terraform", template.build(dict(params)))
     assert report["ok"], report["errors"]
     assert not [w for w in report["warnings"] if "canonical" in w["message"]], report["warnings"]
@@ -83,6 +83,26 @@ def test_k3s_nodes_reach_each_other_as_k3s_needs() -> None:
     for protocol, port in (("UDP", 8472), ("TCP", 6443), ("TCP", 10250)):
         assert re.search(rf"protocol\W+{protocol}\W+from\W+{port}", text), f"K3s nodes need {protocol} {port}"
     assert "var.admin_cidr" in str([r for r in rules if "user_security_group_id" not in r and "22" in str(r)])
+
+
+def test_the_k3s_cluster_outputs_a_real_kubeconfig_without_provisioners() -> None:
+    """Terraform makes K3s's CAs (K3s uses those it finds in server/tls at its first start), cloud-init writes them,
+    and the admin client certificate is signed by the client CA: the kubeconfig is an output, no SSH, no local-exec."""
+    k3s = next(t for t in TEMPLATES if t.id == "exoscale-k3s-cluster")
+    files = k3s.build(dict(k3s.params))
+    text = "\n".join(files.values())
+    assert "provisioner" not in text and "local-exec" not in text and "ssh ubuntu@" not in text
+    docs = _tf(k3s)
+    output = next(block["kubeconfig"] for block in docs["outputs.tf"]["output"] if "kubeconfig" in block)
+    assert output["sensitive"] is True and "local.kubeconfig" in output["value"]
+    signed = _resources(docs, "tls_locally_signed_cert")[0]
+    assert 'tls_self_signed_cert.ca["client-ca"]' in signed["ca_cert_pem"] and "client_auth" in signed["allowed_uses"]
+    subject = _resources(docs, "tls_cert_request")[0]["subject"][0]
+    assert subject["organization"] == "system:masters"
+    cas = str(next(b for b in docs["main.tf"]["locals"] if "k3s_cas" in b)["k3s_cas"])
+    for ca in ("server-ca", "client-ca", "request-header-ca", "etcd/peer-ca", "etcd/server-ca"):
+        assert ca in cas, f"K3s needs every CA to use custom ones: {ca} is missing"
+    assert "/var/lib/rancher/k3s/server/tls/" in files["main.tf"] and "certificate-authority-data" in files["main.tf"]
 
 
 @pytest.mark.parametrize("template", BY_TOOL["ansible"], ids=_ids(BY_TOOL["ansible"]))

@@ -79,7 +79,7 @@ TABLE: list[tuple[str, str, list[str], str, dict[str, tuple[dict[str, Any], bool
     ),
     (
         "vastai-gpu-instance",
-        "terraform",
+        "ansible",  # Vast.ai has no Terraform provider: its CLI, from a play
         ["vastai"],
         "Rent a GPU instance on Vast.ai from an offer",
         {"gpu_name": (STR, False), "disk_gb": ({"type": "integer"}, False)},

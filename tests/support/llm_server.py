@@ -23,6 +23,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 Reply = str | dict[str, Any] | Callable[[dict[str, Any]], str]
+LLM_PATH = "f/fractal/test_llm"  # where tests register the scripted server as a fractal_llm resource
+
+
+def entity_answer(tool: str, files: dict[str, str], provider: str = "local", name: str = "motd-file") -> str:
+    """A model's answer in the shape generation asks for: one JSON object with the entity's fields."""
+    return json.dumps({"name": name, "description": f"a {tool} entity", "tool": tool, "providers": [provider], "files": files})
 
 
 class ScriptedLLM:
@@ -41,6 +47,10 @@ class ScriptedLLM:
     def config(self) -> dict[str, str]:
         """An LLM resource value pointing litellm at this server."""
         return {"model": "openai/scripted", "api_base": self.url, "api_key": "scripted-key"}
+
+    def user_turns(self) -> list[str]:
+        """The last user message of each request: the need, then each feedback the pack sent."""
+        return [str([m for m in r["messages"] if m["role"] == "user"][-1]["content"]) for r in self.requests]
 
     def prompts(self) -> str:
         """Every message text the pack sent, joined: handy for 'not in' assertions."""

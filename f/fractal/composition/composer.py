@@ -51,6 +51,7 @@ from f.fractal.platform.text import fold, name_slug
 from f.fractal.tools.registry import TOOLS
 
 MAX_ATTEMPTS = 3
+OFFLINE_MODEL = "fractal-offline-composer"
 TOP_PER_PART = 6
 TOP_OVERALL = 20
 MAX_NEED_CHARS = 4000
@@ -141,7 +142,7 @@ def provider_in(text: str) -> str | None:
 def guess_tool(text: str, provider: str | None, before: dict[str, Any] | None = None) -> str:
     """The tool a gap most likely needs, for its generate_entity request: its words, else what it runs
     on — « … on it » after a step that outputs a kubeconfig is Kubernetes, after one that outputs hosts
-    or IPs it is Ansible; on k3s Kubernetes, locally Ansible, on a cloud Terraform."""
+    or IPs it is Ansible; on k3s Kubernetes, locally Ansible, on a cloud Terraform where it has a provider."""
     found = set(retrieval.terms(text))
     if found & {t[: retrieval.STEM_LEN] for t in _TOOL_WORDS["secret"]}:
         return "secret"
@@ -155,7 +156,8 @@ def guess_tool(text: str, provider: str | None, before: dict[str, Any] | None = 
             return tool
     if provider == "k3s":
         return "kubernetes"
-    return "ansible" if provider in (None, "local") else "terraform"
+    cloud = provider not in (None, "local") and "terraform" in PROVIDERS[provider].tools  # Vast.ai has no Terraform
+    return "terraform" if cloud else "ansible"
 
 
 def slug(text: str, limit: int = 40) -> str:
@@ -695,6 +697,7 @@ def _compose_offline(
     req: Request, index: retrieval.Searcher, hits: list[retrieval.Hit], resolver: Resolver,
     provider: str | None, name: str, description: str, previous: dict[str, Any] | None,
 ) -> dict[str, Any]:
+    started = time.perf_counter()
     draft = _offline_refine(req, previous, index, provider) if previous else None
     if draft is None:
         draft = offline_choice(index, req.need, req.kind, req.provider)
@@ -709,8 +712,9 @@ def _compose_offline(
               "steps": item["spec"]["steps"], "gaps": [g["need"] for g in draft.gaps]}
     conversation = [*req.conversation, {"role": "user", "content": req.need},
                     {"role": "assistant", "content": json.dumps(answer, ensure_ascii=False)}]
+    digest = hashlib.sha256(req.need.encode()).hexdigest()
     return _result(item, draft, errors, explanation, conversation,
-                   {"composer": "offline", "attempts": 1, "need": req.need})
+                   llm.provenance("offline", OFFLINE_MODEL, req.need, digest, 1, started, kind=req.kind))
 
 
 def _compose_from_orb(req: Request, resolver: Resolver, provider: str | None, name: str, description: str
@@ -763,10 +767,9 @@ def _compose_llm(
     facts.append("Candidates:\n" + "\n".join(json.dumps(c, ensure_ascii=False) for c in cards))
     history = [m for m in req.conversation if m["role"] != "system"]
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": "\n".join(facts)}]
-    attempts: list[dict[str, Any]] = []
-    for attempt in range(1, MAX_ATTEMPTS + 1):
-        text, leaked = llm.screen(llm.complete(messages, config))
-        messages.append({"role": "assistant", "content": text})
+    started = time.perf_counter()
+
+    def check(text: str, leaked: list[Any]) -> llm.Checked:
         try:
             answer = parse_answer(text)
             draft, errors = _draft_from_answer(answer, req.kind, allowed)
@@ -781,20 +784,24 @@ def _compose_llm(
                 item, errors = assemble(draft, item_name, answer.get("description") or description, chosen_provider, resolver)
         except FractalError as e:
             errors, answer, item, draft = [e.message], {}, {}, Draft(req.kind)
-        attempts.append({"attempt": attempt, "errors": errors})
-        if not errors:
-            draft.gaps = [_gap(req.kind, str(g["need"]), g.get("provider") or provider, "the model found no candidate for it")
-                          | _tool_of(g, req.kind) for g in draft.gaps]
-            conversation = [*req.conversation, {"role": "user", "content": req.need}, {"role": "assistant", "content": text}]
-            digest = hashlib.sha256(json.dumps(messages[:-1]).encode()).hexdigest()[:16]
-            return _result(item, draft, [], str(answer.get("explanation") or ""), conversation,
-                           {"composer": "llm", **config.public(), "attempts": attempt, "prompt_digest": digest, "need": req.need})
-        messages.append({"role": "user", "content": "Your answer has these problems; answer again with the whole JSON:\n- "
-                         + "\n- ".join(errors)})
-    raise InvalidInput(
-        f"the model gave no valid {req.kind} in {MAX_ATTEMPTS} attempts: " + "; ".join(attempts[-1]["errors"])[:600],
-        hint="rephrase the need, pass entity_refs to start from, or compose offline", data={"attempts": attempts},
-    )
+        return llm.Checked((answer, draft, item), errors)
+
+    def feedback(checked: llm.Checked, _attempt: int, _attempts: int, _warnings: bool) -> str:
+        return "Your answer has these problems; answer again with the whole JSON:\n- " + "\n- ".join(checked.errors)
+
+    out = llm.repair(messages, config, check, feedback, attempts=MAX_ATTEMPTS)
+    if not out.checked.ok:
+        raise InvalidInput(
+            f"the model gave no valid {req.kind} in {MAX_ATTEMPTS} attempts: " + "; ".join(out.checked.errors)[:600],
+            hint="rephrase the need, pass entity_refs to start from, or compose offline", data={"attempts": out.attempts},
+        )
+    answer, draft, item = out.checked.made
+    draft.gaps = [_gap(req.kind, str(g["need"]), g.get("provider") or provider, "the model found no candidate for it")
+                  | _tool_of(g, req.kind) for g in draft.gaps]
+    conversation = [*req.conversation, {"role": "user", "content": req.need}, {"role": "assistant", "content": out.answer}]
+    return _result(item, draft, [], str(answer.get("explanation") or ""), conversation,
+                   llm.provenance("llm", config.model, req.need, out.digest, len(out.attempts), started, kind=req.kind,
+                                  api_base=config.api_base, source=config.source))
 
 
 def _tool_of(gap: dict[str, Any], kind: str) -> dict[str, Any]:
@@ -808,7 +815,7 @@ def _result(
     conversation: list[dict[str, str]], provenance: dict[str, Any],
 ) -> dict[str, Any]:
     if item:
-        item["provenance"] = {**provenance, "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+        item["provenance"] = provenance
     return {
         "draft": item,
         "explanation": explanation,

@@ -21,7 +21,6 @@ import hashlib
 import json
 import re
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 import f.fractal.catalog.items as catalog
@@ -303,7 +302,8 @@ def _examples(need: str, tool: str | None, provider: str | None, targets: list[s
     return "\n\n".join(parts), [str(r["ref"]) for r in runes] + refs, [str(r["ref"]) for r in runes]
 
 
-def _feedback(report: CheckReport, attempt: int, attempts: int, *, warnings: bool = False) -> str:
+def _feedback(checked: llm_boundary.Checked, attempt: int, attempts: int, warnings: bool) -> str:
+    report: CheckReport = checked.report
     if warnings:
         lines = [f"Your answer passed the checks but has warnings (attempt {attempt} of {attempts}):"]
         findings = report["warnings"]
@@ -347,45 +347,32 @@ def _check(answer: str, *, need: str, tool: str | None, provider: str | None, na
 
 
 def _loop(messages: list[dict[str, str]], config: llm_boundary.LLMConfig, *, attempts: int, need: str, tool: str | None,
-          provider: str | None, name: str | None) -> dict[str, Any]:
-    """Ask, check, feed the errors back; a valid draft with warnings gets them fed back once (kept if the fix fails)."""
-    log: list[dict[str, Any]] = []
-    draft: dict[str, Any] | None = None
-    kept: dict[str, Any] | None = None  # the first valid answer, while its warnings are being fixed
-    for n in range(1, attempts + 1):
-        started = time.perf_counter()
-        answer, leaked = llm_boundary.screen(llm_boundary.complete(messages, config))
-        llm_seconds = time.perf_counter() - started
+          provider: str | None, name: str | None) -> llm_boundary.Repaired:
+    """The repair loop (platform.llm.repair) over the tool's checks and conformance; GenerationFailed when nothing passed."""
+
+    def check(answer: str, leaked: list[Finding]) -> llm_boundary.Checked:
         draft, report = _check(answer, need=need, tool=tool, provider=provider, name=name)
         if leaked:  # the draft holds *** where the secrets were: never a valid answer
             report = {**report, "ok": False, "errors": [*leaked, *report["errors"]]}
-        log.append({"attempt": n, "ok": report["ok"], "errors": report["errors"], "warnings": report["warnings"],
-                    "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
-        digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
-        messages = [*messages, {"role": "assistant", "content": answer}]
-        done = {"draft": draft, "report": report, "attempts": log, "messages": messages, "digest": digest, "answer": answer}
-        if report["ok"] and draft is not None:
-            if kept is not None or not report["warnings"] or n == attempts:
-                return done
-            kept = done
-            messages.append({"role": "user", "content": _feedback(report, n, attempts, warnings=True)})
-            continue
-        if kept is not None:
-            return {**kept, "attempts": log}
-        messages.append({"role": "user", "content": _feedback(report, n, attempts)})
-    summary = "; ".join(f"attempt {a['attempt']}: " + (a["errors"][0]["message"][:160] if a["errors"] else "failed") for a in log)
-    raise GenerationFailed(
-        f"no valid entity after {attempts} attempts ({summary})",
-        hint="make the need more specific (tool, provider), raise attempts, or try another model",
-        data={"attempts": log, "draft": draft},
-    )
+        return llm_boundary.Checked(draft, report["errors"], report["warnings"], report)
+
+    out = llm_boundary.repair(messages, config, check, _feedback, attempts=attempts)
+    if not out.checked.ok:
+        log = out.attempts
+        summary = "; ".join(f"attempt {a['attempt']}: " + (a["errors"][0]["message"][:160] if a["errors"] else "failed")
+                            for a in log)
+        raise GenerationFailed(
+            f"no valid entity after {attempts} attempts ({summary})",
+            hint="make the need more specific (tool, provider), raise attempts, or try another model",
+            data={"attempts": log, "draft": out.checked.made},
+        )
+    return out
 
 
-def _provenance(generator: str, model: str, need: str, digest: str, attempts: int, report: CheckReport, started: float,
-                **extra: Any) -> dict[str, Any]:
-    return {"generator": generator, "model": model, "need": need, "prompt_digest": f"sha256:{digest}", "attempts": attempts,
-            "validation": report, **extra, "time": datetime.now(UTC).isoformat(timespec="seconds"),
-            "seconds": round(time.perf_counter() - started, 3)}
+def provenance(generator: str, model: str, need: str, digest: str, attempts: int, report: CheckReport, started: float,
+               **extra: Any) -> dict[str, Any]:
+    """The one provenance shape (platform.llm.provenance), with the draft's validation report."""
+    return llm_boundary.provenance(generator, model, need, digest, attempts, started, validation=report, **extra)
 
 
 def _config(llm: str | dict[str, Any] | None) -> llm_boundary.LLMConfig | None:
@@ -424,11 +411,11 @@ def generate(
     ask += _hints(safe_need, tool, provider) + _requirements(safe_need, tool)
     messages = [{"role": "system", "content": system}, *history, {"role": "user", "content": ask}]
     out = _loop(messages, config, attempts=attempts, need=safe_need, tool=tool, provider=provider, name=name)
-    draft = out["draft"]
-    draft["provenance"] = _provenance("llm", config.model, safe_need, out["digest"], len(out["attempts"]), out["report"], started,
-                                      examples=refs, **({"runes": runes} if runes else {}))
-    convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out["answer"], config)}]
-    return {"draft": draft, "report": out["report"], "conversation": convo, "attempts": out["attempts"], "generator": "llm"}
+    draft = out.checked.made
+    draft["provenance"] = provenance("llm", config.model, safe_need, out.digest, len(out.attempts), out.checked.report,
+                                     started, examples=refs, **({"runes": runes} if runes else {}))
+    convo = [*history, {"role": "user", "content": safe_need}, {"role": "assistant", "content": _masked(out.answer, config)}]
+    return {"draft": draft, "report": out.checked.report, "conversation": convo, "attempts": out.attempts, "generator": "llm"}
 
 
 def _requirements(need: str, tool: str | None) -> str:
@@ -469,8 +456,22 @@ def _report_unused(report: CheckReport, check: conformance.Conformance) -> None:
         report["checks_run"] = [*report["checks_run"], "conformance"]
 
 
+Part = dict[str, Any]  # an object added to an offline draft by refinement: {"template": id, "params": {...}}
+
+
+def _files(template: templates.Template, params: dict[str, Any], parts: list[Part]) -> dict[str, str]:
+    """The files of a template with its parameters, and those of the parts added to it (a taken path is prefixed)."""
+    files = template.build(params)
+    for part in parts:
+        made = templates.by_id(part["template"])
+        assert made is not None  # checked by _stored_parts
+        for path, text in made.build(part["params"]).items():
+            files[path if path not in files else f"{made.id}-{path}"] = text
+    return files
+
+
 def offline_draft(need: str, tool: str | None = None, provider: str | None = None, name: str | None = None, *,
-                  params: dict[str, Any] | None = None, template_id: str | None = None
+                  params: dict[str, Any] | None = None, template_id: str | None = None, parts: list[Part] | None = None
                   ) -> tuple[dict[str, Any], templates.Template, dict[str, Any], conformance.Conformance]:
     """An offline draft before validation: (draft, template, parameters, what of the need it does not carry)."""
     if template_id:
@@ -483,9 +484,9 @@ def offline_draft(need: str, tool: str | None = None, provider: str | None = Non
     entity_name = name or _name_from(need, template, chosen)
     fields: dict[str, Any] = {"name": entity_name, "description": template.description, "tool": template.tool,
                               "providers": [template.provider] if template.provider else ([provider] if provider else []),
-                              "credentials": list(template.credentials), "files": template.build(chosen)}
+                              "credentials": list(template.credentials), "files": _files(template, chosen, parts or []),
+                              "outputs": dict(template.outputs)}
     if template.tool == "ansible" and chosen:
-
         fields["inputs"] = {"type": "object", "required": [], "properties": {
             k: {"type": literal_type(v), "description": templates.PARAM_DOCS.get(k, k), "default": v} for k, v in chosen.items()}}
     draft = build_entity(fields, need=need, name=entity_name, provider=provider)
@@ -494,8 +495,10 @@ def offline_draft(need: str, tool: str | None = None, provider: str | None = Non
 
 
 def _offline(need: str, tool: str | None, provider: str | None, name: str | None, history: list[dict[str, str]],
-             started: float, params: dict[str, Any] | None = None, template_id: str | None = None) -> dict[str, Any]:
-    draft, template, chosen, check = offline_draft(need, tool, provider, name, params=params, template_id=template_id)
+             started: float, params: dict[str, Any] | None = None, template_id: str | None = None,
+             parts: list[Part] | None = None) -> dict[str, Any]:
+    draft, template, chosen, check = offline_draft(need, tool, provider, name, params=params, template_id=template_id,
+                                                   parts=parts)
     report = validate.validate_entity(draft, tool=tool, provider=provider)
     _report_unused(report, check)
     attempt = {"attempt": 1, "ok": report["ok"], "errors": report["errors"], "llm_seconds": 0.0,
@@ -506,12 +509,13 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
             hint="report this as a bug; meanwhile configure an LLM", data={"attempts": [attempt], "draft": draft},
         )
     digest = hashlib.sha256(need.encode()).hexdigest()
-    draft["provenance"] = _provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started,
-                                      template=template.id, params=chosen)
+    draft["provenance"] = provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started, template=template.id,
+                                     params=chosen, **({"parts": parts} if parts else {}))
     left = [u["text"] for u in check.unused]
+    made = " + ".join([template.id, *(p["template"] for p in parts or [])])
     convo = [*history, {"role": "user", "content": need},
              {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({template.tool}) from template "
-                                              f"{template.id} with {json.dumps(chosen, ensure_ascii=False)}"
+                                              f"{made} with {json.dumps(chosen, ensure_ascii=False)}"
                                               + (f"; not carried: {', '.join(left)}" if left else "")}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline"}
 
@@ -519,7 +523,7 @@ def _offline(need: str, tool: str | None, provider: str | None, name: str | None
 def _from_rune(need: str, rune: Found, tool: str | None, provider: str | None, name: str | None,
                history: list[dict[str, str]], started: float) -> dict[str, Any]:
     """An offline draft built from a learned Rune: the need's values where the Rune has inputs of their kind."""
-    inputs, files, used, unused = instantiate(rune, need)
+    inputs, files, used, _unused = instantiate(rune, need)
     spec = rune["item"]["spec"]
     fields = {"description": need, "tool": spec["tool"], "providers": spec.get("providers") or ([provider] if provider else []),
               "inputs": inputs, "outputs": spec.get("outputs") or {}, "files": files}
@@ -527,15 +531,16 @@ def _from_rune(need: str, rune: Found, tool: str | None, provider: str | None, n
     report = validate.validate_entity(draft, tool=tool, provider=provider)
     if not report["ok"]:  # the need does not fit the Rune after all: the templates decide
         return _offline(need, tool, provider, name, history, started)
+    _report_unused(report, conformance.check(need, spec["tool"], draft["spec"]["files"], draft["spec"]["inputs"]))
     digest = hashlib.sha256(need.encode()).hexdigest()
-    draft["provenance"] = _provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started,
-                                      rune=rune["ref"], params=used, unused_specifics=unused)
+    draft["provenance"] = provenance("offline", OFFLINE_MODEL, need, digest, 1, report, started, rune=rune["ref"],
+                                     params=used)
     attempt = {"attempt": 1, "ok": True, "errors": [], "llm_seconds": 0.0, "seconds": round(time.perf_counter() - started, 3)}
     convo = [*history, {"role": "user", "content": need},
              {"role": "assistant", "content": f"Drafted entity {draft['metadata']['name']} ({spec['tool']}) from the learned "
                                               f"{rune['ref']} with {json.dumps(used, ensure_ascii=False)}"}]
     return {"draft": draft, "report": report, "conversation": convo, "attempts": [attempt], "generator": "offline",
-            "rune": rune["ref"], "unused_specifics": unused}
+            "rune": rune["ref"]}
 
 
 # ------------------------------------------------------------------ saving
@@ -620,14 +625,56 @@ def refine(
                "Answer with the complete updated JSON object.")
         messages = [{"role": "system", "content": system_prompt(tool, provider)}, *history, {"role": "user", "content": ask}]
         loop = _loop(messages, config, attempts=attempts, need=safe, tool=tool, provider=provider, name=meta["name"])
-        new = loop["draft"]
-        new["provenance"] = _provenance("llm", config.model, safe, loop["digest"], len(loop["attempts"]), loop["report"], started,
-                                        refined_from=meta.get("version") or "draft")
-        convo = [*history, {"role": "user", "content": safe}, {"role": "assistant", "content": _masked(loop["answer"], config)}]
-        out = {"draft": new, "report": loop["report"], "conversation": convo, "attempts": loop["attempts"], "generator": "llm"}
+        new = loop.checked.made
+        new["provenance"] = provenance("llm", config.model, safe, loop.digest, len(loop.attempts), loop.checked.report, started,
+                                       refined_from=meta.get("version") or "draft")
+        convo = [*history, {"role": "user", "content": safe}, {"role": "assistant", "content": _masked(loop.answer, config)}]
+        out = {"draft": new, "report": loop.checked.report, "conversation": convo, "attempts": loop.attempts, "generator": "llm"}
     out["draft"] = published({**out["draft"], "metadata": {**out["draft"]["metadata"], "version": meta.get("version", "")}})
     out["diff"] = diff(current, out["draft"])
     return out
+
+
+ADDING = re.compile(r"\b(?:also|add|plus|ajoute[rz]?|aussi|en plus|et aussi)\b")
+REMOVING = re.compile(r"\b(?:remove|drop|close|no longer|retire[rz]?|supprime[rz]?|enleve[rz]?|ferme[rz]?)\b")
+REFINABLE = ("a parameter's new value (image, size, count, port, zone, schedule…); 'also'/'add' or 'remove' items of a "
+             "list (ports, packages); adding a Kubernetes object (PVC, HPA, Ingress, ConfigMap, CronJob, DaemonSet) to "
+             "Kubernetes manifests")
+
+
+def _merged(old: dict[str, Any], changed: dict[str, Any], message: str) -> dict[str, Any]:
+    """The parameters after a change request: lists grow with 'also/add', shrink with 'remove', else are replaced."""
+    text = offline.normalize(message)
+    new = dict(old)
+    for key, value in changed.items():
+        before = old.get(key)
+        if isinstance(before, list) and isinstance(value, list) and REMOVING.search(text):
+            new[key] = [v for v in before if v not in value]
+        elif isinstance(before, list) and isinstance(value, list) and ADDING.search(text):
+            new[key] = [*before, *(v for v in value if v not in before)]
+        else:
+            new[key] = value
+    return new
+
+
+def _new_parts(template: templates.Template, params: dict[str, Any], parts: list[Part], message: str,
+               found: dict[str, Any]) -> list[Part]:
+    """The objects a change request adds ("add a PVC of 20 GB"), each from the template that makes it alone."""
+    made = conformance.kinds(_files(template, params, parts)) if template.tool == "kubernetes" else []
+    added: list[Part] = []
+    for obj in (str(s.value) for s in read_specifics(message) if s.kind == "object"):
+        if obj in made:
+            continue
+        maker = offline.maker(obj, template.tool)
+        if maker is None:
+            raise InvalidInput(f"offline refinement cannot add a {obj} to a {template.tool} draft ({template.id})",
+                               hint=f"offline refinement understands {REFINABLE}; configure an LLM for anything else")
+        own = offline.fill(maker, found)
+        for key in ("name", "namespace"):  # the new object goes with the draft's: same name and namespace unless stated
+            if key in own and key in params and key not in found:
+                own[key] = params[key]
+        added.append({"template": maker.id, "params": own})
+    return added
 
 
 def _refine_offline(current: dict[str, Any], message: str, history: list[dict[str, str]], started: float) -> dict[str, Any]:
@@ -637,20 +684,38 @@ def _refine_offline(current: dict[str, Any], message: str, history: list[dict[st
         raise ConfigError("refining this draft by dialogue needs an LLM (it was not made from an offline template)",
                           hint="pass an LLM resource, create f/fractal/llm, or export FRACTAL_LLM_MODEL")
     old = _stored_params(template, prov.get("params"))
+    parts = _stored_parts(template, prov.get("parts"))
     names = _stored_providers(template, current["spec"].get("providers") or [])
     found = offline.extract(message, template.provider or None)
-    filled = offline.fill(template, found)
-    new = {**old, **{k: v for k, v in filled.items() if k in found or (k == "name" and "namespace" in found)}}
-    if new == old:
-        raise InvalidInput(
-            f"no change understood in {message[:100]!r}",
-            hint=f"offline refinement changes the template's parameters ({', '.join(old)}); "
-            "configure an LLM for free-form changes",
-        )
+    added = _new_parts(template, old, parts, message, found)
+    new = old
+    if not added:  # the values of a request that adds an object are the new object's
+        filled = offline.fill(template, found)
+        new = _merged(old, {k: v for k, v in filled.items() if k in found or (k == "name" and "namespace" in found)}, message)
+    if new == old and not added:
+        raise InvalidInput(f"no change understood in {message[:100]!r}",
+                           hint=f"offline refinement understands {REFINABLE} (this draft's parameters: {', '.join(old)}); "
+                                "configure an LLM for free-form changes")
     out = _offline(message, template.tool, names[0] if names else None, current["metadata"]["name"], history, started,
-                   params=new, template_id=template.id)
+                   params=new, template_id=template.id, parts=[*parts, *added])
     out["draft"]["provenance"]["need"] = f"{prov.get('need', '')} / {message}"[:2000]
     return out
+
+
+def _stored_parts(template: templates.Template, raw: Any) -> list[Part]:
+    """The objects earlier refinements added (provenance.parts), checked against the templates."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(p, dict) for p in raw):
+        raise InvalidInput("the draft's provenance.parts must be a list of {template, params}", hint=_TAMPERED)
+    parts = []
+    for part in raw:
+        made = templates.by_id(str(part.get("template", "")))
+        if made is None or made.tool != template.tool:
+            raise InvalidInput(f"the draft's provenance.parts name {str(part.get('template'))[:40]!r}, not a {template.tool} "
+                               "template", hint=_TAMPERED)
+        parts.append({"template": made.id, "params": _stored_params(made, part.get("params"))})
+    return parts
 
 
 _TAMPERED = "refine the draft exactly as generate returned it, or generate a new one; configure an LLM for free-form changes"

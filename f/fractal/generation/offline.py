@@ -24,7 +24,7 @@ from f.fractal.model.errors import NoTemplate
 from f.fractal.model.providers import PROVIDERS
 from f.fractal.platform.text import fold
 
-__all__ = ["NoTemplate", "detect_providers", "detect_tool", "extract", "fill", "normalize", "pick", "rank"]
+__all__ = ["NoTemplate", "detect_providers", "detect_tool", "extract", "fill", "maker", "normalize", "pick", "rank"]
 
 MIN_SCORE = 2
 K8S_WORDS = ("k3s", "kubernetes", "k8s", "kubectl", "pvc", "ingress", "cronjob", "daemonset", "daemon set", "configmap",
@@ -249,6 +249,17 @@ def _makes(template: Template, objects: list[str]) -> bool:
     """The template makes every requested object that applies to its tool (an HPA need is no Deployment's)."""
     files, kinds = _made(template.id)
     return all(conformance.object_present(obj, template.tool, files, list(kinds)) is not False for obj in objects)
+
+
+def maker(obj: str, tool: str) -> Template | None:
+    """The template of a tool that makes a requested object with the fewest others (a PVC alone, not a database)."""
+    found = [t for t in TEMPLATES if t.tool == tool and conformance.object_present(obj, tool, *_made_pair(t)) is True]
+    return min(found, key=lambda t: len(_made(t.id)[1]), default=None)
+
+
+def _made_pair(template: Template) -> tuple[dict[str, str], list[str]]:
+    files, kinds = _made(template.id)
+    return files, list(kinds)
 
 
 def rank(need: str, tool: str | None = None, provider: str | None = None) -> list[tuple[int, Template]]:

@@ -329,7 +329,7 @@ def _forms(s: Specific) -> list[str]:
     if s.kind == "price":
         return sorted({str(v), f"{v:.2f}", f"{v:g}"})
     if s.kind == "setting":
-        return [f"{k}" for k in v] + [str(x) for x in v.values()]
+        return [fold(k) for k in v] + [fold(str(x)) for x in v.values()]
     return [fold(str(v))]
 
 

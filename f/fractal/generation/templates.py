@@ -34,6 +34,7 @@ class Template:
     strong: tuple[str, ...] = field(default=())  # decisive keywords, weighted higher
     required: tuple[str, ...] = field(default=())  # at least one must be in the need (default: the strong words)
     avoid: tuple[str, ...] = field(default=())  # none may be in the need
+    outputs: dict[str, dict[str, str]] = field(default_factory=dict)  # a play's outputs (Terraform's are in its files)
 
     def __post_init__(self) -> None:
         if not self.required:
@@ -76,6 +77,8 @@ PARAM_DOCS: dict[str, str] = {
     "pod_action": "What to do with the pod: start or stop",
     "job_name": "Name of the cron entry",
     "max_price": "Highest price per hour in USD",
+    "vastai_cli": "The vastai CLI (PyPI vastai): a command on the PATH or its path",
+    "api_url": "The provider's API URL",
     "replicas": "Number of replicas",
     "port": "Port the application listens on",
     "host": "Host name served",
@@ -155,6 +158,7 @@ def _provider_source(provider: str) -> tuple[str, str, str]:
 
 RANDOM = ("random", "hashicorp/random", "~> 3.6")
 LOCAL = ("local", "hashicorp/local", "~> 2.5")
+TLS = ("tls", "hashicorp/tls", "~> 4.0")
 
 
 def terraform(main: str, params: dict[str, Any], outputs: dict[str, tuple[str, str]], *sources: tuple[str, str, str],
@@ -175,395 +179,307 @@ def playbook(name: str, hosts: str, params: dict[str, Any], tasks: list[dict[str
     return {"site.yml": to_yaml([body])}
 
 
+# ------------------------------------------------------------------ Terraform: shared pieces
+
+
+def block(head: str, attrs: dict[str, str], *nested: str) -> str:
+    """An HCL block as `terraform fmt` writes it: attributes (HCL expressions) aligned on `=` in runs of
+    single-line values (a multi-line value stands alone), then the nested blocks, each after a blank line."""
+    lines = [f"{head} {{"]
+    run: list[tuple[str, str]] = []
+
+    def flush() -> None:
+        width = max((len(k) for k, _v in run), default=0)
+        lines.extend(f"  {k.ljust(width)} = {v}" for k, v in run)
+        run.clear()
+
+    for key, value in attrs.items():
+        if "\n" in value:
+            flush()
+            lines.append(f"  {key} = " + value.replace("\n", "\n  "))
+        else:
+            run.append((key, value))
+    flush()
+    for inner in nested:
+        lines += [""] * (len(lines) > 1) + [f"  {line}" if line else "" for line in inner.rstrip("\n").split("\n")]
+    return "\n".join(lines) + "\n}\n"
+
+
+def resource(rtype: str, label: str, attrs: dict[str, str], *nested: str) -> str:
+    return block(f'resource "{rtype}" "{label}"', attrs, *nested)
+
+
+def hcl_map(entries: dict[str, str]) -> str:
+    """A multi-line HCL object of expressions (aligned keys)."""
+    width = max(len(k) for k in entries)
+    return "{\n" + "".join(f"  {k.ljust(width)} = {v}\n" for k, v in entries.items()) + "}"
+
+
+def exoscale(main: str, params: dict[str, Any], outputs: dict[str, tuple[str, str]], *extra: tuple[str, str, str],
+             sensitive: tuple[str, ...] = ()) -> Files:
+    return terraform(main, params, outputs, _provider_source("exoscale"), *extra, sensitive=sensitive)
+
+
+EXO_OS = block('data "exoscale_template" "os"', {"zone": "var.zone", "name": "var.template"})
+SSH_KEYS = 'var.ssh_key == "" ? null : [var.ssh_key]'
+
+
+def exo_group(label: str, name: str) -> str:
+    return resource("exoscale_security_group", label, {"name": name})
+
+
+def exo_ports_rule(label: str, group: str, source: str, ports: str) -> str:
+    """TCP ports (a set of strings) open from a CIDR."""
+    return resource("exoscale_security_group_rule", label, {
+        "for_each": ports, "security_group_id": f"exoscale_security_group.{group}.id", "type": '"INGRESS"',
+        "protocol": '"TCP"', "cidr": source, "start_port": "tonumber(each.value)", "end_port": "tonumber(each.value)"})
+
+
+def exo_range_rule(label: str, group: str, source: str, start: str, end: str) -> str:
+    """One TCP port range open from a CIDR."""
+    return resource("exoscale_security_group_rule", label, {
+        "security_group_id": f"exoscale_security_group.{group}.id", "type": '"INGRESS"', "protocol": '"TCP"',
+        "cidr": source, "start_port": start, "end_port": end})
+
+
+def exo_peer_rules(label: str, group: str, peers: dict[str, tuple[str, int, int]]) -> str:
+    """Ports open between the members of one security group: {name: (protocol, from, to)}."""
+    each = hcl_map({name: f'{{ protocol = "{proto}", from = {low}, to = {high} }}' for name, (proto, low, high) in peers.items()})
+    return resource("exoscale_security_group_rule", label, {
+        "for_each": each, "security_group_id": f"exoscale_security_group.{group}.id", "type": '"INGRESS"',
+        "protocol": "each.value.protocol", "user_security_group_id": f"exoscale_security_group.{group}.id",
+        "start_port": "each.value.from", "end_port": "each.value.to"})
+
+
+def exo_instance(label: str, name: str, *, count: str = "", group: str = "", user_data: str = "") -> str:
+    attrs = {"count": count} if count else {}
+    attrs |= {"zone": "var.zone", "name": name, "type": "var.instance_type", "template_id": "data.exoscale_template.os.id",
+              "disk_size": "var.disk_size_gb"}
+    if group:
+        attrs["security_group_ids"] = f"[exoscale_security_group.{group}.id]"
+    attrs["ssh_keys"] = SSH_KEYS
+    if user_data:
+        attrs["user_data"] = user_data
+    return resource("exoscale_compute_instance", label, attrs)
+
+
+def _main(*blocks: str) -> str:
+    return "\n".join(blocks)
+
+
 # ------------------------------------------------------------------ Terraform
 
 
-EXO_TEMPLATE = '''data "exoscale_template" "os" {
-  zone = var.zone
-  name = var.template
-}
-'''
-
-
 def exo_instances(p: dict[str, Any]) -> Files:
-    main = EXO_TEMPLATE + '''
-resource "exoscale_compute_instance" "node" {
-  count       = var.instance_count
-  zone        = var.zone
-  name        = "${var.name}-${count.index + 1}"
-  type        = var.instance_type
-  template_id = data.exoscale_template.os.id
-  disk_size   = var.disk_size_gb
-  ssh_keys    = var.ssh_key == "" ? null : [var.ssh_key]
-}
-'''
+    main = _main(EXO_OS, exo_instance("node", '"${var.name}-${count.index + 1}"', count="var.instance_count"))
     outputs = {"ids": ("Instance ids", "exoscale_compute_instance.node[*].id"),
                "public_ips": ("Public IPv4 addresses", "exoscale_compute_instance.node[*].public_ip_address")}
-    return terraform(main, p, outputs, _provider_source("exoscale"))
+    return exoscale(main, p, outputs)
+
+
+# K3s uses the CAs it finds in /var/lib/rancher/k3s/server/tls at its first start (K3s docs, "Using custom CA
+# certificates"): Terraform makes them, writes them with cloud-init, and signs an admin client certificate with the
+# client CA, so the kubeconfig is an output — no provisioner, no SSH.
+K3S_CAS = ("server-ca", "client-ca", "request-header-ca", "etcd/peer-ca", "etcd/server-ca")
+ECDSA = {"algorithm": '"ECDSA"', "ecdsa_curve": '"P256"'}
+
+
+def _k3s_pki() -> str:
+    cas = ", ".join(f'"{ca}"' for ca in K3S_CAS)
+    return _main(
+        block("locals", {"k3s_cas": f"toset([{cas}])"}),
+        resource("tls_private_key", "ca", {"for_each": "local.k3s_cas", **ECDSA}),
+        resource("tls_self_signed_cert", "ca", {
+            "for_each": "local.k3s_cas", "private_key_pem": "tls_private_key.ca[each.key].private_key_pem",
+            "is_ca_certificate": "true", "validity_period_hours": "87600",
+            "allowed_uses": '["cert_signing", "key_encipherment", "digital_signature"]'},
+            block("subject", {"common_name": '"k3s-${replace(each.key, "/", "-")}"'})),
+        resource("tls_private_key", "admin", ECDSA),
+        resource("tls_cert_request", "admin", {"private_key_pem": "tls_private_key.admin.private_key_pem"},
+                 block("subject", {"common_name": '"fractal-admin"', "organization": '"system:masters"'})),
+        resource("tls_locally_signed_cert", "admin", {
+            "cert_request_pem": "tls_cert_request.admin.cert_request_pem",
+            "ca_private_key_pem": 'tls_private_key.ca["client-ca"].private_key_pem',
+            "ca_cert_pem": 'tls_self_signed_cert.ca["client-ca"].cert_pem', "validity_period_hours": "8760",
+            "allowed_uses": '["client_auth", "digital_signature", "key_encipherment"]'}),
+    )
+
+
+K3S_LOCALS = '''locals {
+  install = "curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION=${var.k3s_version} K3S_TOKEN=${random_password.k3s_token.result}"
+  api_url = "https://${exoscale_compute_instance.server.public_ip_address}:6443"
+  ca_files = merge(
+    { for ca in local.k3s_cas : "${ca}.crt" => tls_self_signed_cert.ca[ca].cert_pem },
+    { for ca in local.k3s_cas : "${ca}.key" => tls_private_key.ca[ca].private_key_pem },
+  )
+  server_init = yamlencode({
+    write_files = [for file, pem in local.ca_files : {
+      path        = "/var/lib/rancher/k3s/server/tls/${file}"
+      content     = pem
+      permissions = "0600"
+    }]
+    runcmd = ["${local.install} sh -s - server --write-kubeconfig-mode 0600 --tls-san ${var.name}-server"]
+  })
+  agent_init = yamlencode({ runcmd = ["${local.install} K3S_URL=${local.api_url} sh -"] })
+  cluster = {
+    server                       = local.api_url
+    "certificate-authority-data" = base64encode(tls_self_signed_cert.ca["server-ca"].cert_pem)
+  }
+  admin = {
+    "client-certificate-data" = base64encode(tls_locally_signed_cert.admin.cert_pem)
+    "client-key-data"         = base64encode(tls_private_key.admin.private_key_pem)
+  }
+  kubeconfig = yamlencode({
+    apiVersion        = "v1"
+    kind              = "Config"
+    "current-context" = var.name
+    clusters          = [{ name = var.name, cluster = local.cluster }]
+    users             = [{ name = "fractal-admin", user = local.admin }]
+    contexts          = [{ name = var.name, context = { cluster = var.name, user = "fractal-admin" } }]
+  })
+}
+'''
 
 
 def exo_k3s(p: dict[str, Any]) -> Files:
-    main = EXO_TEMPLATE + '''
-resource "random_password" "k3s_token" {
-  length  = 48
-  special = false
-}
-
-resource "exoscale_security_group" "k3s" {
-  name = "${var.name}-nodes"
-}
-
-# SSH and the Kubernetes API only from the admin range; web traffic from anywhere.
-resource "exoscale_security_group_rule" "admin" {
-  for_each          = toset(["22", "6443"])
-  security_group_id = exoscale_security_group.k3s.id
-  type              = "INGRESS"
-  protocol          = "TCP"
-  cidr              = var.admin_cidr
-  start_port        = tonumber(each.value)
-  end_port          = tonumber(each.value)
-}
-
-resource "exoscale_security_group_rule" "web" {
-  for_each          = toset(["80", "443"])
-  security_group_id = exoscale_security_group.k3s.id
-  type              = "INGRESS"
-  protocol          = "TCP"
-  cidr              = "0.0.0.0/0"
-  start_port        = tonumber(each.value)
-  end_port          = tonumber(each.value)
-}
-
-# Between nodes: the API (agents join), the kubelet, flannel's VXLAN (UDP 8472), embedded etcd.
-resource "exoscale_security_group_rule" "nodes" {
-  for_each = {
-    api     = { protocol = "TCP", from = 6443, to = 6443 }
-    kubelet = { protocol = "TCP", from = 10250, to = 10250 }
-    flannel = { protocol = "UDP", from = 8472, to = 8472 }
-    etcd    = { protocol = "TCP", from = 2379, to = 2380 }
-  }
-  security_group_id      = exoscale_security_group.k3s.id
-  type                   = "INGRESS"
-  protocol               = each.value.protocol
-  user_security_group_id = exoscale_security_group.k3s.id
-  start_port             = each.value.from
-  end_port               = each.value.to
-}
-
-locals {
-  install = join(" ", [
-    "#cloud-config\\nruncmd:\\n  - curl -sfL https://get.k3s.io |",
-    "INSTALL_K3S_VERSION=${var.k3s_version} K3S_TOKEN=${random_password.k3s_token.result}",
-  ])
-  api_url = "https://${exoscale_compute_instance.server.public_ip_address}:6443"
-}
-
-resource "exoscale_compute_instance" "server" {
-  zone               = var.zone
-  name               = "${var.name}-server"
-  type               = var.instance_type
-  template_id        = data.exoscale_template.os.id
-  disk_size          = var.disk_size_gb
-  security_group_ids = [exoscale_security_group.k3s.id]
-  ssh_keys           = var.ssh_key == "" ? null : [var.ssh_key]
-  user_data          = "${local.install} sh -s - server --write-kubeconfig-mode 0600 --tls-san ${var.name}-server\\n"
-}
-
-resource "exoscale_compute_instance" "agent" {
-  count              = var.node_count - 1
-  zone               = var.zone
-  name               = "${var.name}-agent-${count.index + 1}"
-  type               = var.instance_type
-  template_id        = data.exoscale_template.os.id
-  disk_size          = var.disk_size_gb
-  security_group_ids = [exoscale_security_group.k3s.id]
-  ssh_keys           = var.ssh_key == "" ? null : [var.ssh_key]
-  user_data          = "${local.install} K3S_URL=${local.api_url} sh -\\n"
-}
-'''
+    main = _main(
+        EXO_OS,
+        resource("random_password", "k3s_token", {"length": "48", "special": "false"}),
+        _k3s_pki(),
+        exo_group("k3s", '"${var.name}-nodes"'),
+        "# SSH and the Kubernetes API only from the admin range; web traffic from anywhere.\n"
+        + exo_ports_rule("admin", "k3s", "var.admin_cidr", 'toset(["22", "6443"])'),
+        exo_ports_rule("web", "k3s", '"0.0.0.0/0"', 'toset(["80", "443"])'),
+        "# Between nodes: the API (agents join), the kubelet, flannel's VXLAN (UDP 8472), embedded etcd.\n"
+        + exo_peer_rules("nodes", "k3s", {"api": ("TCP", 6443, 6443), "kubelet": ("TCP", 10250, 10250),
+                                          "flannel": ("UDP", 8472, 8472), "etcd": ("TCP", 2379, 2380)}),
+        K3S_LOCALS,
+        exo_instance("server", '"${var.name}-server"', group="k3s", user_data='"#cloud-config\\n${local.server_init}"'),
+        exo_instance("agent", '"${var.name}-agent-${count.index + 1}"', count="var.node_count - 1", group="k3s",
+                     user_data='"#cloud-config\\n${local.agent_init}"'),
+    )
     outputs = {
         "server_ip": ("Public IP of the K3s server (API on port 6443)", "exoscale_compute_instance.server.public_ip_address"),
         "agent_ips": ("Public IPs of the K3s agents", "exoscale_compute_instance.agent[*].public_ip_address"),
         "api_url": ("Kubernetes API URL", "local.api_url"),
-        "kubeconfig_command": ("Prints the cluster's kubeconfig (from the admin range, with the SSH key); point its server "
-                               "at api_url", '"ssh ubuntu@${exoscale_compute_instance.server.public_ip_address} '
-                               'sudo cat /etc/rancher/k3s/k3s.yaml"'),
+        "kubeconfig": ("Admin kubeconfig (sensitive; usable from the admin range once K3s has started, a few minutes "
+                       "after apply)", "local.kubeconfig"),
     }
-    return terraform(main, p, outputs, _provider_source("exoscale"), RANDOM)
+    return exoscale(main, p, outputs, RANDOM, TLS, sensitive=("kubeconfig",))
 
 
 def exo_sks(p: dict[str, Any]) -> Files:
-    main = '''resource "exoscale_sks_cluster" "this" {
-  zone          = var.zone
-  name          = var.name
-  service_level = "starter"
-  cni           = "calico"
-}
-
-resource "exoscale_security_group" "nodes" {
-  name = "${var.name}-nodes"
-}
-
-# What SKS nodes need (Exoscale's SKS guide): Calico VXLAN and the kubelet between nodes, NodePorts from outside.
-resource "exoscale_security_group_rule" "nodes" {
-  for_each = {
-    calico  = { protocol = "UDP", from = 4789, to = 4789 }
-    kubelet = { protocol = "TCP", from = 10250, to = 10250 }
-  }
-  security_group_id      = exoscale_security_group.nodes.id
-  type                   = "INGRESS"
-  protocol               = each.value.protocol
-  user_security_group_id = exoscale_security_group.nodes.id
-  start_port             = each.value.from
-  end_port               = each.value.to
-}
-
-resource "exoscale_security_group_rule" "nodeports" {
-  security_group_id = exoscale_security_group.nodes.id
-  type              = "INGRESS"
-  protocol          = "TCP"
-  cidr              = "0.0.0.0/0"
-  start_port        = 30000
-  end_port          = 32767
-}
-
-resource "exoscale_sks_nodepool" "workers" {
-  zone               = var.zone
-  cluster_id         = exoscale_sks_cluster.this.id
-  name               = "${var.name}-workers"
-  instance_type      = var.instance_type
-  size               = var.node_count
-  disk_size          = var.disk_size_gb
-  security_group_ids = [exoscale_security_group.nodes.id]
-}
-
-resource "exoscale_sks_kubeconfig" "admin" {
-  zone        = var.zone
-  cluster_id  = exoscale_sks_cluster.this.id
-  user        = "kubernetes-admin"
-  groups      = ["system:masters"]
-  ttl_seconds = 2592000
-}
-'''
+    main = _main(
+        resource("exoscale_sks_cluster", "this", {"zone": "var.zone", "name": "var.name", "service_level": '"starter"',
+                                                  "cni": '"calico"'}),
+        exo_group("nodes", '"${var.name}-nodes"'),
+        "# What SKS nodes need (Exoscale's SKS guide): Calico VXLAN and the kubelet between nodes, NodePorts from outside.\n"
+        + exo_peer_rules("nodes", "nodes", {"calico": ("UDP", 4789, 4789), "kubelet": ("TCP", 10250, 10250)}),
+        exo_range_rule("nodeports", "nodes", '"0.0.0.0/0"', "30000", "32767"),
+        resource("exoscale_sks_nodepool", "workers", {
+            "zone": "var.zone", "cluster_id": "exoscale_sks_cluster.this.id", "name": '"${var.name}-workers"',
+            "instance_type": "var.instance_type", "size": "var.node_count", "disk_size": "var.disk_size_gb",
+            "security_group_ids": "[exoscale_security_group.nodes.id]"}),
+        resource("exoscale_sks_kubeconfig", "admin", {
+            "zone": "var.zone", "cluster_id": "exoscale_sks_cluster.this.id", "user": '"kubernetes-admin"',
+            "groups": '["system:masters"]', "ttl_seconds": "2592000"}),
+    )
     outputs = {"cluster_id": ("SKS cluster id", "exoscale_sks_cluster.this.id"),
                "endpoint": ("Kubernetes API endpoint", "exoscale_sks_cluster.this.endpoint"),
                "kubeconfig": ("Admin kubeconfig (valid 30 days; sensitive)", "exoscale_sks_kubeconfig.admin.kubeconfig")}
-    return terraform(main, p, outputs, _provider_source("exoscale"), sensitive=("kubeconfig",))
+    return exoscale(main, p, outputs, sensitive=("kubeconfig",))
 
 
 def exo_dbaas(p: dict[str, Any]) -> Files:
-    main = '''resource "exoscale_dbaas" "this" {
-  zone                   = var.zone
-  name                   = var.name
-  type                   = var.type
-  plan                   = var.plan
-  termination_protection = true
-
-  pg {
-    version   = var.pg_version
-    ip_filter = [var.allowed_cidr]
-  }
-}
-
-data "exoscale_database_uri" "this" {
-  zone = var.zone
-  name = exoscale_dbaas.this.name
-  type = var.type
-}
-'''
+    main = _main(
+        resource("exoscale_dbaas", "this", {"zone": "var.zone", "name": "var.name", "type": "var.type", "plan": "var.plan",
+                                            "termination_protection": "true"},
+                 block("pg", {"version": "var.pg_version", "ip_filter": "[var.allowed_cidr]"})),
+        block('data "exoscale_database_uri" "this"', {"zone": "var.zone", "name": "exoscale_dbaas.this.name",
+                                                      "type": "var.type"}),
+    )
     outputs = {"id": ("Database service id", "exoscale_dbaas.this.id"),
                "uri": ("Connection URI (sensitive)", "data.exoscale_database_uri.this.uri")}
-    return terraform(main, p, outputs, _provider_source("exoscale"), sensitive=("uri",))
+    return exoscale(main, p, outputs, sensitive=("uri",))
 
 
 def exo_nlb_pool(p: dict[str, Any]) -> Files:
-    main = EXO_TEMPLATE + '''
-resource "exoscale_security_group" "pool" {
-  name = "${var.name}-pool"
-}
-
-resource "exoscale_security_group_rule" "service" {
-  security_group_id = exoscale_security_group.pool.id
-  type              = "INGRESS"
-  protocol          = "TCP"
-  cidr              = var.allowed_cidr
-  start_port        = var.target_port
-  end_port          = var.target_port
-}
-
-resource "exoscale_instance_pool" "this" {
-  zone               = var.zone
-  name               = var.name
-  size               = var.instance_count
-  instance_type      = var.instance_type
-  template_id        = data.exoscale_template.os.id
-  disk_size          = var.disk_size_gb
-  security_group_ids = [exoscale_security_group.pool.id]
-}
-
-resource "exoscale_nlb" "this" {
-  zone = var.zone
-  name = var.name
-}
-
-resource "exoscale_nlb_service" "this" {
-  zone             = var.zone
-  nlb_id           = exoscale_nlb.this.id
-  name             = "${var.name}-${var.port}"
-  instance_pool_id = exoscale_instance_pool.this.id
-  protocol         = "tcp"
-  port             = var.port
-  target_port      = var.target_port
-  strategy         = "round-robin"
-
-  healthcheck {
-    mode     = "tcp"
-    port     = var.target_port
-    interval = 10
-    timeout  = 5
-    retries  = 2
-  }
-}
-'''
+    main = _main(
+        EXO_OS,
+        exo_group("pool", '"${var.name}-pool"'),
+        exo_range_rule("service", "pool", "var.allowed_cidr", "var.target_port", "var.target_port"),
+        resource("exoscale_instance_pool", "this", {
+            "zone": "var.zone", "name": "var.name", "size": "var.instance_count", "instance_type": "var.instance_type",
+            "template_id": "data.exoscale_template.os.id", "disk_size": "var.disk_size_gb",
+            "security_group_ids": "[exoscale_security_group.pool.id]"}),
+        resource("exoscale_nlb", "this", {"zone": "var.zone", "name": "var.name"}),
+        resource("exoscale_nlb_service", "this", {
+            "zone": "var.zone", "nlb_id": "exoscale_nlb.this.id", "name": '"${var.name}-${var.port}"',
+            "instance_pool_id": "exoscale_instance_pool.this.id", "protocol": '"tcp"', "port": "var.port",
+            "target_port": "var.target_port", "strategy": '"round-robin"'},
+            block("healthcheck", {"mode": '"tcp"', "port": "var.target_port", "interval": "10", "timeout": "5",
+                                  "retries": "2"})),
+    )
     outputs = {"nlb_ip": ("Public IP of the load balancer", "exoscale_nlb.this.ip_address"),
                "instance_pool_id": ("Instance pool id", "exoscale_instance_pool.this.id")}
-    return terraform(main, p, outputs, _provider_source("exoscale"))
+    return exoscale(main, p, outputs)
 
 
 def exo_firewall(p: dict[str, Any]) -> Files:
-    main = '''resource "exoscale_security_group" "this" {
-  name = var.name
-}
-
-resource "exoscale_security_group_rule" "ingress" {
-  for_each          = toset([for port in var.ports : tostring(port)])
-  security_group_id = exoscale_security_group.this.id
-  type              = "INGRESS"
-  protocol          = "TCP"
-  cidr              = var.cidr
-  start_port        = tonumber(each.value)
-  end_port          = tonumber(each.value)
-}
-'''
-    return terraform(main, p, {"security_group_id": ("Security group id", "exoscale_security_group.this.id")},
-                     _provider_source("exoscale"))
+    main = _main(exo_group("this", "var.name"),
+                 exo_ports_rule("ingress", "this", "var.cidr", "toset([for port in var.ports : tostring(port)])"))
+    return exoscale(main, p, {"security_group_id": ("Security group id", "exoscale_security_group.this.id")})
 
 
 def exo_network(p: dict[str, Any]) -> Files:
-    main = '''resource "exoscale_private_network" "this" {
-  zone     = var.zone
-  name     = var.name
-  netmask  = cidrnetmask(var.cidr)
-  start_ip = cidrhost(var.cidr, 10)
-  end_ip   = cidrhost(var.cidr, 250)
-}
-'''
-    return terraform(main, p, {"network_id": ("Private network id", "exoscale_private_network.this.id")},
-                     _provider_source("exoscale"))
+    main = resource("exoscale_private_network", "this", {
+        "zone": "var.zone", "name": "var.name", "netmask": "cidrnetmask(var.cidr)", "start_ip": "cidrhost(var.cidr, 10)",
+        "end_ip": "cidrhost(var.cidr, 250)"})
+    return exoscale(main, p, {"network_id": ("Private network id", "exoscale_private_network.this.id")})
 
 
 def exo_volume(p: dict[str, Any]) -> Files:
-    main = '''resource "exoscale_block_storage_volume" "this" {
-  zone = var.zone
-  name = var.name
-  size = var.size_gb
-}
-'''
-    return terraform(main, p, {"volume_id": ("Block storage volume id", "exoscale_block_storage_volume.this.id")},
-                     _provider_source("exoscale"))
+    main = resource("exoscale_block_storage_volume", "this", {"zone": "var.zone", "name": "var.name", "size": "var.size_gb"})
+    return exoscale(main, p, {"volume_id": ("Block storage volume id", "exoscale_block_storage_volume.this.id")})
 
 
 def exo_dns(p: dict[str, Any]) -> Files:
-    main = '''resource "exoscale_domain" "this" {
-  name = var.domain
-}
-
-resource "exoscale_domain_record" "this" {
-  domain      = exoscale_domain.this.id
-  name        = var.record
-  record_type = "A"
-  content     = var.ip_address
-  ttl         = 300
-}
-'''
-    return terraform(main, p, {"fqdn": ("Full name of the record", "exoscale_domain_record.this.hostname")},
-                     _provider_source("exoscale"))
-
-
-def vast_instance(p: dict[str, Any]) -> Files:
-    main = '''resource "vastai_instance" "this" {
-  label     = var.name
-  gpu_name  = var.gpu_type
-  num_gpus  = var.gpu_count
-  disk_gb   = var.disk_size_gb
-  image     = var.image
-  max_price = var.max_price
-  region    = var.zone
-}
-'''
-    outputs = {"instance_id": ("Vast.ai instance id", "vastai_instance.this.id"),
-               "ssh_host": ("SSH host of the instance", "vastai_instance.this.ssh_host")}
-    return terraform(main, p, outputs, _provider_source("vastai"))
+    main = _main(
+        resource("exoscale_domain", "this", {"name": "var.domain"}),
+        resource("exoscale_domain_record", "this", {"domain": "exoscale_domain.this.id", "name": "var.record",
+                                                    "record_type": '"A"', "content": "var.ip_address", "ttl": "300"}),
+    )
+    return exoscale(main, p, {"fqdn": ("Full name of the record", "exoscale_domain_record.this.hostname")})
 
 
 def runpod_pod(p: dict[str, Any]) -> Files:
-    main = '''resource "runpod_pod" "this" {
-  name                 = var.name
-  image_name           = var.image
-  gpu_type_id          = var.gpu_type
-  gpu_count            = var.gpu_count
-  volume_in_gb         = var.size_gb
-  container_disk_in_gb = var.container_disk_gb
-  volume_mount_path    = "/workspace"
-  cloud_type           = "ALL"
-}
-'''
+    main = resource("runpod_pod", "this", {
+        "name": "var.name", "image_name": "var.image", "gpu_type_id": "var.gpu_type", "gpu_count": "var.gpu_count",
+        "volume_in_gb": "var.size_gb", "container_disk_in_gb": "var.container_disk_gb",
+        "volume_mount_path": '"/workspace"'})
     return terraform(main, p, {"pod_id": ("RunPod pod id", "runpod_pod.this.id")}, _provider_source("runpod"))
 
 
 def runpod_volume(p: dict[str, Any]) -> Files:
-    main = '''resource "runpod_network_volume" "this" {
-  name           = var.name
-  size           = var.size_gb
-  data_center_id = var.zone
-}
-'''
+    main = resource("runpod_network_volume", "this", {"name": "var.name", "size": "var.size_gb",
+                                                      "data_center_id": "var.zone"})
     return terraform(main, p, {"volume_id": ("Network volume id", "runpod_network_volume.this.id")}, _provider_source("runpod"))
 
 
 def local_file(p: dict[str, Any]) -> Files:
-    main = '''resource "local_file" "this" {
-  filename        = var.path
-  content         = var.content
-  file_permission = "0644"
-}
-'''
+    main = resource("local_file", "this", {"filename": "var.path", "content": "var.content", "file_permission": '"0644"'})
     return terraform(main, p, {"path": ("Path of the file written", "local_file.this.filename")}, LOCAL)
 
 
 def k3s_namespace_tf(p: dict[str, Any]) -> Files:
-    main = '''provider "kubernetes" {
-  config_path = var.kubeconfig_path
-}
-
-resource "kubernetes_namespace_v1" "this" {
-  metadata {
-    name = var.namespace
-  }
-}
-
-resource "kubernetes_resource_quota_v1" "this" {
-  metadata {
-    name      = "${var.namespace}-quota"
-    namespace = kubernetes_namespace_v1.this.metadata[0].name
-  }
-  spec {
-    hard = {
-      pods = var.pods
-    }
-  }
-}
-'''
+    main = _main(
+        block('provider "kubernetes"', {"config_path": "var.kubeconfig_path"}),
+        resource("kubernetes_namespace_v1", "this", {}, block("metadata", {"name": "var.namespace"})),
+        resource("kubernetes_resource_quota_v1", "this", {},
+                 block("metadata", {"name": '"${var.namespace}-quota"',
+                                    "namespace": "kubernetes_namespace_v1.this.metadata[0].name"}),
+                 block("spec", {"hard": hcl_map({"pods": "var.pods"})})),
+    )
     return terraform(main, p, {"namespace": ("The namespace created", "kubernetes_namespace_v1.this.metadata[0].name")},
                      _provider_source("k3s"))
 
@@ -646,17 +562,59 @@ def runpod_control(p: dict[str, Any]) -> Files:
     ])
 
 
+# Vast.ai publishes no Terraform provider: its plays drive the official `vastai` CLI (PyPI vastai) on the worker.
+# The key goes through the environment, never the command line (the CLI reads VAST_API_KEY); no update check.
+VAST_ENV = {"VAST_API_KEY": "{{ lookup('ansible.builtin.env', 'VASTAI_API_KEY') }}", "VASTAI_NO_UPDATE_CHECK": "1"}
+VAST = ["{{ vastai_cli }}", "--url", "{{ api_url }}"]
+VAST_PARAMS = {"vastai_cli": "vastai", "api_url": "https://console.vast.ai"}
+OFFER_QUERY = "gpu_name={{ gpu_type | replace(' ', '_') }} num_gpus={{ gpu_count }} dph<={{ max_price }}"
+
+
+def _vast_cmd(name: str, *argv: str, register: str, changed: bool = False, **task: Any) -> dict[str, Any]:
+    return {"name": name, "ansible.builtin.command": {"argv": [*VAST, *argv, "--raw"]}, "register": register,
+            "changed_when": changed, **({} if changed else {"check_mode": False}), **task}
+
+
+def _rented(label: str) -> list[dict[str, Any]]:
+    return [
+        _vast_cmd("List the instances rented under this label", "show", "instances", "--label", f"{{{{ {label} }}}}",
+                  register="rented"),
+        {"name": "Keep those with this label", "ansible.builtin.set_fact": {
+            "labelled": f"{{{{ rented.stdout | from_json | selectattr('label', 'equalto', {label}) | list }}}}"}},
+    ]
+
+
+def vast_instance(p: dict[str, Any]) -> Files:
+    new = "labelled | length == 0"
+    site = playbook("Rent a GPU instance on Vast.ai", "localhost", p, [
+        *_rented("name"),
+        _vast_cmd("Find the cheapest offer that fits", "search", "offers", OFFER_QUERY + " disk_space>={{ disk_size_gb }}",
+                  "-o", "dph", register="offers", when=new),
+        {"name": "Stop when no offer fits", "when": new, "ansible.builtin.assert": {
+            "that": ["offers.stdout | from_json | length > 0"],
+            "fail_msg": "no Vast.ai offer has {{ gpu_count }} x {{ gpu_type }} and {{ disk_size_gb }} GB under "
+                        "{{ max_price }} USD/h"}},
+        _vast_cmd("Rent the cheapest", "create", "instance", "{{ (offers.stdout | from_json)[0].id }}", "--image", "{{ image }}",
+                  "--disk", "{{ disk_size_gb }}", "--label", "{{ name }}", "--ssh", "--direct", register="created",
+                  changed=True, when=new),
+        {"name": "Expose the instance id", "ansible.builtin.set_fact": {
+            "instance_id": "{{ labelled[0].id if labelled else (created.stdout | default('{}') | from_json).new_contract "
+                           "| default('') }}"}},
+    ], environment=VAST_ENV)
+    destroy = playbook("Release the Vast.ai instance", "localhost", {"name": p["name"], **{k: p[k] for k in VAST_PARAMS}}, [
+        *_rented("name"),
+        {**_vast_cmd("Destroy it", "destroy", "instance", "{{ item.id }}", "-y", register="destroyed", changed=True),
+         "loop": "{{ labelled }}"},
+    ], environment=VAST_ENV)
+    return {**site, "destroy.yml": destroy["site.yml"]}
+
+
 def vast_offers(p: dict[str, Any]) -> Files:
-    query = ('{"gpu_name": {"eq": "{{ gpu_type }}"}, "num_gpus": {"gte": {{ gpu_count }}}, "rentable": {"eq": true}, '
-             '"order": [["dph_total", "asc"]]}')
     return playbook("Find GPU offers on Vast.ai", "localhost", p, [
-        {"name": "Search the offers", "no_log": True, "register": "offers", "ansible.builtin.uri": {
-            "url": "https://console.vast.ai/api/v0/bundles/", "method": "POST", "body_format": "json", "body": query,
-            "headers": {"Authorization": "Bearer {{ lookup('ansible.builtin.env', 'VASTAI_API_KEY') }}"}}},
-        {"name": "Keep the cheapest offers", "ansible.builtin.set_fact": {
-            "cheapest_offers": "{{ (offers.json.offers | default([]) "
-                               "| selectattr('dph_total', 'le', max_price | float) | list)[:5] }}"}},
-    ])
+        _vast_cmd("Search the offers", "search", "offers", OFFER_QUERY, "-o", "dph", register="offers"),
+        {"name": "Keep the five cheapest", "ansible.builtin.set_fact": {
+            "cheapest_offers": "{{ (offers.stdout | from_json)[:5] }}"}},
+    ], environment=VAST_ENV)
 
 
 # ------------------------------------------------------------------ Kubernetes
@@ -882,14 +840,15 @@ TEMPLATES: list[Template] = [
              {"name": "web", "instance_count": 2, "instance_type": "standard.medium", "disk_size_gb": 50, **EXO,
               "template": UBUNTU, "port": 80, "target_port": 80, "allowed_cidr": "0.0.0.0/0"}, exo_nlb_pool,
              strong=("load balancer", "nlb"), required=("load balancer", "nlb", "instance pool", "repartiteur de charge")),
-    Template("vastai-gpu-instance", "terraform", "vastai", "A GPU instance rented on Vast.ai",
+    Template("vastai-gpu-instance", "ansible", "vastai", "A GPU instance rented on Vast.ai (its CLI, from the worker)",
              ("gpu", "gpus", "instance", "rent", "louer", "machine", "box", "training", "entrainement", "server", "serveur",
               *GPU_WORDS),
              {"name": "gpu", "gpu_type": "RTX 4090", "gpu_count": 1, "disk_size_gb": 50,
-              "image": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", "max_price": 1.0, "zone": "any"}, vast_instance,
+              "image": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", "max_price": 1.0, **VAST_PARAMS}, vast_instance,
              required=("gpu", "gpus", "instance", "machine", "box", "rent", "louer", "server", "serveur", *GPU_WORDS),
              avoid=("offers", "offres", "cheapest", "moins cher", "moins cheres", "find", "trouver", "search", "chercher",
-                    "setup", "prepare", "preparer", "environment", "environnement")),
+                    "setup", "prepare", "preparer", "environment", "environnement"),
+             outputs={"instance_id": {"description": "Vast.ai instance id"}}),
     Template("runpod-gpu-pod", "terraform", "runpod", "A GPU pod on RunPod with a volume",
              ("gpu", "gpus", "pod", "instance", "machine", "volume", "training", "entrainement", *GPU_WORDS),
              {"name": "gpu-pod", "gpu_type": "NVIDIA GeForce RTX 4090", "gpu_count": 1, "size_gb": 50, "container_disk_gb": 20,
@@ -944,8 +903,9 @@ TEMPLATES: list[Template] = [
     Template("vastai-gpu-offers", "ansible", "vastai", "Find the cheapest matching GPU offers on Vast.ai",
              ("offers", "offres", "search", "find", "cherche", "chercher", "trouver", "cheapest", "moins cher", "moins cheres",
               "price", "prix"),
-             {"gpu_type": "RTX 4090", "gpu_count": 1, "max_price": 1.0}, vast_offers,
-             required=("offers", "offres", "cheapest", "moins cher", "moins cheres")),
+             {"gpu_type": "RTX 4090", "gpu_count": 1, "max_price": 1.0, **VAST_PARAMS}, vast_offers,
+             required=("offers", "offres", "cheapest", "moins cher", "moins cheres"),
+             outputs={"cheapest_offers": {"description": "The five cheapest offers that fit"}}),
     Template("runpod-pod-control", "ansible", "runpod", "Start or stop a RunPod pod through the API",
              ("stop", "arreter", "start", "demarrer", "resume", "pause", "eteindre", "allumer"),
              {"pod_id": "abc123", "pod_action": "stop"}, runpod_control, strong=("stop", "arreter", "start", "demarrer")),

@@ -55,6 +55,12 @@ class Provider:
         }
 
 
+def api_key(resource_type: str, env: str, description: str) -> Credential:
+    """A credential that is one API key: the resource type's `api_key` field, read by the tools from `env`."""
+    return Credential(resource_type=resource_type, default_path=f"f/fractal/{resource_type}", env={env: "api_key"},
+                      description=description)
+
+
 PROVIDERS: dict[str, Provider] = {
     p.name: p
     for p in [
@@ -110,39 +116,32 @@ PROVIDERS: dict[str, Provider] = {
         Provider(
             name="vastai",
             title="Vast.ai",
-            tools=("terraform", "ansible", "secret"),
-            credential=Credential(
-                resource_type="vastai",
-                default_path="f/fractal/vastai",
-                env={"VASTAI_API_KEY": "api_key"},
-                description="Vast.ai API key",
-            ),
-            terraform_source="vast-ai/vastai",
-            terraform_version="~> 0.3",
+            tools=("ansible", "secret"),
+            credential=api_key("vastai", "VASTAI_API_KEY", "Vast.ai API key"),
             regions=("any", "us", "eu", "asia"),
             default_region="any",
             facts=(
-                "GPU marketplace: an instance is rented from an offer (gpu_name, num_gpus, disk_gb, image).",
-                "The API key is read from VASTAI_API_KEY.",
+                "No Terraform provider: Vast.ai publishes none (the community ones are unofficial). Drive the official "
+                "`vastai` CLI (PyPI vastai, in its own environment) from an Ansible play on localhost: `vastai search "
+                "offers '<query>' -o dph --raw`, then `vastai create instance <offer id> --image … --disk … --raw`.",
+                "GPU marketplace: an instance is rented from an offer (gpu_name, num_gpus, disk_space, dph_total).",
+                "The API key is read from VASTAI_API_KEY; pass it to the CLI with --api-key from the environment.",
             ),
         ),
         Provider(
             name="runpod",
             title="RunPod",
             tools=("terraform", "ansible", "secret"),
-            credential=Credential(
-                resource_type="runpod",
-                default_path="f/fractal/runpod",
-                env={"RUNPOD_API_KEY": "api_key"},
-                description="RunPod API key",
-            ),
-            terraform_source="decentralized-infrastructure/runpod",
+            credential=api_key("runpod", "RUNPOD_API_KEY", "RunPod API key"),
+            terraform_source="runpod/runpod",
             terraform_version="~> 1.0",
             regions=("any", "EU-RO-1", "EU-SE-1", "US-TX-3", "US-OR-1", "CA-MTL-1"),
             default_region="any",
             facts=(
-                "GPU pods: runpod_pod with gpu_type_id, gpu_count, volume_in_gb, container_disk_in_gb, image_name.",
-                "Network volumes: runpod_network_volume with size and data_center_id.",
+                "RunPod's own Terraform provider (runpod/runpod), 1.x attribute names: 2.0 renamed them (image, disk).",
+                "GPU pods: runpod_pod with name, image_name, gpu_type_id, gpu_count, volume_in_gb, container_disk_in_gb, "
+                "volume_mount_path (cloud_type is deprecated).",
+                "Network volumes: runpod_network_volume with name, size and data_center_id.",
                 "The API key is read from RUNPOD_API_KEY.",
             ),
         ),

@@ -4,6 +4,8 @@ Contract (stable; generation and composition call it):
 
     config = llm.load_config(resource)   # LLMConfig, or None when no LLM is configured (go offline)
     text = llm.complete(messages, config, secrets=extra_values)   # the assistant's answer, a str
+    out = llm.repair(messages, config, check, feedback, attempts=3)   # the one repair loop (Repaired)
+    llm.provenance(generator, model, need, digest, attempts, started, **extra)   # the one provenance shape
 
 - `resource` is a Windmill resource path of type `fractal_llm` (`model`, `api_base`, `api_key`,
   optional `timeout`, `temperature`), or its value as a dict. When it is empty: the environment
@@ -25,11 +27,14 @@ Contract (stable; generation and composition call it):
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import random
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import f.fractal.platform.workspace as workspace
@@ -215,3 +220,66 @@ def complete(
                 time.sleep(config.backoff * 2**attempt * random.uniform(0.8, 1.2))
     raise Unreachable(f"the LLM {config.model} failed {config.attempts} times: {errors[-1]}",
                       hint="the model endpoint is overloaded or down; retry later", data={"errors": errors})
+
+
+# ------------------------------------------------------------------ the repair loop and provenance (generation and composition)
+
+
+@dataclass
+class Checked:
+    """One answer as the caller's checks saw it: what it made (None when nothing could be read) and what is wrong."""
+
+    made: Any
+    errors: list[Any]
+    warnings: list[Any] = field(default_factory=list)
+    report: Any = None  # the caller's full report, kept for the result
+
+    @property
+    def ok(self) -> bool:
+        return self.made is not None and not self.errors
+
+
+@dataclass
+class Repaired:
+    answer: str  # the last answer kept (masked)
+    checked: Checked
+    attempts: list[dict[str, Any]]  # {attempt, ok, errors, warnings, llm_seconds, seconds} per answer
+    messages: list[Message]
+    digest: str  # sha256 of the prompt that produced the answer kept
+
+
+Check = Callable[[str, list[CheckFinding]], Checked]  # (masked answer, plaintext secrets it held) → Checked
+Feedback = Callable[[Checked, int, int, bool], str]  # (checked, attempt, attempts, warnings only) → the next user message
+
+
+def repair(messages: list[Message], config: LLMConfig, check: Check, feedback: Feedback, *, attempts: int) -> Repaired:
+    """Ask, check, feed what is wrong back, at most `attempts` answers. A valid answer with warnings gets them fed back
+    once (and is kept if the fix fails). The result is the answer kept; `checked.ok` is False when none passed."""
+    log: list[dict[str, Any]] = []
+    kept: Repaired | None = None
+    for n in range(1, attempts + 1):
+        started = time.perf_counter()
+        answer, leaked = screen(complete(messages, config))
+        llm_seconds = time.perf_counter() - started
+        checked = check(answer, leaked)
+        log.append({"attempt": n, "ok": checked.ok, "errors": checked.errors, "warnings": checked.warnings,
+                    "llm_seconds": round(llm_seconds, 3), "seconds": round(time.perf_counter() - started, 3)})
+        digest = hashlib.sha256(json.dumps(messages, sort_keys=True).encode()).hexdigest()
+        messages = [*messages, {"role": "assistant", "content": answer}]
+        outcome = Repaired(answer, checked, log, messages, digest)
+        if checked.ok and (kept is not None or not checked.warnings or n == attempts):
+            return outcome
+        if not checked.ok and kept is not None:
+            return Repaired(kept.answer, kept.checked, log, kept.messages, kept.digest)
+        kept = outcome if checked.ok else None
+        messages.append({"role": "user", "content": feedback(checked, n, attempts, checked.ok)})
+    return outcome
+
+
+def provenance(generator: str, model: str, need: str, digest: str, attempts: int, started: float, **extra: Any
+               ) -> dict[str, Any]:
+    """The one shape of a draft's provenance, entity or composite: what made it (llm, offline, …), with which model,
+    from which need and prompt, in how many attempts, when and how long it took; `extra` adds the maker's details."""
+    return {"generator": generator, "model": model, "need": need, "prompt_digest": f"sha256:{digest}", "attempts": attempts,
+            **extra, "time": datetime.now(UTC).isoformat(timespec="seconds"),
+            "seconds": round(time.perf_counter() - started, 3)}

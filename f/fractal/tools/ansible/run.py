@@ -2,7 +2,8 @@
 
 - Playbook: `site.yml` (or `site.yaml`, `playbook.yml`, `main.yml`, or the only top-level YAML
   file); `destroy` runs `destroy.yml` and is refused when the entity has none.
-- Inventory: provider `local` → `localhost` with `ansible_connection=local` and this Python as
+- Inventory: provider `local`, or plays that all target `localhost` (a provider's API or CLI driven from
+  the worker, e.g. Vast.ai's) → `localhost` with `ansible_connection=local` and this Python as
   interpreter; any other provider → the hosts given in the input `hosts` (a list, or a
   comma-separated string; an earlier pipeline step can produce it). An input `ssh_private_key`
   is written to a 0600 file for the run and never passed as a variable.
@@ -31,6 +32,7 @@ from typing import Any
 
 from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.platform.files import write_files
+from f.fractal.platform.yamlio import load_untrusted
 from f.fractal.tools.ansible.files import playbook_name
 from f.fractal.tools.checks import find_binary
 from f.fractal.tools.runs import Outcome, Run, last_lines, tool_env, write_private
@@ -46,8 +48,17 @@ def playbook(run: Run) -> str:
     return playbook_name(run.files, run.mode, run.ref)
 
 
+def on_controller(run: Run) -> bool:
+    """Every play targets localhost: a play that drives a provider's API or CLI runs on the worker itself."""
+    try:
+        plays = load_untrusted(run.files[playbook(run)], what=playbook(run))
+    except InvalidInput:
+        return False
+    return isinstance(plays, list) and bool(plays) and all(isinstance(p, dict) and p.get("hosts") == "localhost" for p in plays)
+
+
 def hosts(run: Run) -> list[str]:
-    if run.provider.name == "local":
+    if run.provider.name == "local" or ("hosts" not in run.inputs and on_controller(run)):
         return ["localhost"]
     raw = run.inputs.get("hosts")
     names = [h.strip() for h in raw.split(",")] if isinstance(raw, str) else raw
@@ -99,7 +110,7 @@ def _outputs_play(entry: str, sources: dict[str, str]) -> str:
 
 
 def _inventory(run: Run) -> dict[str, Any]:
-    if run.provider.name == "local":
+    if run.provider.name == "local" or (hosts(run) == ["localhost"] and on_controller(run)):
         return {"all": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}}}}
     return {"all": {"hosts": {h: {} for h in hosts(run)}}}
 

@@ -174,15 +174,41 @@ def _check_providers(docs: dict[str, dict[str, Any]], report: Report) -> None:
 
 
 Types = dict[str, tuple[str, str]]  # type → (its arguments separated by spaces, its replacement when deprecated)
-SCHEMAS: dict[str, tuple[Types, Types, str]] = {
-    "exoscale": (exoscale_schema.RESOURCES, exoscale_schema.DATA, exoscale_schema.SOURCE),
+Blocks = dict[str, str]  # "<type>.<block>[.<block>…]" → the nested block's arguments separated by spaces
+SCHEMAS: dict[str, tuple[Types, Types, str, Blocks]] = {
+    "exoscale": (exoscale_schema.RESOURCES, exoscale_schema.DATA, exoscale_schema.SOURCE, exoscale_schema.BLOCKS),
 }
 META_ARGUMENTS = frozenset(("count", "for_each", "depends_on", "lifecycle", "provider", "provisioner", "connection",
                             "timeouts"))
 
 
+def _argument(key: str, allowed: set[str] | frozenset[str]) -> str | None:
+    """The schema's name for an argument as written: list blocks are plural in the snapshot (healthcheck → healthchecks)."""
+    plural = f"{key[:-1]}ies" if key.endswith("y") else f"{key}s"
+    return next((name for name in (key, plural) if name in allowed), None)
+
+
+def _unknown(body: Any, allowed: set[str] | frozenset[str]) -> list[str]:
+    return [k for k in (body if isinstance(body, dict) else {}) if _argument(k, allowed) is None]
+
+
+def _check_blocks(report: Report, file: str, where: str, path: str, body: Any, allowed: set[str], blocks: Blocks) -> None:
+    """The arguments of the nested blocks in a body (recursively), against the snapshot's BLOCKS."""
+    for key, value in (body.items() if isinstance(body, dict) else []):
+        nested = f"{path}.{_argument(key, allowed)}"
+        if nested not in blocks or not isinstance(value, list):
+            continue
+        inner_allowed = set(blocks[nested].split())
+        for inner in (v for v in value if isinstance(v, dict)):
+            unknown = _unknown(inner, inner_allowed | {"dynamic"})
+            if unknown:
+                report.error(file, f"{where} block {key}: unknown argument {', '.join(unknown)} "
+                                   f"(it takes {', '.join(sorted(inner_allowed))})")
+            _check_blocks(report, file, where, nested, inner, inner_allowed, blocks)
+
+
 def _check_schema(docs: dict[str, dict[str, Any]], report: Report) -> None:
-    """Types and top-level arguments of providers with a schema snapshot: unknown or deprecated ones are errors."""
+    """Types and arguments (nested blocks too) of providers with a schema snapshot: unknown or deprecated ones are errors."""
     report.ran("provider schema")
     for kind, index in (("resource", 0), ("data", 1)):
         for file, block in _blocks(docs, kind):
@@ -190,7 +216,7 @@ def _check_schema(docs: dict[str, dict[str, Any]], report: Report) -> None:
                 prefix = rtype.split("_", 1)[0]
                 if prefix not in SCHEMAS:
                     continue
-                resources, data, source = SCHEMAS[prefix]
+                resources, data, source, nested = SCHEMAS[prefix]
                 table = data if index else resources
                 if rtype not in table:
                     close = difflib.get_close_matches(rtype, list(table), 3, 0.6)
@@ -201,11 +227,13 @@ def _check_schema(docs: dict[str, dict[str, Any]], report: Report) -> None:
                 if replacement:
                     report.error(file, f"{rtype} is deprecated and being removed from the {prefix} provider: use {replacement}")
                 allowed = set(arguments.split()) | META_ARGUMENTS
-                for label, body in named.items():
-                    unknown = [k for k in (body if isinstance(body, dict) else {}) if k not in allowed and f"{k}s" not in allowed]
+                for label, body in (named.items() if isinstance(named, dict) else []):
+                    unknown = _unknown(body, allowed)
                     if unknown:
                         report.error(file, f'{kind} "{rtype}" "{label}": unknown argument {", ".join(unknown)} '
                                            f"(it takes {', '.join(sorted(allowed - META_ARGUMENTS))})")
+                    if not index:
+                        _check_blocks(report, file, f'{kind} "{rtype}" "{label}"', rtype, body, allowed, nested)
 
 
 def _literal_credentials(body: Any, where: str, strict: bool) -> list[str]:
