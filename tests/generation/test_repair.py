@@ -6,15 +6,12 @@ A realistic mediocre model: the same Deployment whatever is asked, :latest image
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from support.llm_server import ScriptedLLM
 from support.llm_server import entity_answer as answer
 
-import f.fractal.platform.llm as llm
 from f.fractal.generation.generator import GenerationFailed, generate, parse_answer
 
 NEED = "a HorizontalPodAutoscaler for the web deployment between 2 and 10 replicas on k3s"

@@ -173,13 +173,14 @@ class MediocreModel:
 class Outcome:
     need: str
     mistake: str
-    ok: bool  # valid and conformant within the attempts
+    ok: bool  # valid, conformant and free of the mistake (the right answer's files) within the attempts
     attempts: int
     why: str = ""
 
 
 def score(config: dict[str, Any], attempts: int = 3) -> list[Outcome]:
-    """Every row through generate(…, llm=config): valid-and-conformant within `attempts`, or why not."""
+    """Every row through generate(…, llm=config): valid, conformant and without the mistake within `attempts`
+    (a draft the checks let through with the mistake still in it counts as a miss), or why not."""
     from f.fractal.generation.generator import generate  # the pack's LLM path, as generate_entity calls it
     from f.fractal.model.errors import FractalError
 
@@ -192,6 +193,7 @@ def score(config: dict[str, Any], attempts: int = 3) -> list[Outcome]:
             out.append(Outcome(need, mistake, False, tried, f"{e.code}: {e.message[:150]}"))
             continue
         report = result["report"]
-        ok = report["ok"] and not [e for e in report["errors"]]
-        out.append(Outcome(need, mistake, ok, len(result["attempts"]), "" if ok else str(report["errors"][:1])))
+        right = result["draft"]["spec"]["files"] == right_answer(need)["files"]
+        why = "" if right else "accepted with the mistake still in it"
+        out.append(Outcome(need, mistake, report["ok"] and right, len(result["attempts"]), why))
     return out

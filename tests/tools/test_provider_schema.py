@@ -59,8 +59,8 @@ def test_the_snapshot_builder_reads_the_generated_modules(tmp_path: Path) -> Non
     package.mkdir()
     (package / "compute_instance.py").write_text(
         "class ComputeInstanceArgs:\n    def __init__(__self__, *, disk_size, template_id, zone=None,\n"
-        "                 network_interfaces: Optional[pulumi.Input[Sequence[pulumi.Input['ComputeInstanceNetworkInterfaceArgs']]]]"
-        " = None):\n        pass\n"
+        "                 network_interfaces: Optional[pulumi.Input[Sequence[pulumi.Input["
+        "'ComputeInstanceNetworkInterfaceArgs']]]] = None):\n        pass\n"
         "class ComputeInstance:\n    '''docs'''\n    TOKEN = 'exoscale:index/computeInstance:ComputeInstance'\n")
     (package / "compute.py").write_text(
         "class ComputeArgs:\n    def __init__(__self__, *, size, zone):\n        pass\n"
