@@ -124,7 +124,7 @@ def test_a_generated_vastai_entity_rents_reuses_and_releases_an_instance(vast_ap
     assert search["body"]["order"] == [["dph_total", "asc"]]
     rent = next(r for r in vast_api.requests if r["method"] == "PUT")
     assert rent["path"] == "/api/v0/asks/9001/"  # the cheapest offer
-    assert rent["body"]["label"] == draft["spec"]["inputs"]["properties"]["name"]["default"] and rent["body"]["disk"] == 100.0
+    assert rent["body"]["label"] == draft["spec"]["inputs"]["properties"]["label"]["default"] and rent["body"]["disk"] == 100.0
     assert rent["body"]["image"] == "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime"
     assert KEY not in first["log"]
 

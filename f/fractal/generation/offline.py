@@ -142,6 +142,7 @@ def extract(need: str, provider: str | None = None) -> dict[str, Any]:
     put("zone", next((r for r in regions if zone and r.lower() == str(zone).lower()), zone))
     names = [s.value for s in specifics if s.kind == "name"]
     put("name", names[0] if names else None)
+    put("label", names[0] if names else None)
     put("namespace", _first(specifics, "namespace"))
     put("user", _first(specifics, "user") or (names[0] if names and re.search(r"\b(?:user|utilisateur)\b", text) else None))
     put("record", names[0] if names and re.search(r"\b(?:record|enregistrement)\b", text) else None)

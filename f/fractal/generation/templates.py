@@ -77,6 +77,7 @@ PARAM_DOCS: dict[str, str] = {
     "pod_action": "What to do with the pod: start or stop",
     "job_name": "Name of the cron entry",
     "max_price": "Highest price per hour in USD",
+    "label": "Label of the rented instance (a new run reuses the instance with this label)",
     "vastai_cli": "The vastai CLI (PyPI vastai): a command on the PATH or its path",
     "api_url": "The provider's API URL",
     "replicas": "Number of replicas",
@@ -587,7 +588,7 @@ def _rented(label: str) -> list[dict[str, Any]]:
 def vast_instance(p: dict[str, Any]) -> Files:
     new = "labelled | length == 0"
     site = playbook("Rent a GPU instance on Vast.ai", "localhost", p, [
-        *_rented("name"),
+        *_rented("label"),
         _vast_cmd("Find the cheapest offer that fits", "search", "offers", OFFER_QUERY + " disk_space>={{ disk_size_gb }}",
                   "-o", "dph", register="offers", when=new),
         {"name": "Stop when no offer fits", "when": new, "ansible.builtin.assert": {
@@ -595,14 +596,14 @@ def vast_instance(p: dict[str, Any]) -> Files:
             "fail_msg": "no Vast.ai offer has {{ gpu_count }} x {{ gpu_type }} and {{ disk_size_gb }} GB under "
                         "{{ max_price }} USD/h"}},
         _vast_cmd("Rent the cheapest", "create", "instance", "{{ (offers.stdout | from_json)[0].id }}", "--image", "{{ image }}",
-                  "--disk", "{{ disk_size_gb }}", "--label", "{{ name }}", "--ssh", "--direct", register="created",
+                  "--disk", "{{ disk_size_gb }}", "--label", "{{ label }}", "--ssh", "--direct", register="created",
                   changed=True, when=new),
         {"name": "Expose the instance id", "ansible.builtin.set_fact": {
             "instance_id": "{{ labelled[0].id if labelled else (created.stdout | default('{}') | from_json).new_contract "
                            "| default('') }}"}},
     ], environment=VAST_ENV)
-    destroy = playbook("Release the Vast.ai instance", "localhost", {"name": p["name"], **{k: p[k] for k in VAST_PARAMS}}, [
-        *_rented("name"),
+    destroy = playbook("Release the Vast.ai instance", "localhost", {"label": p["label"], **{k: p[k] for k in VAST_PARAMS}}, [
+        *_rented("label"),
         {**_vast_cmd("Destroy it", "destroy", "instance", "{{ item.id }}", "-y", register="destroyed", changed=True),
          "loop": "{{ labelled }}"},
     ], environment=VAST_ENV)
@@ -843,7 +844,7 @@ TEMPLATES: list[Template] = [
     Template("vastai-gpu-instance", "ansible", "vastai", "A GPU instance rented on Vast.ai (its CLI, from the worker)",
              ("gpu", "gpus", "instance", "rent", "louer", "machine", "box", "training", "entrainement", "server", "serveur",
               *GPU_WORDS),
-             {"name": "gpu", "gpu_type": "RTX 4090", "gpu_count": 1, "disk_size_gb": 50,
+             {"label": "gpu", "gpu_type": "RTX 4090", "gpu_count": 1, "disk_size_gb": 50,
               "image": "pytorch/pytorch:2.4.0-cuda12.4-cudnn9-runtime", "max_price": 1.0, **VAST_PARAMS}, vast_instance,
              required=("gpu", "gpus", "instance", "machine", "box", "rent", "louer", "server", "serveur", *GPU_WORDS),
              avoid=("offers", "offres", "cheapest", "moins cher", "moins cheres", "find", "trouver", "search", "chercher",
