@@ -11,6 +11,7 @@ import yaml
 
 import f.fractal.generate_entity as generate_entity
 import f.fractal.refine_entity as refine_entity
+from f.fractal.generation.generator import _merged
 from f.fractal.model.errors import InvalidInput
 
 
@@ -32,9 +33,11 @@ def test_also_open_a_port_adds_it_and_remove_takes_it_away() -> None:
 
 
 def test_also_install_a_package_keeps_the_others() -> None:
-    first = generate_entity.main("install git and curl on this machine", llm="offline")
-    more = refine_entity.main(first["draft"], "also install htop", llm="offline")
-    assert more["draft"]["provenance"]["params"]["packages"] == ["git", "curl", "htop"]
+    """The list rule alone (a playbook's validation takes seconds: the ports test runs the whole refinement)."""
+    old = {"packages": ["git", "curl"], "user": "ops"}
+    assert _merged(old, {"packages": ["htop"]}, "also install htop")["packages"] == ["git", "curl", "htop"]
+    assert _merged(old, {"packages": ["curl"]}, "retirer le paquet curl")["packages"] == ["git"]
+    assert _merged(old, {"packages": ["vim"]}, "install vim instead")["packages"] == ["vim"]
 
 
 def test_a_pvc_and_an_hpa_are_added_to_a_web_app_with_its_name_and_namespace() -> None:
