@@ -33,6 +33,8 @@ REFUSED: list[tuple[str, dict[str, Any], str, str]] = [
     ("save_item", {"item": {}, "conflict": "merge"}, "conflict", "one of"),
     ("save_item", {"item": {}, "expected_version": 1}, "expected_version", "string"),
     ("save_item", {"item": {"spec": {"files": {"a": "\udcff"}}}}, "item", "Unicode"),
+    ("save_item", {"item": {"apiVersion": "fractal/v1", "kind": "Entity", "metadata": {"name": "clash"},
+                            "spec": {"tool": "ansible", "files": {"a/b": "x", "a/b/c.yml": "y"}}}}, "item", "folder"),
     ("delete_item", {"ref": "entity:web", "force": "yes"}, "force", "boolean"),
     ("run_item", {"ref": "entity web"}, "ref", "pattern"),
     ("run_item", {"ref": "entity:web", "mode": "yolo"}, "mode", "one of"),

@@ -5,6 +5,8 @@ in its message. Nothing of any credential value, in any form, may come back in t
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import subprocess
@@ -23,6 +25,7 @@ from support.paths import ROOT
 
 import f.fractal.platform.secrets as secrets
 import f.fractal.platform.workspace as workspace
+from f.fractal.execution.entity import run_entity
 
 pytestmark = pytest.mark.slow
 
@@ -123,3 +126,56 @@ def test_a_play_reading_proc_environ_and_the_workspace_gets_no_credential_out(se
     for text in (body, log):
         leaked = [form for value in values for form in secrets.forms(value) if form in text]
         assert leaked == []
+
+
+KUBECTL_PLAY = """\
+- name: Show a Secret as `kubectl get secret app -o yaml` prints it
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Get the Secret
+      ansible.builtin.shell: |
+        cat <<'EOF'
+        apiVersion: v1
+        data:
+          api-user: {{ 'deploy-bot' | b64encode }}
+          db-connection: {{ ('seed-' ~ seed) | hash('sha1') | b64encode }}
+        kind: Secret
+        metadata:
+          name: app
+          namespace: default
+        type: Opaque
+        EOF
+      register: got
+      changed_when: false
+    - name: Show its lines
+      ansible.builtin.debug:
+        var: got.stdout_lines
+    - name: Show it as JSON
+      ansible.builtin.debug:
+        msg: "{{ got.stdout | from_yaml | to_json }}"
+    - name: Publish it
+      ansible.builtin.set_fact:
+        manifest: "{{ got.stdout }}"
+        lines: "{{ got.stdout_lines }}"
+        parsed: "{{ got.stdout | from_yaml }}"
+        decoded: "{{ (got.stdout | from_yaml).data['db-connection'] | b64decode }}"
+"""
+
+
+def test_a_kubernetes_secret_a_step_prints_is_masked_in_the_log_and_the_result(fractal_home: Path) -> None:
+    """Real Ansible on localhost prints a Secret as kubectl does (YAML lines, JSON) and publishes it (text, lines,
+    parsed, one value decoded): no value of it, base64 or decoded, reaches the log file or the result."""
+    seed = "Qm4Tz8"
+    value = hashlib.sha1(f"seed-{seed}".encode()).hexdigest()  # made inside the play: no rule knows it
+    encoded = base64.b64encode(value.encode()).decode()
+    item = entity("kubectl-like", files={"site.yml": KUBECTL_PLAY}, inputs={"type": "object", "properties": {
+        "seed": {"type": "string"}}}, outputs={name: {"description": name} for name in ("manifest", "lines", "parsed",
+                                                                                     "decoded")})
+    result = run_entity({"ref": "entity:kubectl-like@1.0.0", "item": item}, "local", {"seed": seed}, "apply", None)
+    assert result["status"] == "success", result["error"]
+    log = Path(result["log_file"]).read_text()
+    assert "db-connection: ***" in log and result["outputs"]["decoded"] == "***"
+    assert result["outputs"]["parsed"]["metadata"]["name"] == "app"  # the rest stays readable
+    for text in (json.dumps(result), log):
+        assert [form for form in (value, encoded) if form in text] == []

@@ -36,7 +36,7 @@ def terraform(name: str, main: str, **spec: Any) -> dict[str, Any]:
 
 
 def _entity(case_id: str, tool: str, file: str, text: str) -> dict[str, Any]:
-    providers = ["runpod"] if case_id == "env-own-provider" else ["local"]
+    providers = ["runpod"] if case_id == "env-own-provider" else ["exoscale"] if case_id.startswith("remote-") else ["local"]
     return {"spec": {"tool": tool, "providers": providers, "files": {file: text}}}
 
 

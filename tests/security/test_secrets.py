@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from security.secret_cases import ISSUE_KINDS, LOOKALIKES, MORE_KINDS, RULE_OF
 from support.items import entity
 
@@ -128,3 +129,49 @@ def test_a_masked_text_holds_nothing_the_detector_refuses() -> None:
     for kind, _where, text in KINDS:
         if RULE_OF[kind] not in structural:
             assert [f.rule for f in secrets.scan_text(secrets.mask(text), "text")] == [], kind
+
+
+def test_the_prefilter_finds_exactly_what_every_rule_over_the_whole_text_finds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rules run only where their literal anchors are (the lines a match can span), the keyword rule only on lines
+    where a secret-like name is assigned: on the table's texts, and on one long log holding them all, the findings
+    are those of every rule run over the whole text."""
+    texts = [text for _kind, _where, text in KINDS + LOOKALIKES]
+    filler = "".join(f'ok: [localhost] => {{"path": "/usr/lib/x{i}.py", "checksum": "sha256:{i:064x}"}}\n' for i in range(40))
+    texts.append(filler.join(texts))  # longer than _SMALL: searched in windows
+    texts.append(filler + "AKCp" + "x1Y2" * 18 + "\n" + filler)  # a match that starts on the line before its anchor
+
+    def spans(text: str) -> list[tuple[str, int, int]]:
+        return sorted((hit.rule.id, hit.start, hit.end) for hit in secrets._hits(text))
+
+    fast = [spans(text) for text in texts]
+    assert "ds-artifactory-credentials" in {rule for rule, _start, _end in fast[-1]}
+    assert sum(bool(secrets.requirements(rule.pattern)) for rule in secrets._rules()) >= 0.9 * len(secrets._rules())
+    every_rule = tuple(range(len(secrets._rules())))
+    monkeypatch.setattr(secrets, "_plan", lambda: secrets._Plan(tuple((r, (), 0) for r in secrets._rules()), {}, every_rule,
+                                                                 secrets._Literals(())))
+    monkeypatch.setattr(secrets, "_assignment_lines", lambda text: [(0, len(text))])
+    assert fast == [spans(text) for text in texts]
+
+
+VALUE = "pg-conn-Qx7Lm2Vt9Rk4wZ"
+B64 = base64.b64encode(VALUE.encode()).decode()
+MANIFEST = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "app", "namespace": "default"}, "type": "Opaque",
+            "data": {"api-user": base64.b64encode(b"deploy-bot").decode(), "db-connection": B64}}
+KUBECTL_YAML = yaml.safe_dump(MANIFEST)  # kubectl -o yaml: keys sorted, data before kind
+KUBECTL_JSON = json.dumps(MANIFEST, indent=4)
+
+
+def test_kubernetes_secret_payloads_are_masked_in_every_printed_form() -> None:
+    """As kubectl prints a Secret (-o yaml, -o json) and as Ansible shows it (stdout in a JSON string, stdout_lines
+    one JSON string per line), its data values and their decoded text are masked; a ConfigMap's data is not."""
+    string_data = KUBECTL_YAML.replace("data:", "stringData:").replace(B64, VALUE)
+    shown = {"stdout": KUBECTL_YAML, "msg": KUBECTL_JSON}
+    texts = [KUBECTL_YAML, KUBECTL_JSON, string_data, json.dumps(shown),
+             json.dumps({"lines": KUBECTL_YAML.splitlines()}, indent=4), f"ok: [localhost] => {json.dumps(shown, indent=4)}\n"]
+    for text in texts:
+        masked = secrets.mask(text)
+        assert VALUE not in masked and B64 not in masked and "***" in masked, text
+    value = {"parsed": MANIFEST, "lines": KUBECTL_YAML.splitlines(), "decoded": VALUE}
+    assert VALUE not in json.dumps(secrets.mask_value(value)) and B64 not in json.dumps(secrets.mask_value(value))
+    config_map = KUBECTL_YAML.replace("kind: Secret", "kind: ConfigMap")
+    assert secrets.mask(config_map) == config_map

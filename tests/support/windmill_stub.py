@@ -11,7 +11,9 @@ windmill-common error.rs), checked against windmill-labs/windmill and wmill 1.85
   at most 10000), orders by path and lists a secret's value as null; a variable may carry `expires_at`
   (Windmill's monitor deletes it once expired: `expire()` plays that part);
 - handlers returning `Json` answer `application/json` (exists → a bare `true`/`false`,
-  `variables/get_value` → a JSON string, `get_result_maybe` → {completed, result, success, started});
+  `variables/get_value` → a JSON string, `get_result_maybe` → {completed, result, success, started};
+  `variables/list` → the ListableVariable rows the caller can see, ordered by path, paginated by `page` (from 1)
+  and `per_page` (default 1000, at most 10000), a secret's value null, the caller's own `secret_arg/` ones left out);
 - errors are `text/plain` "<Kind>: <message>": 404 "Not found: …", 400 "Bad request: …",
   403 "Permission denied: …" (deploy rules), 401 for a wrong token;
 - a non-admin cannot write into a folder that does not exist (row-level security: 400 "SqlErr: …").
@@ -160,7 +162,7 @@ class WindmillStub:
         return [r for r in self.requests if r["method"] == method and r["path"].startswith(base + prefix)]
 
     # -- routing ---------------------------------------------------------------------------------
-    def answer(self, method: str, path: str, body: Any, auth: str | None) -> Answer:
+    def answer(self, method: str, path: str, body: Any, auth: str | None, query: str = "") -> Answer:
         if path == "/api/version":
             return text(VERSION)
         if auth != f"Bearer {self.token}":
@@ -176,14 +178,14 @@ class WindmillStub:
         if not path.startswith(base):
             return not_found(f"workspace of {path}")
         rest = path[len(base) :]
-        for pattern, handler in self._routes():
+        for pattern, handler in self._routes(parse_qs(query)):
             m = re.fullmatch(pattern, f"{method} {rest}")
             if m:
                 with self._lock:
                     return handler(body, *m.groups())
         return not_found(f"no route {method} {path}")  # axum answers an unknown route with an empty 404
 
-    def _routes(self) -> list[tuple[str, Callable[..., Answer]]]:
+    def _routes(self, query: dict[str, list[str]]) -> list[tuple[str, Callable[..., Answer]]]:
         return [
             (r"GET users/whoami", lambda _b: js(self._user())),
             (r"GET workspaces/list_ws_specific", lambda _b: js([])),
@@ -229,6 +231,7 @@ class WindmillStub:
             (r"GET resources/exists/(.+)", lambda _b, p: js(p in self.resources)),
             (r"POST resources/create", self._resource_create),
             (r"POST resources/update_value/(.+)", self._resource_update),
+            (r"GET variables/list", lambda _b: self._variable_list(query)),
             (r"GET variables/get_value/(.+)", self._variable_value),
             (r"GET variables/get/(.+)", self._variable_get),
             (r"GET variables/exists/(.+)", lambda _b, p: js(p in self.variables)),
@@ -337,6 +340,18 @@ class WindmillStub:
     def _variable_value(self, _body: Any, path: str) -> Answer:
         var = self.variables.get(path)
         return js(var["value"]) if var else not_found(f"Variable {path} not found")
+
+    def _variable_list(self, query: dict[str, list[str]]) -> Answer:
+        """variables.rs list_variables: SELECT … CASE WHEN is_secret THEN null ELSE value END … ORDER BY path,
+        LIMIT per_page OFFSET (page - 1) * per_page (windmill-common utils::paginate)."""
+        per_page = min(max(int((query.get("per_page") or ["1000"])[0]), 1), 10000)
+        page = max(int((query.get("page") or ["1"])[0]), 1)
+        rows = [{"workspace_id": self.workspace, "path": v["path"], "value": None if v["is_secret"] else v["value"],
+                 "is_secret": v["is_secret"], "description": v["description"], "extra_perms": {}, "account": None,
+                 "is_oauth": False, "is_expired": None, "is_refreshed": None, "refresh_error": None,
+                 "is_linked": v["path"] in self.resources, "expires_at": None}
+                for path, v in sorted(self.variables.items()) if not path.startswith("u/admin/secret_arg/")]
+        return js(rows[(page - 1) * per_page: page * per_page])
 
     def _variable_get(self, _body: Any, path: str) -> Answer:
         var = self.variables.get(path)
@@ -529,7 +544,7 @@ class WindmillStub:
                 if raw and body is None:
                     ans = text("Failed to parse the request body as JSON", 400)
                 else:
-                    ans = stub.answer(method, path, body, auth)
+                    ans = stub.answer(method, path, body, auth, record["query"])
                 record["status"] = ans.status
                 data = ans.encode()
                 self.send_response(ans.status)

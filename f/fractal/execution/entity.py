@@ -308,5 +308,6 @@ def _result(
     }
     if resolved.get("stale"):
         result["stale"] = True
+    log.learn(result)  # a Kubernetes Secret an output shows (a parsed manifest, its lines): masked everywhere
     return dict(_redact(result, log))
 

@@ -269,6 +269,11 @@ def normalize_item(raw: Any) -> dict[str, Any]:
 
 
 def _check_files(files: dict[str, str]) -> None:
+    folders = {path.rsplit("/", n)[0] for path in files for n in range(1, path.count("/") + 1)}
+    clash = sorted(folders.intersection(files))
+    if clash:
+        raise InvalidInput(f"the item's files hold {clash[0]!r:.80} both as a file and as the folder of another file",
+                           hint="rename the file or the folder", data={"argument": "item"})
     total = 0
     for path, text in files.items():
         if path in RESERVED_FILES or ".." in path.split("/") or path.startswith(".git"):

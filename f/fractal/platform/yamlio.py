@@ -40,6 +40,15 @@ def load_untrusted(text: str | bytes, *, what: str = "document") -> Any:
         raise InvalidInput(f"{what} is not valid YAML: {e}", hint="fix the syntax and retry") from e
 
 
+def compose_documents(text: str) -> list[yaml.Node]:
+    """Every document's node tree, with line marks (libyaml's parser when PyYAML has it), [] when the text is no
+    YAML. An alias is the very node it names: a walker that visits each node once is safe from alias bombs."""
+    try:
+        return [node for node in yaml.compose_all(text, Loader=_FastLoader) if node is not None]
+    except (yaml.YAMLError, RecursionError):
+        return []
+
+
 def load_trusted(text: str | bytes) -> Any:
     """Parse YAML the pack wrote itself (catalog files): the fast C loader when available."""
     return yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a SafeLoader

@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from f.fractal.model.errors import ConfigError
 from f.fractal.model.providers import Provider
-from f.fractal.platform.secrets import mask
+from f.fractal.platform.secrets import mask, secret_payloads
 
 LOG_LIMIT = 20_000  # characters of log kept in the result; the full log is in log_file
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -50,7 +50,9 @@ class RunLog:
     def write(self, text: str) -> None:
         if not text:
             return
-        clean = self.redact(_ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n"))
+        text = _ANSI.sub("", text).replace("\r\n", "\n").replace("\r", "\n")
+        self.learn(text)
+        clean = self.redact(text)
         if not clean.endswith("\n"):
             clean += "\n"
         self._file.write(clean)
@@ -62,6 +64,11 @@ class RunLog:
             self._tail_len -= len(self._tail.popleft())
         if self.progress:
             self.progress(clean)
+
+    def learn(self, value: Any) -> None:
+        """Keep the data values of any Kubernetes Secret the value shows (a step printed a manifest): from now on
+        they are masked wherever they appear, however printed."""
+        self.secrets.extend(v for v in secret_payloads(value) if v not in self.secrets)
 
     def redact(self, text: str, key: str = "") -> str:
         """The text with every value of the run's list (in every form) and every detected secret masked
