@@ -361,10 +361,19 @@ export function Graph({
         const a = node(e.from)
         const b = node(e.to)
         if (!a || !b) continue
-        const [x1, y1] = [a.right - origin.left, a.top + a.height / 2 - origin.top]
-        const [x2, y2] = [b.left - origin.left, b.top + b.height / 2 - origin.top]
-        const bend = Math.max(24, Math.abs(x2 - x1) / 2)
-        lines.push({ ...e, d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`, x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4 })
+        if (b.left >= a.right) {
+          // side by side: from the right edge of `from` to the left edge of `to`
+          const [x1, y1] = [a.right - origin.left, a.top + a.height / 2 - origin.top]
+          const [x2, y2] = [b.left - origin.left, b.top + b.height / 2 - origin.top]
+          const bend = Math.max(24, (x2 - x1) / 2)
+          lines.push({ ...e, d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`, x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4 })
+        } else {
+          // wrapped onto the next row (a narrow graph): from the bottom of `from` to the top of `to`
+          const [x1, y1] = [a.left + a.width / 2 - origin.left, a.bottom - origin.top]
+          const [x2, y2] = [b.left + b.width / 2 - origin.left, b.top - origin.top]
+          const bend = Math.max(8, (y2 - y1) / 2)
+          lines.push({ ...e, d: `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`, x: (x1 + x2) / 2 + 40, y: (y1 + y2) / 2 + 4 })
+        }
       }
       setDrawn(lines)
     }
