@@ -488,7 +488,7 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
               <tbody>
                 {stepRows.map(({ step, depth }) => (
                   <tr key={`${depth}-${step.id}`} data-step={step.id} data-status={step.status}>
-                    <td style={{ paddingLeft: 8 + depth * 18 }}>{step.status === 'ok' || step.status === 'success' ? '✓' : '✗'} {step.id}</td>
+                    <td style={{ paddingLeft: 8 + depth * 18 }}>{step.status === 'ok' || step.status === 'success' ? '✓' : step.status === 'skipped' ? '–' : '✗'} {step.id}</td>
                     <td>{step.result?.ref ?? step.summary ?? ''}</td>
                     <td>{step.duration_s?.toFixed(2)} s</td>
                     <td>{Object.entries(step.result?.outputs ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')}</td>
