@@ -1,6 +1,6 @@
 // The building blocks the four apps share: page shell, errors, validation report, diffs, file tabs,
 // Git target picker, step graph and wiring table.
-import { useEffect, useId, useRef, useState, type KeyboardEvent, type ReactNode } from 'react'
+import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent, type ReactNode } from 'react'
 import { call, FractalUiError, toUiError } from './bridge'
 import { type DiffLine } from './diff'
 import { LangProvider, LangSwitch, useT, type TextKey } from './i18n'
@@ -244,8 +244,18 @@ export function FileTabs({ files, onEdit }: { files: Record<string, string>; onE
 
 export type Target = { path: string; description?: string; default?: boolean }
 
-/** The workspace's git_repository resources as a multi-select (defaults pre-checked). */
-export function TargetPicker({ selected, onChange }: { selected: string[]; onChange: (paths: string[]) => void }) {
+/** The workspace's git_repository resources as a multi-select (defaults pre-checked unless `preselect` is false). */
+export function TargetPicker({
+  selected,
+  onChange,
+  preselect = true,
+  legend,
+}: {
+  selected: string[]
+  onChange: (paths: string[]) => void
+  preselect?: boolean
+  legend?: string
+}) {
   const t = useT()
   const [targets, setTargets] = useState<Target[]>([])
   const [error, setError] = useState<FractalUiError | null>(null)
@@ -253,7 +263,7 @@ export function TargetPicker({ selected, onChange }: { selected: string[]; onCha
     call<{ targets: Target[] }>('list_targets', {})
       .then((r) => {
         setTargets(r.targets)
-        if (!selected.length) onChange(r.targets.filter((x) => x.default).map((x) => x.path))
+        if (preselect && !selected.length) onChange(r.targets.filter((x) => x.default).map((x) => x.path))
       })
       .catch((e) => setError(toUiError(e)))
     // eslint-disable-next-line react-hooks/exhaustive-deps
@@ -261,7 +271,7 @@ export function TargetPicker({ selected, onChange }: { selected: string[]; onCha
   const toggle = (path: string) => onChange(selected.includes(path) ? selected.filter((p) => p !== path) : [...selected, path])
   return (
     <fieldset className="targets">
-      <legend>{t('targets')}</legend>
+      <legend>{legend ?? t('targets')}</legend>
       <ErrorBanner error={error} />
       {targets.map((x) => (
         <label key={x.path} className="check">
@@ -276,7 +286,36 @@ export function TargetPicker({ selected, onChange }: { selected: string[]; onCha
 export type Step = { id: string; ref: string; summary?: string; needs?: string[]; inputs?: Record<string, any> }
 export type Gap = { need: string; reason?: string; generate_entity?: any; compose_pipeline?: any }
 
-/** Steps laid out in columns by dependency depth; gaps as named dashed nodes with an action. */
+/** A link between two steps: `to` runs after `from` (its needs), and takes these outputs of it (its wiring). */
+export type Edge = { from: string; to: string; data: string[] }
+
+const wiredFrom = (v: any) => (typeof v === 'object' && v && typeof v.from === 'string' ? /^steps\.([^.]+)\.outputs\.(.+)$/.exec(v.from) : null)
+
+/** The step graph's links, as the flow compiler orders the steps (model.composite.step_deps): a step's
+ *  `needs` and the steps its inputs are wired from (`{from: steps.<id>.outputs.<name>}`). */
+export function edgesOf(steps: Step[]): Edge[] {
+  const ids = new Set(steps.map((s) => s.id))
+  const edges = new Map<string, Edge>()
+  const add = (from: string, to: string, data?: string) => {
+    if (!ids.has(from) || from === to) return
+    const edge = edges.get(`${from}>${to}`) ?? { from, to, data: [] }
+    if (data) edge.data.push(data)
+    edges.set(`${from}>${to}`, edge)
+  }
+  for (const s of steps) {
+    for (const n of s.needs ?? []) add(n, s.id)
+    for (const [name, v] of Object.entries(s.inputs ?? {})) {
+      const m = wiredFrom(v)
+      if (m) add(m[1], s.id, m[2] === name ? name : `${m[2]} → ${name}`)
+    }
+  }
+  return [...edges.values()]
+}
+
+type Drawn = Edge & { d: string; x: number; y: number }
+
+/** Steps laid out in columns by dependency depth, their links drawn (data links solid and labelled with
+ *  the outputs they carry, order-only links dashed); gaps as named dashed nodes with an action. */
 export function Graph({
   steps,
   gaps = [],
@@ -293,20 +332,78 @@ export function Graph({
   renderStep?: (step: Step) => ReactNode
 }) {
   const t = useT()
+  const box = useRef<HTMLDivElement>(null)
+  const [drawn, setDrawn] = useState<Drawn[]>([])
+  const edges = edgesOf(steps)
+  const upstream = (id: string) => edges.filter((e) => e.to === id).map((e) => e.from)
   const depth = new Map<string, number>()
-  const order = steps.map((s) => s.id)
-  const level = (s: Step): number => {
-    if (depth.has(s.id)) return depth.get(s.id)!
-    const needs = s.needs ?? (order.indexOf(s.id) > 0 ? [order[order.indexOf(s.id) - 1]] : [])
-    const d = needs.length ? 1 + Math.max(...needs.map((n) => level(steps.find((x) => x.id === n) ?? { id: n, ref: '' }))) : 0
-    depth.set(s.id, d)
+  const level = (id: string, seen: string[] = []): number => {
+    if (depth.has(id)) return depth.get(id)!
+    const ups = upstream(id).filter((u) => !seen.includes(u)) // a loop (refused by the checks) must not hang the page
+    const d = ups.length ? 1 + Math.max(...ups.map((u) => level(u, [...seen, id]))) : 0
+    depth.set(id, d)
     return d
   }
-  steps.forEach(level)
+  steps.forEach((s) => level(s.id))
   const columns: Step[][] = []
   steps.forEach((s) => (columns[depth.get(s.id)!] ??= []).push(s))
+  const shape = JSON.stringify(edges)
+
+  useLayoutEffect(() => {
+    const el = box.current
+    if (!el) return
+    const draw = () => {
+      const origin = el.getBoundingClientRect()
+      const node = (id: string) =>
+        el.querySelector(`:scope > .column > [data-step="${CSS.escape(id)}"]`)?.getBoundingClientRect()
+      const lines: Drawn[] = []
+      for (const e of edgesOf(steps)) {
+        const a = node(e.from)
+        const b = node(e.to)
+        if (!a || !b) continue
+        if (b.left >= a.right) {
+          // side by side: from the right edge of `from` to the left edge of `to`
+          const [x1, y1] = [a.right - origin.left, a.top + a.height / 2 - origin.top]
+          const [x2, y2] = [b.left - origin.left, b.top + b.height / 2 - origin.top]
+          const bend = Math.max(24, (x2 - x1) / 2)
+          lines.push({ ...e, d: `M${x1},${y1} C${x1 + bend},${y1} ${x2 - bend},${y2} ${x2},${y2}`, x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 4 })
+        } else {
+          // wrapped onto the next row (a narrow graph): from the bottom of `from` to the top of `to`
+          const [x1, y1] = [a.left + a.width / 2 - origin.left, a.bottom - origin.top]
+          const [x2, y2] = [b.left + b.width / 2 - origin.left, b.top - origin.top]
+          const bend = Math.max(8, (y2 - y1) / 2)
+          lines.push({ ...e, d: `M${x1},${y1} C${x1},${y1 + bend} ${x2},${y2 - bend} ${x2},${y2}`, x: (x1 + x2) / 2 + 40, y: (y1 + y2) / 2 + 4 })
+        }
+      }
+      setDrawn(lines)
+    }
+    draw()
+    const watch = new ResizeObserver(() => requestAnimationFrame(draw)) // drawn after layout, never inside it
+    watch.observe(el)
+    el.querySelectorAll(':scope > .column > .node').forEach((n) => watch.observe(n))
+    return () => watch.disconnect()
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [shape])
+
   return (
-    <div className="graph" role="list" aria-label={t('graph')}>
+    <div className="graph" role="list" aria-label={t('graph')} ref={box}>
+      <svg className="edges" aria-hidden="true">
+        <defs>
+          <marker id="arrow" viewBox="0 0 8 8" refX="7" refY="4" markerWidth="7" markerHeight="7" orient="auto">
+            <path d="M0,0 L8,4 L0,8 z" />
+          </marker>
+        </defs>
+        {drawn.map((e) => (
+          <g key={`${e.from}>${e.to}`} data-from={e.from} data-to={e.to} className={e.data.length ? 'data' : 'order'}>
+            <path d={e.d} markerEnd="url(#arrow)" />
+            {e.data.length > 0 && (
+              <text x={e.x} y={e.y} textAnchor="middle">
+                {e.data.join(', ')}
+              </text>
+            )}
+          </g>
+        ))}
+      </svg>
       {columns.map((col, i) => (
         <div className="column" key={i}>
           {col.map((s) => (
@@ -314,6 +411,11 @@ export function Graph({
               <strong>{s.id}</strong>
               <code>{s.ref}</code>
               {s.summary && <span className="muted">{s.summary}</span>}
+              {upstream(s.id).length > 0 && (
+                <span className="sr-only">
+                  {t('after')}: {edges.filter((e) => e.to === s.id).map((e) => e.from + (e.data.length ? ` (${e.data.join(', ')})` : '')).join('; ')}
+                </span>
+              )}
               {marks[s.id] && <span className={`mark ${marks[s.id]}`}>{marks[s.id]}</span>}
               {renderStep?.(s)}
             </div>

@@ -170,9 +170,60 @@ export function EntityComposer({
             </button>
           </Panel>
           <SavePanel draft={draft} disabled={turn.state === 'proposed'} onSaved={onSaved} />
+          <TeachPanel draft={draft} task={turns[0]?.message ?? need} />
         </div>
       )}
     </div>
+  )
+}
+
+type Learned = { rune: string; inputs: string[]; saved: { targets: any[] }; sanitizer: Record<string, any> }
+
+/** "Teach Fractal this solution": the draft as it stands (edits included) and its task become a Rune in the
+ *  knowledge catalog (submit_solution: sanitized, parametrised, validated), which later needs reuse. */
+export function TeachPanel({ draft, task: initialTask }: { draft: Draft; task: string }) {
+  const t = useT()
+  const [task, setTask] = useState(initialTask)
+  const [confidence, setConfidence] = useState('1')
+  const [targets, setTargets] = useState<string[]>([])
+  const [learned, setLearned] = useState<Learned | null>(null)
+  const action = useAction()
+  const teach = () =>
+    action.run(async () => {
+      setLearned(null)
+      const solution = { tool: draft.spec.tool, files: draft.spec.files ?? {}, providers: draft.spec.providers ?? [] }
+      const args = { task, solution, confidence: Number(confidence), tags: draft.metadata.tags ?? [], targets }
+      setLearned(await call<Learned>('submit_solution', args))
+    })
+  return (
+    <Panel title={t('teach')}>
+      <details>
+        <summary>{t('teachWhat')}</summary>
+        <NeedBox label={t('task')} hint={t('needHint')} value={task} onChange={setTask} onSubmit={teach} rows={2} />
+        <div className="chips">
+          <div className="field inline">
+            <label htmlFor="teach-confidence">{t('confidence')}</label>
+            <input id="teach-confidence" type="number" min="0" max="1" step="0.1" value={confidence} onChange={(e) => setConfidence(e.target.value)} />
+          </div>
+        </div>
+        <TargetPicker selected={targets} onChange={setTargets} preselect={false} legend={t('knowledgeTargets')} />
+        <button type="button" disabled={action.busy || !task.trim()} onClick={teach}>
+          {t('teachButton')}
+        </button>
+        <Busy when={action.busy} label={t('saving')} />
+        <ErrorBanner error={action.error} />
+        {learned && (
+          <div className="saved" role="status">
+            <p className="ok">
+              ✓ {t('learned')} <code>{learned.rune}</code>
+            </p>
+            <p className="muted">
+              {t('inputs')}: {learned.inputs.join(', ') || '—'} · {learned.saved.targets.map((r) => r.target).join(', ')}
+            </p>
+          </div>
+        )}
+      </details>
+    </Panel>
   )
 }
 

@@ -13,10 +13,12 @@
 
 """Fractal: get an item by ref (entity:name@1.2.0, @latest by default) from the first target holding it."""
 
+from typing import Any
 
 from f.fractal.catalog.items import get
-from f.fractal.model.records import Found
+from f.fractal.catalog.layout import item_readme
 
 
-def main(ref: str, targets: list[str] | None = None) -> Found:
-    return get(ref, targets)
+def main(ref: str, targets: list[str] | None = None) -> dict[str, Any]:
+    found = get(ref, targets)
+    return {**found, "readme": item_readme(found["item"])}  # the README the catalog writes beside the item

@@ -11,14 +11,16 @@
 #requests==2.34.2
 #wmill==1.850.0
 
-"""Fractal: the providers a launch can choose, with whether each fits the item and has its credentials."""
+"""Fractal: the providers a launch can choose, with whether each fits the item and has its credentials, and the
+workspace resources a launch can pick for each credential (paths only)."""
 
 from typing import Any
 
 from f.fractal.catalog.items import get, resolver
 from f.fractal.model.composite import fits_of, slots_field, stored_slots
-from f.fractal.model.providers import PROVIDERS, Provider
+from f.fractal.model.providers import PROVIDERS, Credential, Provider
 from f.fractal.platform.credentials import status
+from f.fractal.platform.workspace import list_resources
 
 
 def main(ref: str | None = None, targets: list[str] | None = None) -> dict[str, Any]:
@@ -35,7 +37,28 @@ def main(ref: str | None = None, targets: list[str] | None = None) -> dict[str, 
         slots = None if item["kind"] == "Entity" else slots_field(stored_slots(item))
     rows = [_row(p, fits) for p in PROVIDERS.values()]
     choices = [r["name"] for r in rows if r["fits"]]
-    return {"ref": resolved_ref, "tool": tool, "fixed": fixed, "choices": choices, "providers": rows, "slots": slots}
+    needs = _item_credentials(item) if ref else []
+    return {"ref": resolved_ref, "tool": tool, "fixed": fixed, "choices": choices, "providers": rows, "slots": slots,
+            "item_credentials": needs}
+
+
+def _item_credentials(item: dict[str, Any]) -> list[dict[str, Any]]:
+    """The credential types an entity names in spec.credentials (a provider's or its type), each with the
+    workspace resources a launch can choose from; fixed resource paths are not a choice."""
+    types = {p.credential.resource_type: p.credential for p in PROVIDERS.values() if p.credential is not None}
+    named = [_type_of(str(n)) for n in item["spec"].get("credentials") or []]
+    return [_credential(types[t]) for t in dict.fromkeys(named) if t in types]
+
+
+def _type_of(name: str) -> str:
+    """A credential an entity names: a provider's name → its credential's resource type; a type stays itself."""
+    cred = PROVIDERS[name].credential if name in PROVIDERS else None
+    return cred.resource_type if cred else name
+
+
+def _credential(cred: Credential) -> dict[str, Any]:
+    return {"resource_type": cred.resource_type, "path": cred.default_path, "env": sorted(cred.env),
+            "resources": [r["path"] for r in list_resources(cred.resource_type)]}
 
 
 def _fits(item: dict[str, Any], targets: list[str] | None) -> tuple[list[str], str | None]:
@@ -54,8 +77,5 @@ def _row(provider: Provider, fits: list[str] | None) -> dict[str, Any]:
     return {
         "name": provider.name, "title": provider.title, "tools": list(provider.tools), "fits": ok,
         "credentials": status(provider),
-        "credential": None if provider.credential is None else {
-            "resource_type": provider.credential.resource_type, "path": provider.credential.default_path,
-            "env": sorted(provider.credential.env),
-        },
+        "credential": None if provider.credential is None else _credential(provider.credential),
     }

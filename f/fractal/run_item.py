@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from f.fractal.catalog.items import get
 from f.fractal.execution.composite import run_composite
-from f.fractal.execution.entity import check_mode, run_entity
+from f.fractal.execution.entity import check_mode, check_picks, run_entity
 from f.fractal.execution.records import from_result, save
 from f.fractal.learning.ledger import note_run
 from f.fractal.model.errors import InvalidInput
@@ -33,15 +33,19 @@ def main(
     inputs: dict[str, Any] | None = None,
     mode: Literal["plan", "check", "apply", "destroy"] = "apply",
     targets: list[str] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     check_mode(mode)
+    picks = check_picks(credentials)
     if inputs is not None and not isinstance(inputs, dict):
         raise InvalidInput("inputs must be an object of input names to values")
     resolved = get(ref, targets)
     if resolved["item"]["kind"] != "Entity":  # Pipeline / MetaPipeline: through its compiled flow
-        result = run_composite(resolved, provider, inputs, mode, targets)
+        result = run_composite(resolved, provider, inputs, mode, targets, picks=picks)
     else:
-        result = run_entity(resolved, provider, inputs, mode)
+        result = run_entity(resolved, provider, inputs, mode, picks=picks)
+    if picks:
+        result["credentials"] = picks  # the resources chosen (paths, never values)
     result["run_id"] = save(from_result(result))  # the record: list_runs / get_run
     note_run(resolved["item"], result)  # a draft made from a Rune or an Orb: its run weighs the template
     return result

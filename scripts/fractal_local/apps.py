@@ -1,6 +1,6 @@
 """The operator UIs served locally: the same Windmill raw-app bundles, behind a host page playing Windmill.
 
-    GET /apps/                        the four apps, linked
+    GET /apps/                        the apps, linked
     GET /apps/<name>/                 host page: an iframe with the app + apps/host/host.js, which answers
                                       the app's bridge messages (backend, backendAsync, waitJob, getJob)
                                       by running jobs on this server's Windmill URLs (same origin)
@@ -32,7 +32,7 @@ import yaml
 from f.fractal.model.errors import ConfigError, NotFound
 
 ROOT = Path(__file__).resolve().parents[2]
-APPS = ("entity_composer", "pipeline_composer", "meta_pipeline_composer", "catalog_explorer")
+APPS = ("entity_composer", "pipeline_composer", "meta_pipeline_composer", "catalog_explorer", "repository_audit")
 HOST = ROOT / "apps" / "host"
 _BUILD_LOCK = threading.Lock()
 _TYPES = {".js": "text/javascript", ".css": "text/css", ".html": "text/html", ".json": "application/json"}

@@ -22,7 +22,7 @@ def test_demo_runs_the_fractal_chain(tmp_path: Path) -> None:
     assert "= pipeline:app-setup@1.0.0: entity:app-workdir@1.0.0 → entity:app-config@1.0.0 → entity:file-checksum@1.0.0" in out
     assert "wired app_report.checksum ← steps.app_setup.outputs.checksum" in out
     assert "wmill lint: passed" in out and "Result: success" in out
-    for app in ("entity_composer", "pipeline_composer", "meta_pipeline_composer", "catalog_explorer"):
+    for app in ("entity_composer", "pipeline_composer", "meta_pipeline_composer", "catalog_explorer", "repository_audit"):
         assert f"http://127.0.0.1:8765/apps/{app}/" in out
     conf = home / "run" / "apps" / "demo-app" / "app.conf"
     assert (home / "run" / "reports" / "report.txt").read_text() == f"sha256 {hashlib.sha256(conf.read_bytes()).hexdigest()}\n"

@@ -236,3 +236,37 @@ def test_plays_get_an_allowlisted_environment(make_target: Any, monkeypatch: pyt
     result = run_item(ref, inputs={"hosts": ["localhost"]})
     assert result["status"] == "success", result["log"]
     assert result["outputs"] == {"token_seen": False, "unrelated_seen": False, "key_length": len(key)}
+
+
+def test_a_launch_uses_the_credential_resource_it_chose(make_target: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """run_item's `credentials` names the resource per credential type; without it the default path is read.
+    list_providers lists the resources a launch can choose (paths only)."""
+    import f.fractal.platform.workspace as workspace
+    from f.fractal.list_providers import main as list_providers
+
+    make_target("catalog")
+    for var in ("EXOSCALE_API_KEY", "EXOSCALE_API_SECRET"):
+        monkeypatch.delenv(var, raising=False)
+    keys = {"f/fractal/exoscale": "EXO0123456789abcdef0123", "u/ops/exoscale_prod": "EXOfedcba9876543210fedcba98765"}
+    for path, key in keys.items():
+        workspace.write_resource(path, "exoscale", {"api_key": key, "api_secret": f"secret-of-{path}-0123456789"})
+    outputs = {"key_length": {}}
+    allow = [{"rule": "ansible-env-lookup", "reason": "test: shows which credential the play received"}]
+    ref = save(entity("key-probe", providers=["exoscale"], outputs=outputs, files={"site.yml": ENV_PLAY}, allow=allow))
+
+    offered = {r["name"]: r["credential"] for r in list_providers(ref)["providers"]}["exoscale"]
+    assert offered["resources"] == sorted(keys) and offered["path"] == "f/fractal/exoscale"
+    assert all(k not in repr(offered) for k in keys.values())
+    chosen = run_item(ref, inputs={"hosts": ["localhost"]}, credentials={"exoscale": "u/ops/exoscale_prod"})
+    assert chosen["status"] == "success", chosen["log"]
+    assert chosen["outputs"]["key_length"] == len(keys["u/ops/exoscale_prod"])
+    assert chosen["credentials"] == {"exoscale": "u/ops/exoscale_prod"}
+    default = run_item(ref, inputs={"hosts": ["localhost"]})
+    assert default["outputs"]["key_length"] == len(keys["f/fractal/exoscale"])
+
+    with pytest.raises(InvalidInput, match="of type git_repository, not exoscale"):
+        run_item(ref, inputs={"hosts": ["localhost"]}, credentials={"exoscale": "f/fractal/catalog"})
+    with pytest.raises(InvalidInput, match="unknown credential type"):
+        run_item(ref, inputs={"hosts": ["localhost"]}, credentials={"aws": "u/ops/aws"})
+    with pytest.raises(ConfigError, match="u/ops/nothing is missing"):
+        run_item(ref, inputs={"hosts": ["localhost"]}, credentials={"exoscale": "u/ops/nothing"})

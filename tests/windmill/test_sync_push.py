@@ -100,7 +100,7 @@ def test_the_whole_pack_arrives_in_windmill(stub: WindmillStub, tmp_path: Path) 
         assert [m["id"] for m in stub.flows[path]["value"]["modules"]] == [m["id"] for m in flow["value"]["modules"]]
 
     apps = {p.relative_to(folder).as_posix().removesuffix("__raw_app"): p for p in pack.glob("*__raw_app")}
-    assert len(apps) == 4 and set(stub.apps) == set(apps)
+    assert len(apps) == 5 and set(stub.apps) == set(apps)
     for path, app in apps.items():
         arrived = stub.apps[path]
         assert set(arrived["value"]["runnables"]) == {f.stem for f in (app / "backend").glob("*.yaml")}, path

@@ -1,4 +1,4 @@
-// Catalog explorer: search the catalogs, inspect an item (summary, graph, files, history with diffs,
+// Catalog explorer: search the catalogs, inspect an item (summary, README, graph, files, history with diffs,
 // used by) and run it on a provider chosen at launch, with live step progress.
 import { useEffect, useState } from 'react'
 import { call, callFollowing, toUiError, type FractalUiError } from '/ui/bridge'
@@ -19,13 +19,22 @@ import {
   type Target,
 } from '/ui/components'
 import { itemText, lineDiff } from '/ui/diff'
+import { Markdown } from '/ui/markdown'
 import { useT } from '/ui/i18n'
 
 type Row = { ref: string; kind: string; name: string; version: string; description: string; tool?: string; tags: string[]; steps?: Step[]; targets: string[] }
 type Item = { kind: string; metadata: Record<string, any>; spec: Record<string, any> }
-type Resolved = { ref: string; item: Item; target: string; commit: string }
-type ProviderRow = { name: string; title: string; tools: string[]; fits: boolean; credentials: { required: boolean; present: boolean; message?: string } }
-type Providers = { fixed: string | null; choices: string[]; providers: ProviderRow[]; tool: string | null }
+type Resolved = { ref: string; item: Item; target: string; commit: string; readme?: string }
+type Credential = { resource_type: string; path: string; env: string[]; resources: string[] }
+type ProviderRow = {
+  name: string
+  title: string
+  tools: string[]
+  fits: boolean
+  credentials: { required: boolean; present: boolean; message?: string }
+  credential: Credential | null
+}
+type Providers = { fixed: string | null; choices: string[]; providers: ProviderRow[]; tool: string | null; item_credentials?: Credential[] }
 type RunStep = { id: string; status: string; duration_s?: number; summary?: string; result?: any; steps?: RunStep[] }
 type RunResult = { status: string; outputs?: Record<string, unknown>; error?: string; log?: string; steps?: RunStep[]; duration_s?: number; failed_step?: string }
 type RunRecord = { ref: string; provider: string; mode: string; status: string; duration?: number }
@@ -155,20 +164,17 @@ function Explorer() {
   )
 }
 
+type Users = { ref: string; users: { ref: string; depth: number; via: string; steps: string[]; pins: string[] }[] }
+
 function Detail({ row, targets, onRun }: { row: Row; targets: string[]; onRun: (r: RunRecord) => void }) {
   const t = useT()
   const [resolved, setResolved] = useState<Resolved | null>(null)
-  const [composites, setComposites] = useState<Row[]>([])
   const [error, setError] = useState<FractalUiError | null>(null)
   useEffect(() => {
     call<Resolved>('get_item', { ref: row.ref, targets }).then(setResolved, (e) => setError(toUiError(e)))
-    const composite = (kind: string) => call<{ items: Row[] }>('list_items', { kind, targets, limit: 1000 }).then((r) => r.items)
-    Promise.all([composite('pipeline'), composite('meta-pipeline')]).then((all) => setComposites(all.flat()), () => {})
   }, [row.ref])
-  const name = row.ref.split('@')[0]
-  const usedBy = composites.filter((r) => (r.steps ?? []).some((s) => s.ref.split('@')[0] === name))
   const item = resolved?.item
-  const tabs = [t('details'), ...(item?.spec.steps ? [t('graph')] : [t('files')]), t('history'), t('usedBy')]
+  const tabs = [t('details'), t('readme'), ...(item?.spec.steps ? [t('graph')] : [t('files')]), t('history'), t('usedBy')]
   return (
     <div>
       <Panel title={row.ref}>
@@ -180,6 +186,8 @@ function Detail({ row, targets, onRun }: { row: Row; targets: string[]; onRun: (
             render={(tab) =>
               tab === t('details') ? (
                 <Summary resolved={resolved!} />
+              ) : tab === t('readme') ? (
+                <Markdown text={resolved!.readme ?? ''} label={`${t('readme')} ${row.ref}`} />
               ) : tab === t('graph') ? (
                 <Graph steps={item.spec.steps} />
               ) : tab === t('files') ? (
@@ -187,7 +195,7 @@ function Detail({ row, targets, onRun }: { row: Row; targets: string[]; onRun: (
               ) : tab === t('history') ? (
                 <History row={row} targets={targets} />
               ) : (
-                <ul>{usedBy.length ? usedBy.map((r) => <li key={r.ref}><code>{r.ref}</code></li>) : <li>—</li>}</ul>
+                <UsedBy row={row} targets={targets} />
               )
             }
           />
@@ -195,6 +203,31 @@ function Detail({ row, targets, onRun }: { row: Row; targets: string[]; onRun: (
       </Panel>
       {resolved && <Launch resolved={resolved} targets={targets} onRun={onRun} />}
     </div>
+  )
+}
+
+/** The composites that use the item, directly or through other composites (the item_users script). */
+function UsedBy({ row, targets }: { row: Row; targets: string[] }) {
+  const t = useT()
+  const [users, setUsers] = useState<Users | null>(null)
+  const [error, setError] = useState<FractalUiError | null>(null)
+  useEffect(() => {
+    call<Users>('item_users', { ref: row.ref, targets }).then(setUsers, (e) => setError(toUiError(e)))
+  }, [row.ref])
+  if (error) return <ErrorBanner error={error} />
+  if (!users) return <p className="muted">{t('loading')}</p>
+  return (
+    <ul className="used-by">
+      {users.users.length === 0 && <li>—</li>}
+      {users.users.map((u) => (
+        <li key={u.ref} data-depth={u.depth}>
+          <code>{u.ref}</code>{' '}
+          <span className="muted">
+            {u.depth === 1 ? `${t('steps').toLowerCase()}: ${u.steps.join(', ')} (${u.pins.join(', ')})` : `${t('via')} ${u.via}`}
+          </span>
+        </li>
+      ))}
+    </ul>
   )
 }
 
@@ -313,6 +346,7 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
   const [providers, setProviders] = useState<Providers | null>(null)
   const [provider, setProvider] = useState('')
   const [mode, setMode] = useState('apply')
+  const [picks, setPicks] = useState<Record<string, string>>({})
   const [log, setLog] = useState('')
   const [result, setResult] = useState<RunResult | null>(null)
   const action = useAction()
@@ -323,6 +357,14 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
       setProvider(p.fixed ?? p.choices[0] ?? '')
     })
   }, [resolved.ref])
+
+  // the credentials this launch needs: the chosen provider's and the ones the entity names, one picker per type
+  const chosenRow = providers?.providers.find((p) => p.name === provider)
+  const needed = [...(chosenRow?.credential ? [chosenRow.credential] : []), ...(providers?.item_credentials ?? [])].filter(
+    (c, i, all) => all.findIndex((x) => x.resource_type === c.resource_type) === i,
+  )
+  const chosenResource = (c: Credential) =>
+    picks[c.resource_type] ?? (c.resources.includes(c.path) ? c.path : (c.resources[0] ?? c.path))
 
   const reason = (p: ProviderRow) =>
     item.spec.tool && !p.tools.includes(item.spec.tool)
@@ -339,7 +381,8 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
           .filter(([, v]) => v !== '')
           .map(([k, v]) => [k, parseInput(v, props[k])]),
       )
-      const args = { ref: resolved.ref, provider: provider || null, inputs, mode, targets }
+      const credentials = Object.fromEntries(needed.filter((c) => chosenResource(c) !== c.path).map((c) => [c.resource_type, chosenResource(c)]))
+      const args = { ref: resolved.ref, provider: provider || null, inputs, mode, targets, credentials }
       const out = await callFollowing<RunResult>('run_item', args, setLog)
       setResult(out)
       onRun({ ref: resolved.ref, provider, mode, status: out.status, duration: out.duration_s })
@@ -395,6 +438,28 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
             }))}
           />
           <Select label={t('mode')} value={mode} onChange={setMode} options={['apply', 'plan', 'check', 'destroy'].map((v) => ({ value: v, label: v }))} />
+        </div>
+        {needed.length > 0 && (
+          <fieldset className="credential-picks">
+            <legend>{t('credentials')}</legend>
+            {needed.map((c) =>
+              c.resources.length ? (
+                <Select
+                  key={c.resource_type}
+                  label={`${t('credential')} ${c.resource_type}`}
+                  value={chosenResource(c)}
+                  onChange={(v) => setPicks({ ...picks, [c.resource_type]: v })}
+                  options={c.resources.map((r) => ({ value: r, label: r === c.path ? `${r} (${t('byDefault')})` : r }))}
+                />
+              ) : (
+                <p key={c.resource_type} className="muted">
+                  {t('credential')} {c.resource_type}: {t('noResource')} <code>{c.path}</code>
+                </p>
+              ),
+            )}
+          </fieldset>
+        )}
+        <div className="chips">
           <button type="submit" className="primary" disabled={action.busy || !provider}>
             {t('launch')}
           </button>
@@ -423,7 +488,7 @@ function Launch({ resolved, targets, onRun }: { resolved: Resolved; targets: str
               <tbody>
                 {stepRows.map(({ step, depth }) => (
                   <tr key={`${depth}-${step.id}`} data-step={step.id} data-status={step.status}>
-                    <td style={{ paddingLeft: 8 + depth * 18 }}>{step.status === 'ok' || step.status === 'success' ? '✓' : '✗'} {step.id}</td>
+                    <td style={{ paddingLeft: 8 + depth * 18 }}>{step.status === 'ok' || step.status === 'success' ? '✓' : step.status === 'skipped' ? '–' : '✗'} {step.id}</td>
                     <td>{step.result?.ref ?? step.summary ?? ''}</td>
                     <td>{step.duration_s?.toFixed(2)} s</td>
                     <td>{Object.entries(step.result?.outputs ?? {}).map(([k, v]) => `${k}=${String(v)}`).join(', ')}</td>

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import f.fractal.catalog.search as retrieval
+import f.fractal.generation.offline as offline
 import f.fractal.model.composite as composite
 import f.fractal.platform.llm as llm
 from f.fractal.catalog.items import resolver as catalog_resolver
@@ -68,6 +69,7 @@ _PROVIDER_WORDS = {
     "exoscale": "exoscale", "vast": "vastai", "vastai": "vastai", "runpod": "runpod", "localhost": "local",
     "local": "local", "locally": "local", "locale": "local", "k3s": "k3s",
 }
+_LOCAL_PHRASES = dict(offline.PROVIDER_WORDS)["local"]
 _TOOL_WORDS = {
     "secret": ("key", "token", "password", "credential", "secret", "apikey"),
     "kubernetes": ("namespace", "deployment", "ingress", "manifest", "kubernetes", "helm", "quota", "configmap", "service"),
@@ -132,6 +134,8 @@ def provider_in(text: str) -> str | None:
     """The provider a need names (exoscale, vastai, runpod, local), if exactly one; k3s only alone."""
     words = set(re.split(r"[^a-z0-9]+", fold(text)))
     named = {p for w, p in _PROVIDER_WORDS.items() if w in words}
+    if _this_machine(text):
+        named.add("local")
     if "vast" in words and "ai" in words:
         named.add("vastai")
     if len(named) > 1:
@@ -209,9 +213,18 @@ class Part:
     provider: str | None = None
 
 
+def _this_machine(text: str) -> bool:
+    """« on this machine », « sur cette machine », « my laptop »…: the local provider, as the offline generator
+    reads it (without this, « machine » is only the synonym of a cloud instance and the part goes to Terraform)."""
+    folded = fold(text)
+    return any(offline.has(phrase, folded) for phrase in _LOCAL_PHRASES)
+
+
 def _named(text: str) -> set[str]:
     words = set(re.split(r"[^a-z0-9]+", fold(text)))
     named = {p for w, p in _PROVIDER_WORDS.items() if w in words and p != "k3s"}
+    if _this_machine(text):
+        named.add("local")
     if "vast" in words and "ai" in words:
         named.add("vastai")
     if _ON_K3S.search(fold(text)) or (not named and words & {"k3s"} and not words & _BUILD_WORDS):

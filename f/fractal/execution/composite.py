@@ -16,7 +16,7 @@ from typing import Any
 
 import f.fractal.platform.settings as settings
 from f.fractal.catalog.items import resolver
-from f.fractal.execution.entity import check_mode, masked, run_entity, secret_inputs
+from f.fractal.execution.entity import check_mode, check_picks, masked, run_entity, secret_inputs
 from f.fractal.execution.records import new_id
 from f.fractal.flows.compile import RUN_SCRIPT, flow_path
 from f.fractal.flows.interpreter import FlowRunner, count_scripts, own_time
@@ -86,13 +86,20 @@ def run_composite(
     mode: str = "apply",
     targets: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    picks: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Run a pipeline or meta-pipeline (what catalog.get returned) through its flow, locally.
+    `picks` ({credential resource type: resource path}) is the credential every step of that type uses.
 
     Progress lines (a step starts, ends) go to `progress`, by default stderr (the CLI, a job log).
     Refused before anything runs: a member that does not resolve, a provider that does not fit,
     a missing required input, an input the composite does not declare."""
+    picks = check_picks(picks)
     if in_windmill():
+        if picks:  # the compiled flow's steps read each credential at its default path
+            raise InvalidInput("choosing credential resources for a pipeline run works locally only",
+                               hint="inside Windmill the steps use each provider's default credential resource: "
+                                    "leave credentials empty, or run the entities one by one")
         return run_in_windmill(resolved, provider, inputs, check_mode(mode), targets)
     t0 = time.perf_counter()
     started = time.strftime("%Y-%m-%dT%H:%M:%S%z")
@@ -112,7 +119,7 @@ def run_composite(
     def run_step(ref: str, provider: str | None = None, inputs: dict[str, Any] | None = None,
                  mode: str = "apply", targets: list[str] | None = None) -> dict[str, Any]:
         found = prepared.entities.get(ref) or members.get(ref)
-        return run_entity(found, provider, inputs, mode, progress=None, scope=run_id)
+        return run_entity(found, provider, inputs, mode, progress=None, scope=run_id, picks=picks)
 
     runner = FlowRunner(scripts={RUN_SCRIPT: run_step}, flows=prepared.flows.__getitem__,
                         on_event=lambda line: say(mask(line, secrets)))

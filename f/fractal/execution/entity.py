@@ -129,17 +129,34 @@ def masked(value: Any) -> Any:
     return "***"
 
 
-def entity_credentials(item: dict[str, Any], inputs: dict[str, Any] | None = None) -> credentials.Found:
+def check_picks(picks: Any) -> dict[str, str]:
+    """The credential resources a launch chose, {resource type: resource path}, checked before anything runs."""
+    if picks in (None, {}):
+        return {}
+    if not isinstance(picks, dict):
+        raise InvalidInput("credentials must be an object of credential types to resource paths",
+                           hint='e.g. {"exoscale": "u/me/exoscale_prod"}; list_providers lists the resources of each type')
+    known = sorted({p.credential.resource_type for p in providers.PROVIDERS.values() if p.credential is not None})
+    for kind, path in picks.items():
+        if kind not in known:
+            raise InvalidInput(f"unknown credential type {str(kind)!r:.40}", hint=f"use one of {', '.join(known)}")
+        workspace.check_path(path, f"{kind} credential resource path")
+    return dict(picks)
+
+
+def entity_credentials(item: dict[str, Any], inputs: dict[str, Any] | None = None,
+                       picks: dict[str, str] | None = None) -> credentials.Found:
     """Credentials the entity names in spec.credentials: provider names, provider credential resource
     types (`kubeconfig`, `exoscale` …, as generated entities name them) or Windmill resource paths.
-    A kubeconfig given as an input (wired from the step that made the cluster) replaces the stored one."""
+    A kubeconfig given as an input (wired from the step that made the cluster) replaces the stored one;
+    `picks` ({resource type: path}) names the resource the launch chose for a type."""
     found = credentials.Found()
     for name in item["spec"].get("credentials") or []:
         cred = providers.PROVIDERS[name].credential if name in providers.PROVIDERS else _credential_of_type(name)
         if cred is not None or name in providers.PROVIDERS:
             if cred is None or (cred.resource_type == "kubeconfig" and _has_kubeconfig(inputs or {})):
                 continue
-            one = credentials.find(cred)
+            one = credentials.find(cred, (picks or {}).get(cred.resource_type))
             found.env.update(one.env)
             found.secrets.extend(one.secrets)
             continue
@@ -162,13 +179,14 @@ def _has_kubeconfig(inputs: dict[str, Any]) -> bool:
     return isinstance(value, str) and bool(value.strip())
 
 
-def provider_credentials(chosen: Provider, tool: str, inputs: dict[str, Any]) -> credentials.Found:
+def provider_credentials(chosen: Provider, tool: str, inputs: dict[str, Any],
+                         picks: dict[str, str] | None = None) -> credentials.Found:
     """The provider's credential, unless the run brings its own access (a kubeconfig input) or needs none."""
     if not get_tool(tool).provider_credential:
         return credentials.Found()
     if tool == "kubernetes" and _has_kubeconfig(inputs):
         return credentials.Found()
-    return credentials.for_provider(chosen)
+    return credentials.for_provider(chosen, picks)
 
 
 def resolve_references(inputs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -216,8 +234,10 @@ def forget_entity_outputs(name: str) -> list[str]:
     return gone
 
 
-def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str) -> Run:
-    """Every check that can refuse the launch; returns the run, nothing executed yet."""
+def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None, mode: str,
+            picks: dict[str, str] | None = None) -> Run:
+    """Every check that can refuse the launch; returns the run, nothing executed yet. `picks`: the
+    credential resources the launch chose ({resource type: path}; a type not named uses its default)."""
     ref, item = resolved["ref"], resolved["item"]
     if item.get("kind") != "Entity":
         raise InvalidInput(f"{ref} is a {item.get('kind')}, not an entity", hint="run_entity runs entities only")
@@ -227,8 +247,9 @@ def prepare(resolved: Found, provider: str | None, inputs: dict[str, Any] | None
     values = validate_inputs(ref, item, given)
     tool = item["spec"]["tool"]
     runner = get_tool(tool)
-    creds = provider_credentials(chosen, tool, values)
-    extra = entity_credentials(item, values) if runner.provider_credential else credentials.Found()
+    picks = check_picks(picks)
+    creds = provider_credentials(chosen, tool, values, picks)
+    extra = entity_credentials(item, values, picks) if runner.provider_credential else credentials.Found()
     env = {**creds.env, **extra.env}
     hidden = [s for name in {*secret_inputs(item, values), *references} for s in strings(values[name])]
     run = Run(ref, item, chosen, values, mode, env, [*creds.secrets, *extra.secrets, *hidden, *known_values()],
@@ -256,13 +277,14 @@ def _redact(value: Any, log: RunLog, key: str = "") -> Any:
 
 def run_entity(
     resolved: Found, provider: str | None = None, inputs: dict[str, Any] | None = None,
-    mode: str = "apply", progress: Progress | None = _stderr, scope: str = "",
+    mode: str = "apply", progress: Progress | None = _stderr, scope: str = "", picks: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Check, then run an entity that f.fractal.catalog.get resolved; returns the result JSON. `scope`: the
-    composite run it is a step of (by_reference); inside a Windmill flow, its root job."""
+    composite run it is a step of (by_reference); inside a Windmill flow, its root job. `picks`: the
+    credential resources the launch chose, {resource type: resource path}."""
     t0 = time.perf_counter()
     started = _now()
-    run = prepare(resolved, provider, inputs, check_mode(mode))
+    run = prepare(resolved, provider, inputs, check_mode(mode), picks)
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{run.item['metadata']['name']}-{_random.token_hex(3)}"
     log = RunLog(workspace.cache_dir("runs") / f"{run_id}.log", run.secrets, progress)
     run.log = log

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import f.fractal.platform.workspace as workspace
-from f.fractal.model.errors import ConfigError, FractalError
+from f.fractal.model.errors import ConfigError, FractalError, InvalidInput, NotFound
 from f.fractal.model.providers import Credential, Provider
 
 
@@ -27,7 +27,7 @@ class Found:
     """A credential's tool environment, where it came from, and the values to redact."""
 
     env: dict[str, str] = field(default_factory=dict)
-    source: str = "none"  # none | env | workspace | windmill
+    source: str = "none"  # none | env | workspace | windmill | chosen (a resource the run named)
     secrets: list[str] = field(default_factory=list)
 
 
@@ -49,8 +49,30 @@ def _from_resource(cred: Credential, value: dict[str, Any], source: str) -> Foun
     return Found(env, source, [str(v) for v in value.values() if isinstance(v, str)])
 
 
-def find(cred: Credential) -> Found:
-    """The credential's values, or ConfigError naming the variables to set / resource to create."""
+def chosen(cred: Credential, path: str) -> Found:
+    """The credential read from the resource the operator chose for this run (instead of its default path)."""
+    workspace.check_path(path, f"{cred.resource_type} credential resource path")
+    kind = workspace.resource_type(path)  # '' inside Windmill: the resource is read as the job's user
+    if kind and kind != cred.resource_type:
+        raise InvalidInput(f"resource {path} is of type {kind}, not {cred.resource_type}",
+                           hint=f"choose a resource of type {cred.resource_type}")
+    try:
+        value = workspace.get_resource(path)
+    except NotFound:
+        raise ConfigError(f"credential resource {path} is missing",
+                          hint=f"create it (type {cred.resource_type}) or choose another") from None
+    except FractalError:
+        raise
+    except Exception as e:  # wmill raises plain exceptions for a missing resource
+        raise ConfigError(f"credential resource {path} could not be read", hint="check that it exists and you may read it") from e
+    return _from_resource(Credential(cred.resource_type, path, cred.env, cred.description), value, "chosen")
+
+
+def find(cred: Credential, path: str | None = None) -> Found:
+    """The credential's values (from `path` when the run names its resource), or ConfigError naming the
+    variables to set / resource to create."""
+    if path:
+        return chosen(cred, path)
     if workspace.in_windmill():
         try:
             return _from_resource(cred, workspace.get_resource(cred.default_path), "windmill")
@@ -70,8 +92,11 @@ def find(cred: Credential) -> Found:
     )
 
 
-def for_provider(provider: Provider) -> Found:
-    return Found() if provider.credential is None else find(provider.credential)
+def for_provider(provider: Provider, picks: dict[str, str] | None = None) -> Found:
+    """The provider's credential; `picks` ({resource type: resource path}) names the resource a run chose."""
+    if provider.credential is None:
+        return Found()
+    return find(provider.credential, (picks or {}).get(provider.credential.resource_type))
 
 
 def status(provider: Provider) -> dict[str, Any]:

@@ -209,6 +209,23 @@ def resource_type(path: str) -> str:
     return str((load_untrusted(file.read_text(encoding="utf-8")) or {}).get("resource_type", "")) if file.is_file() else ""
 
 
+def list_resources(resource_type: str) -> list[dict[str, str]]:
+    """The workspace's resources of one type, [{path, description}] by path: what a picker offers (never a value)."""
+    if in_windmill():
+        import wmill
+
+        rows = wmill.Windmill().list_resources(resource_type=resource_type, per_page=1000)
+        found = [{"path": str(r["path"]), "description": str(r.get("description") or "")} for r in rows]
+        return sorted(found, key=lambda r: r["path"])
+    found = []
+    for file in sorted(home().glob("[fu]/**/*.resource.yaml")):
+        doc = load_untrusted(file.read_text(encoding="utf-8"), what=str(file)) or {}
+        if doc.get("resource_type") == resource_type:
+            found.append({"path": str(file.relative_to(home())).removesuffix(".resource.yaml"),
+                          "description": str(doc.get("description") or "")})
+    return found
+
+
 def write_resource(path: str, resource_type: str, value: dict[str, Any], description: str = "") -> Path:
     """Create a local resource file (outside Windmill only)."""
     file = resource_file(check_path(path))

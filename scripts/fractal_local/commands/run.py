@@ -114,6 +114,12 @@ def choose_provider(ref: str, targets: list[str] | None) -> str | None:
             return answer
 
 
+def _credential_pick(text: str) -> str:
+    if "=" not in text:
+        raise argparse.ArgumentTypeError(f"{text!r}: use TYPE=PATH, e.g. exoscale=u/me/exoscale_prod")
+    return text
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     targets = _targets(args)
     inputs = parse_inputs(args.input, args.inputs)
@@ -123,7 +129,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stderr = progress  # the pack streams the tool's output to stderr
         try:
             result = call("f/fractal/run_item", {"ref": args.ref, "provider": provider, "inputs": inputs,
-                                                 "mode": args.mode, "targets": targets})
+                                                 "mode": args.mode, "targets": targets,
+                                                 "credentials": dict(c.split("=", 1) for c in args.credential or [])})
         finally:
             sys.stderr = real_stderr
     if not human_wanted(args):
@@ -199,6 +206,8 @@ def register(sub: Any) -> None:
     p.add_argument("--inputs", metavar="JSON", help="all inputs as one JSON object")
     p.add_argument("--mode", "-m", choices=["plan", "check", "apply", "destroy"], default="apply",
                    help="plan/check = dry run, apply (default), or destroy")
+    p.add_argument("--credential", "-c", action="append", metavar="TYPE=PATH", type=_credential_pick,
+                   help="the resource to use for a credential type instead of its default (e.g. exoscale=u/me/exo); repeat")
     add_json(p)
     add_targets(p)
     p.set_defaults(func=cmd_run)
