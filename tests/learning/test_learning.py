@@ -92,10 +92,10 @@ def test_find_solutions_ranks_the_rune_first_and_says_why(knowledge: str) -> Non
 
 def test_a_password_in_a_solution_never_reaches_git(knowledge: str, tmp_path: Any) -> None:
     learned = submit_solution("write the shop database client config", {"tool": "ansible", "files": {"site.yml": DB_USER}})
-    assert "db_password" in learned["sanitizer"]["secret_inputs"]
+    assert "vault_db_password" in learned["sanitizer"]["secret_inputs"]
     history = _history(tmp_path)
     assert "CorrectHorseBatteryStaple" not in history
-    assert "{{ db_password }}" in history
+    assert "db_password: '{{ vault_db_password }}'" in history  # an input, never the variable itself (a loop)
 
 
 def test_a_secret_that_cannot_be_taken_out_refuses_the_pair_and_writes_nothing(knowledge: str, tmp_path: Any) -> None:

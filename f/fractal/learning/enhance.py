@@ -94,7 +94,8 @@ def _ansible_tasks(tasks: Any, where: str, secrets: list[str], changes: list[Cha
             task = {**task, "changed_when": True}
             changes.append({"file": where, "by": "rules", "what": f"{task['name']!r}: changed_when: true (a command changes)"})
         text = dump(task)
-        if "no_log" not in task and any(re.search(rf"\{{\{{\s*{re.escape(s)}\b", text) for s in secrets):
+        read = {n for s in secrets for n in (s, s.removeprefix("vault_"))}  # the input, or the variable set from it
+        if "no_log" not in task and any(re.search(rf"\{{\{{\s*{re.escape(n)}\b", text) for n in read):
             task = {**task, "no_log": True}
             changes.append({"file": where, "by": "rules", "what": f"{task['name']!r}: no_log: true (it reads a secret)"})
         out.append(task)

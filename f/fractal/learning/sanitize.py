@@ -82,7 +82,8 @@ def _remove_secrets(path: str, text: str, tool: str, out: Sanitized) -> str:
     def yaml_repl(m: re.Match[str]) -> str:
         if not is_secret_name(m.group(2)):
             return m.group(0)
-        name = _secret_input(m.group(2), out)
+        # Ansible's vault_ convention: `db_password: "{{ db_password }}"` in a vars block would refer to itself
+        name = _secret_input(f"vault_{m.group(2)}", out)
         out.changes.append({"file": path, "kind": "secret", "what": f"{m.group(2)} now reads input {name}"})
         return f'{m.group(1)}{m.group(2)}{m.group(3)}"{{{{ {name} }}}}"{m.group(6)}'
 
