@@ -82,6 +82,20 @@ def test_a_learned_rune_makes_the_offline_generator_build_from_it(knowledge: str
     assert other["spec"]["inputs"]["properties"]["pool"]["default"] == "time.corp.example.net"
 
 
+def test_two_solutions_to_one_task_do_not_tie_the_offline_generator(knowledge: str) -> None:
+    """Two engineers' chrony Runes both say what the need asks: the better-scored one is used (before: a tie
+    between them made the offline generator refuse, and learning more pairs lowered the offline score)."""
+    first = submit_solution(TASK, {"tool": "ansible", "files": {"site.yml": CHRONY}})
+    second = submit_solution("configure and install chrony with pool time.example.net",
+                             {"tool": "ansible", "files": {"site.yml": CHRONY.replace("ntp.example.org", "time.example.net")}})
+    assert first["rune"].split("@")[0] != second["rune"].split("@")[0]  # two Runes, not two versions of one
+    draft = generate("configure chrony with the pool clock.corp.lan", llm="offline")["draft"]
+    assert draft["provenance"]["rune"] in (first["rune"], second["rune"])
+    assert draft["spec"]["inputs"]["properties"]["pool"]["default"] == "clock.corp.lan"
+    with pytest.raises(InvalidInput, match="no template"):  # a need that says neither still gets no Rune
+        generate("install memcached with 64 MB of memory", llm="offline")
+
+
 def test_find_solutions_ranks_the_rune_first_and_says_why(knowledge: str) -> None:
     submit_solution(TASK, {"tool": "ansible", "files": {"site.yml": CHRONY}})
     submit_solution("write the shop database client config", {"tool": "ansible", "files": {"site.yml": DB_USER}})

@@ -7,13 +7,12 @@ windmill-common error.rs), checked against windmill-labs/windmill and wmill 1.85
   path (flows, resources), "variable <path> created" (variables), the new hash (scripts) or the job
   UUID (jobs/run/…); `flows/update/{path}` answers 200 with the path; `folders/create` 200 "Created
   folder <name>"; `DELETE variables/delete/{path}` 200 "variable <path> deleted" (absent or not);
-- `variables/list` (windmill-store variables.rs) takes `path_start`, `page`, `per_page` (default 1000,
-  at most 10000), orders by path and lists a secret's value as null; a variable may carry `expires_at`
-  (Windmill's monitor deletes it once expired: `expire()` plays that part);
 - handlers returning `Json` answer `application/json` (exists → a bare `true`/`false`,
   `variables/get_value` → a JSON string, `get_result_maybe` → {completed, result, success, started};
-  `variables/list` → the ListableVariable rows the caller can see, ordered by path, paginated by `page` (from 1)
-  and `per_page` (default 1000, at most 10000), a secret's value null, the caller's own `secret_arg/` ones left out);
+  `variables/list` (variables.rs) → the ListableVariable rows the caller can see under `path_start`, ordered
+  by path, paginated by `page` (from 1) and `per_page` (default 1000, at most 10000), a secret's value null,
+  the caller's own `secret_arg/` ones left out; a variable may carry `expires_at` (Windmill's monitor
+  deletes it once expired: `expire()` plays that part);
 - errors are `text/plain` "<Kind>: <message>": 404 "Not found: …", 400 "Bad request: …",
   403 "Permission denied: …" (deploy rules), 401 for a wrong token;
 - a non-admin cannot write into a folder that does not exist (row-level security: 400 "SqlErr: …").
@@ -237,7 +236,6 @@ class WindmillStub:
             (r"GET variables/exists/(.+)", lambda _b, p: js(p in self.variables)),
             (r"POST variables/create", self._variable_create),
             (r"POST variables/update/(.+)", self._variable_update),
-            (r"GET variables/list", self._variable_list),
             (r"DELETE variables/delete/(.+)", self._variable_delete),
             (r"POST jobs/run/p/(.+)", lambda b, p: self._run("script", p, b)),
             (r"POST jobs/run/f/(.+)", lambda b, p: self._run("flow", p, b)),
@@ -342,15 +340,18 @@ class WindmillStub:
         return js(var["value"]) if var else not_found(f"Variable {path} not found")
 
     def _variable_list(self, query: dict[str, list[str]]) -> Answer:
-        """variables.rs list_variables: SELECT … CASE WHEN is_secret THEN null ELSE value END … ORDER BY path,
-        LIMIT per_page OFFSET (page - 1) * per_page (windmill-common utils::paginate)."""
+        """variables.rs list_variables: SELECT … CASE WHEN is_secret THEN null ELSE value END … WHERE path LIKE
+        path_start || '%' ORDER BY path, LIMIT per_page OFFSET (page - 1) * per_page (windmill-common
+        utils::paginate)."""
+        start = (query.get("path_start") or [""])[0]
         per_page = min(max(int((query.get("per_page") or ["1000"])[0]), 1), 10000)
         page = max(int((query.get("page") or ["1"])[0]), 1)
-        rows = [{"workspace_id": self.workspace, "path": v["path"], "value": None if v["is_secret"] else v["value"],
+        rows = [{"workspace_id": self.workspace, "path": path, "value": None if v["is_secret"] else v["value"],
                  "is_secret": v["is_secret"], "description": v["description"], "extra_perms": {}, "account": None,
                  "is_oauth": False, "is_expired": None, "is_refreshed": None, "refresh_error": None,
-                 "is_linked": v["path"] in self.resources, "expires_at": None}
-                for path, v in sorted(self.variables.items()) if not path.startswith("u/admin/secret_arg/")]
+                 "is_linked": path in self.resources, "expires_at": v.get("expires_at")}
+                for path, v in sorted(self.variables.items())
+                if path.startswith(start) and not path.startswith("u/admin/secret_arg/")]
         return js(rows[(page - 1) * per_page: page * per_page])
 
     def _variable_get(self, _body: Any, path: str) -> Answer:
@@ -462,17 +463,6 @@ class WindmillStub:
             return bad_request("files must be an object of relative paths to contents")
         self.shared_ui = dict(files)
         return text("shared ui updated")
-
-    def _variable_list(self, query: Any, *_: str) -> Answer:
-        start = (query or {}).get("path_start", "")
-        per_page = min(max(int((query or {}).get("per_page") or 1000), 1), 10000)
-        offset = (max(int((query or {}).get("page") or 1), 1) - 1) * per_page
-        rows = [{"workspace_id": self.workspace, "path": p, "value": None if v["is_secret"] else v["value"],
-                 "is_secret": v["is_secret"], "description": v["description"], "extra_perms": {}, "account": None,
-                 "is_oauth": False, "is_expired": None, "refresh_error": None, "is_linked": False,
-                 "is_refreshed": False, "expires_at": v.get("expires_at")}
-                for p, v in sorted(self.variables.items()) if p.startswith(start)]
-        return js(rows[offset : offset + per_page])
 
     def _variable_delete(self, _body: Any, path: str) -> Answer:
         self.variables.pop(path, None)

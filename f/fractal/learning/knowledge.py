@@ -31,7 +31,7 @@ from f.fractal.tools.validate import checked
 
 MIN_CONFIDENCE = 0.5
 DECISIVE_COVERAGE = 0.75  # share of a template's own task words (its values left out) the need must say
-DECISIVE_LEAD = 1.2  # …and the template's (weighted) score over the next one's
+DECISIVE_CANDIDATES = 3  # how many of the best hits are weighed
 COMPOSITES = ("Pipeline", "MetaPipeline")
 TAGS = {"Entity": RUNE_TAG, "Pipeline": ORB_TAG, "MetaPipeline": ORB_TAG}
 _GENERIC = frozenset(terms("install installer configure configurer setup enable ensure use using run keep"))
@@ -190,15 +190,21 @@ def find(query: str, *, tool: str | None = None, provider: str | None = None, li
 
 def decisive(need: str, tool: str | None, provider: str | None, targets: list[str] | None = None,
              kind: str = "Entity") -> tuple[Found, Hit] | None:
-    """The template of this kind a need clearly asks for, or None (no knowledge catalog, nothing close, or a tie)."""
+    """The template of this kind a need clearly asks for, or None (no knowledge catalog, or none the need says).
+
+    A template qualifies when the need says what it is (identity_coverage: its own task words, its values left
+    out). Among the best hits, the first that qualifies wins: by weighted score, then name — so two engineers'
+    solutions to one task no longer tie, and a closer-scored template the need does not say is passed over.
+    """
     try:
-        hits = find(need, tool=tool, provider=provider, limit=2, targets=targets, kinds=(kind,))
-        if not hits or (len(hits) > 1 and hits[0].score < DECISIVE_LEAD * hits[1].score):
-            return None
-        found = get(hits[0].row["ref"], targets or knowledge_targets())
+        hits = find(need, tool=tool, provider=provider, limit=DECISIVE_CANDIDATES, targets=targets, kinds=(kind,))
+        for hit in hits:  # best weighted score first
+            found = get(hit.row["ref"], targets or knowledge_targets())
+            if identity_coverage(found, need) >= DECISIVE_COVERAGE:
+                return found, hit
     except FractalError:
-        return None  # no knowledge catalog here: generation goes on without it
-    return (found, hits[0]) if identity_coverage(found, need) >= DECISIVE_COVERAGE else None
+        pass  # no knowledge catalog here: generation goes on without it
+    return None
 
 
 def identity_coverage(found: Found, need: str) -> float:
