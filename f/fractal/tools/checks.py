@@ -20,10 +20,12 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import f.fractal.platform.workspace as workspace
-from f.fractal.model.errors import ConfigError
+from f.fractal.model.errors import ConfigError, InvalidInput
 from f.fractal.model.records import CheckReport, Finding
+from f.fractal.platform.yamlio import load_untrusted
 
 MAX_MESSAGE = 500
 PACKAGED_COMMANDS = ("ansible-core", "ansible-lint")
@@ -64,6 +66,19 @@ class Report:
     def to_dict(self) -> CheckReport:
         return {"ok": self.ok, "errors": self.errors, "warnings": self.warnings,
                 "checks_run": self.checks_run, "checks_skipped": self.checks_skipped}
+
+
+def yaml_mapping(report: Report, path: str, text: str, shape: str) -> dict[str, Any] | None:
+    """The YAML mapping in `text`, or None with the error reported (`shape`: what the file should be)."""
+    try:
+        doc = load_untrusted(text, what=path)
+    except InvalidInput as e:
+        report.error(path, e.message)
+        return None
+    if not isinstance(doc, dict):
+        report.error(path, shape)
+        return None
+    return doc
 
 
 

@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from f.fractal.model.errors import InvalidInput
-from f.fractal.platform.yamlio import load_untrusted
-from f.fractal.tools.checks import Report
+from f.fractal.tools.checks import Report, yaml_mapping
 
 DEFAULT_FILE = "workflows/ci.yml"
 RULES = (
@@ -52,13 +50,8 @@ def _check_step(path: str, where: str, step: Any, report: Report) -> None:
 
 
 def _check_workflow(path: str, text: str, report: Report) -> None:
-    try:
-        doc = load_untrusted(text, what=path)
-    except InvalidInput as e:
-        report.error(path, e.message)
-        return
-    if not isinstance(doc, dict):
-        report.error(path, "a workflow is a mapping with on and jobs")
+    doc = yaml_mapping(report, path, text, "a workflow is a mapping with on and jobs")
+    if doc is None:
         return
     if not _triggers(doc):
         report.error(path, "on is missing: say which events run the workflow (pull_request, push)")

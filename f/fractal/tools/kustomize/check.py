@@ -15,10 +15,8 @@ from typing import Any
 
 import f.fractal.tools.hardening as hardening
 import f.fractal.tools.kubernetes.check as kubernetes
-from f.fractal.model.errors import InvalidInput
 from f.fractal.platform.files import write_files
-from f.fractal.platform.yamlio import load_untrusted
-from f.fractal.tools.checks import Report, find_binary, run_tool
+from f.fractal.tools.checks import Report, find_binary, run_tool, yaml_mapping
 
 DEFAULT_FILE = "base/kustomization.yaml"
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -39,13 +37,8 @@ def kustomization_dirs(files: dict[str, str]) -> list[str]:
 
 
 def _check_kustomization(path: str, text: str, files: dict[str, str], report: Report) -> None:
-    try:
-        doc = load_untrusted(text, what=path)
-    except InvalidInput as e:
-        report.error(path, e.message)
-        return
-    if not isinstance(doc, dict):
-        report.error(path, "a kustomization is a mapping (resources, namespace, images, …)")
+    doc = yaml_mapping(report, path, text, "a kustomization is a mapping (resources, namespace, images, …)")
+    if doc is None:
         return
     if doc.get("kind", "Kustomization") != "Kustomization":
         report.error(path, f"kind is {doc.get('kind')!r:.40}, expected Kustomization")
