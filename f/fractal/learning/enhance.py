@@ -23,7 +23,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from f.fractal.learning.smith import TASK_KEYWORDS
+from f.fractal.learning.smith import TASK_KEYWORDS, map_tasks
 from f.fractal.model.composite import literal_type
 from f.fractal.model.errors import InvalidInput
 from f.fractal.model.providers import PROVIDERS
@@ -70,36 +70,29 @@ def _task_name(task: dict[str, Any]) -> str:
 
 
 def _ansible_tasks(tasks: Any, where: str, secrets: list[str], changes: list[Change]) -> Any:
-    if not isinstance(tasks, list):
-        return tasks
-    out = []
-    for task in tasks:
-        if not isinstance(task, dict):
-            out.append(task)
-            continue
-        for nested in ("block", "rescue", "always"):
-            if nested in task:
-                task = {**task, nested: _ansible_tasks(task[nested], where, secrets, changes)}
-        name = task.get("name")
-        if not isinstance(name, str) or not name.strip():
-            task = {"name": _task_name(task), **{k: v for k, v in task.items() if k != "name"}}
-            changes.append({"file": where, "by": "rules", "what": f"named the task {task['name']!r}"})
-        elif name[0].islower():
-            task = {**task, "name": name[0].upper() + name[1:]}
-            changes.append({"file": where, "by": "rules", "what": f"capitalised the task name {task['name']!r}"})
-        module = _module(task)
-        args = task.get(module)
-        if module in _COMMANDS and "changed_when" not in task and not (isinstance(args, dict) and
-                                                                        ({"creates", "removes"} & set(args))):
-            task = {**task, "changed_when": True}
-            changes.append({"file": where, "by": "rules", "what": f"{task['name']!r}: changed_when: true (a command changes)"})
-        text = dump(task)
-        read = {n for s in secrets for n in (s, s.removeprefix("vault_"))}  # the input, or the variable set from it
-        if "no_log" not in task and any(re.search(rf"\{{\{{\s*{re.escape(n)}\b", text) for n in read):
-            task = {**task, "no_log": True}
-            changes.append({"file": where, "by": "rules", "what": f"{task['name']!r}: no_log: true (it reads a secret)"})
-        out.append(task)
-    return out
+    return map_tasks(tasks, lambda task: _ansible_task(task, where, secrets, changes))
+
+
+def _ansible_task(task: dict[str, Any], where: str, secrets: list[str], changes: list[Change]) -> dict[str, Any]:
+    name = task.get("name")
+    if not isinstance(name, str) or not name.strip():
+        task = {"name": _task_name(task), **{k: v for k, v in task.items() if k != "name"}}
+        changes.append({"file": where, "by": "rules", "what": f"named the task {task['name']!r}"})
+    elif name[0].islower():
+        task = {**task, "name": name[0].upper() + name[1:]}
+        changes.append({"file": where, "by": "rules", "what": f"capitalised the task name {task['name']!r}"})
+    module = _module(task)
+    args = task.get(module)
+    if module in _COMMANDS and "changed_when" not in task and not (isinstance(args, dict) and
+                                                                    ({"creates", "removes"} & set(args))):
+        task = {**task, "changed_when": True}
+        changes.append({"file": where, "by": "rules", "what": f"{task['name']!r}: changed_when: true (a command changes)"})
+    text = dump(task)
+    read = {n for s in secrets for n in (s, s.removeprefix("vault_"))}  # the input, or the variable set from it
+    if "no_log" not in task and any(re.search(rf"\{{\{{\s*{re.escape(n)}\b", text) for n in read):
+        task = {**task, "no_log": True}
+        changes.append({"file": where, "by": "rules", "what": f"{task['name']!r}: no_log: true (it reads a secret)"})
+    return task
 
 
 def _ansible_rules(files: dict[str, str], secrets: list[str], changes: list[Change]) -> dict[str, str]:

@@ -15,6 +15,7 @@ becomes an input of the Orb with that default (`zone: {from: inputs.zone}`); wir
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from f.fractal.model.composite import literal_type
@@ -96,25 +97,29 @@ def _template_args(args: dict[str, Any], params: Params) -> dict[str, Any]:
     return out
 
 
-def _template_tasks(tasks: Any, params: Params) -> Any:
+def map_tasks(tasks: Any, fn: Callable[[dict[str, Any]], dict[str, Any]]) -> Any:
+    """An Ansible task list with every task (inside block, rescue and always too, innermost first) through fn."""
     if not isinstance(tasks, list):
         return tasks
     out = []
     for task in tasks:
-        if not isinstance(task, dict):
-            out.append(task)
-            continue
-        task = dict(task)
-        for nested in ("block", "rescue", "always"):
-            if nested in task:
-                task[nested] = _template_tasks(task[nested], params)
-        for key, value in list(task.items()):
-            if key not in TASK_KEYWORDS and isinstance(value, dict):
-                task[key] = _template_args(value, params)
-            elif key not in TASK_KEYWORDS and isinstance(value, str):
-                task[key] = _template_string(key, value, params)
+        if isinstance(task, dict):
+            task = fn({**task, **{k: map_tasks(task[k], fn) for k in ("block", "rescue", "always") if k in task}})
         out.append(task)
     return out
+
+
+def _template_task(task: dict[str, Any], params: Params) -> dict[str, Any]:
+    for key, value in list(task.items()):
+        if key not in TASK_KEYWORDS and isinstance(value, dict):
+            task[key] = _template_args(value, params)
+        elif key not in TASK_KEYWORDS and isinstance(value, str):
+            task[key] = _template_string(key, value, params)
+    return task
+
+
+def _template_tasks(tasks: Any, params: Params) -> Any:
+    return map_tasks(tasks, lambda task: _template_task(task, params))
 
 
 def _ansible(files: dict[str, str], params: Params) -> dict[str, str]:
